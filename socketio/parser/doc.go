@@ -1,0 +1,50 @@
+// Package parser implements the Socket.IO v5 packet codec: the text format
+// of CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR, BINARY_EVENT and
+// BINARY_ACK packets, namespaces, acknowledgement ids and binary
+// attachments.
+//
+// The package does no I/O and starts no goroutines. Every Socket.IO packet
+// travels as one or more Engine.IO message packets: a text frame that holds
+// the header and the JSON payload, followed, for binary packets, by one
+// binary frame per attachment. This package turns packets into those frames
+// and back; moving the frames is the job of the Engine.IO layer.
+//
+// # Wire format
+//
+// A text frame reads
+//
+//	<type>[<attachments>-][<namespace>,][<ack id>][<JSON payload>]
+//
+// for example 2["hello","world"], 2/admin,12["ev",1] or
+// 51-["upload",{"_placeholder":true,"num":0}]. The namespace "/" is never
+// written. The payload rules are those of the reference JavaScript parser
+// (socket.io-parser): a CONNECT payload is an object or absent, a DISCONNECT
+// has no payload, a CONNECT_ERROR payload is an object or a string, an EVENT
+// payload is a non-empty array whose first element is the event name (a
+// string that is not a reserved name, or a number), and an ACK payload is an
+// array. In two places this package is stricter than the reference: an EVENT
+// or ACK packet without a payload is rejected, as the protocol specification
+// requires a payload for them, and an empty frame is rejected rather than
+// read as a CONNECT packet.
+//
+// # Decoding
+//
+// A [Decoder] holds the state of one connection: a binary packet is complete
+// only when all its attachments have arrived, so the decoder keeps it until
+// then. Decoded packets alias the frames they were decoded from (see
+// [Decoder.DecodeText]); callers that reuse their read buffers must copy.
+//
+// # Binary data
+//
+// On the wire, a binary packet's JSON payload holds placeholders such as
+// {"_placeholder":true,"num":0} where the binary values were. [Reconstruct]
+// replaces every placeholder with the base64 JSON string of its attachment,
+// which encoding/json decodes straight into a []byte. [MarshalArgs] and
+// [MarshalEvent] do the opposite for outgoing data: every []byte found in the
+// arguments becomes a placeholder and an attachment.
+//
+// # Errors
+//
+// Every error returned by this package wraps one of the Err* sentinels, so
+// callers can test it with [errors.Is]. No input makes the package panic.
+package parser

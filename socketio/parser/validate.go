@@ -1,0 +1,82 @@
+package parser
+
+import (
+	"encoding/json"
+	"fmt"
+	"unicode/utf8"
+)
+
+// validatePayload checks data, the trimmed payload of a packet of type t or
+// nil when the packet has none, against the rules of the reference
+// implementation.
+func validatePayload(t Type, data []byte) error {
+	if data == nil {
+		switch t {
+		case Connect, Disconnect:
+			return nil
+		}
+		return fmt.Errorf("%w: %s packet without payload", ErrInvalidPayload, t)
+	}
+	if t == Disconnect {
+		return fmt.Errorf("%w: DISCONNECT packet with payload", ErrInvalidPayload)
+	}
+	if !json.Valid(data) {
+		return fmt.Errorf("%w: not valid JSON", ErrInvalidPayload)
+	}
+	switch t {
+	case Connect:
+		if data[0] != '{' {
+			return fmt.Errorf("%w: CONNECT payload is not an object", ErrInvalidPayload)
+		}
+	case ConnectError:
+		if data[0] != '{' && data[0] != '"' {
+			return fmt.Errorf("%w: CONNECT_ERROR payload is neither an object nor a string", ErrInvalidPayload)
+		}
+	case Ack, BinaryAck:
+		if data[0] != '[' {
+			return fmt.Errorf("%w: %s payload is not an array", ErrInvalidPayload, t)
+		}
+	case Event, BinaryEvent:
+		if data[0] != '[' {
+			return fmt.Errorf("%w: %s payload is not an array", ErrInvalidPayload, t)
+		}
+		first := firstElement(data)
+		switch {
+		case len(first) == 0:
+			return fmt.Errorf("%w: %s payload is an empty array", ErrInvalidPayload, t)
+		case first[0] == '"':
+			name, err := unquote(first)
+			if err != nil {
+				return err
+			}
+			if IsReservedEvent(name) {
+				return fmt.Errorf("%w: reserved event name %q", ErrInvalidPayload, name)
+			}
+		case first[0] == '-' || isDigit(first[0]):
+			// The reference accepts a number as event name.
+		default:
+			return fmt.Errorf("%w: event name is neither a string nor a number", ErrInvalidPayload)
+		}
+	}
+	return nil
+}
+
+// checkNamespace checks a namespace for encoding: "" or "/..." without a
+// comma, valid UTF-8.
+func checkNamespace(nsp string) error {
+	if nsp == "" || nsp == MainNamespace {
+		return nil
+	}
+	if nsp[0] != '/' {
+		return fmt.Errorf("%w: %q does not start with \"/\"", ErrInvalidNamespace, nsp)
+	}
+	for i := 0; i < len(nsp); i++ {
+		if nsp[i] == ',' {
+			return fmt.Errorf("%w: %q contains a comma", ErrInvalidNamespace, nsp)
+		}
+	}
+	if !utf8.ValidString(nsp) {
+		return fmt.Errorf("%w: not valid UTF-8", ErrInvalidNamespace)
+	}
+	return nil
+}
