@@ -197,6 +197,9 @@ func (d *Decoder) decodeHeader(s []byte) (*Packet, int, error) {
 			return nil, 0, fmt.Errorf("%w: blank payload", ErrInvalidPayload)
 		}
 	}
+	if err := checkAckID(t, p.HasID); err != nil {
+		return nil, 0, err
+	}
 	if err := validatePayload(t, p.Data); err != nil {
 		return nil, 0, err
 	}

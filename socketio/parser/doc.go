@@ -22,10 +22,13 @@
 // has no payload, a CONNECT_ERROR payload is an object or a string, an EVENT
 // payload is a non-empty array whose first element is the event name (a
 // string that is not a reserved name, or a number), and an ACK payload is an
-// array. In two places this package is stricter than the reference: an EVENT
-// or ACK packet without a payload is rejected, as the protocol specification
-// requires a payload for them, and an empty frame is rejected rather than
-// read as a CONNECT packet.
+// array. This package is stricter than the reference in a few places, all
+// of them following the protocol specification: an EVENT or ACK packet
+// without a payload is rejected, as the specification requires one; an ACK
+// packet must carry an ack id and only EVENT and ACK packets may carry one
+// (so "42{}" is an error, not a CONNECT_ERROR with ack id 2); an ack id may
+// not exceed MaxAckID; and an empty frame is rejected rather than read as a
+// CONNECT packet.
 //
 // # Decoding
 //

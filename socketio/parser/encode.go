@@ -38,6 +38,9 @@ func AppendPacket(dst []byte, p *Packet) ([]byte, error) {
 	if p.HasID && p.ID > MaxAckID {
 		return dst, fmt.Errorf("%w: larger than %d", ErrInvalidAckID, uint64(MaxAckID))
 	}
+	if err := checkAckID(t, p.HasID); err != nil {
+		return dst, err
+	}
 	var data []byte
 	if len(p.Data) > 0 {
 		data = trimSpace(p.Data)

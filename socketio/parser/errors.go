@@ -21,7 +21,8 @@ var (
 	// contains a comma, is not valid UTF-8 or is too long.
 	ErrInvalidNamespace = errors.New("parser: invalid namespace")
 
-	// ErrInvalidAckID reports an acknowledgement id larger than MaxAckID.
+	// ErrInvalidAckID reports an acknowledgement id larger than MaxAckID, an
+	// ACK packet without one, or one on a packet type that takes none.
 	ErrInvalidAckID = errors.New("parser: invalid ack id")
 
 	// ErrInvalidPayload reports a payload that is not valid JSON or does not

@@ -61,6 +61,18 @@ func validatePayload(t Type, data []byte) error {
 	return nil
 }
 
+// checkAckID checks that only EVENT and ACK packets carry an ack id, and
+// that ACK packets do.
+func checkAckID(t Type, hasID bool) error {
+	switch {
+	case hasID && !t.IsEvent() && !t.IsAck():
+		return fmt.Errorf("%w: %s packet with an ack id", ErrInvalidAckID, t)
+	case !hasID && t.IsAck():
+		return fmt.Errorf("%w: %s packet without an ack id", ErrInvalidAckID, t)
+	}
+	return nil
+}
+
 // checkNamespace checks a namespace for encoding: "" or "/..." without a
 // comma, valid UTF-8.
 func checkNamespace(nsp string) error {
