@@ -15,7 +15,9 @@
 // it, the handler sends a brotli or gzip variant, each with its own ETag, and
 // it always sends Vary: Accept-Encoding. Each compressed variant is produced
 // once per Handler, at the best compression level, the first time a client
-// asks for it; later requests reuse the stored bytes.
+// asks for it; later requests reuse the stored bytes. For the largest files
+// that first brotli compression takes a good part of a second, which only the
+// first request for that variant waits for.
 //
 // A Socket.IO server mounted at a path such as /socket.io/ strips that prefix
 // and hands requests whose remaining path is one of [Handler.Names] to the

@@ -29,7 +29,6 @@ var (
 // file is one servable file with its identity bytes and, once requested,
 // its compressed variants.
 type file struct {
-	name        string
 	contentType []string
 	// etags are known up front, so a conditional request is answered
 	// without compressing anything.
@@ -48,7 +47,7 @@ type variant struct {
 }
 
 func newFile(version, name string, body []byte) *file {
-	f := &file{name: name, contentType: jsTypeValue}
+	f := &file{contentType: jsTypeValue}
 	if path.Ext(name) == ".map" {
 		f.contentType = jsonTypeValue
 	}

@@ -209,8 +209,8 @@ func TestVaryKeepsOtherValues(t *testing.T) {
 
 func TestHandlersAreIndependent(t *testing.T) {
 	a, b := newHandler(t), newHandler(t)
-	wa := do(t, a, http.MethodGet, "socket.io.js", "Accept-Encoding", "gzip")
-	wb := do(t, b, http.MethodGet, "socket.io.js", "Accept-Encoding", "gzip")
+	wa := do(t, a, http.MethodGet, "socket.io.esm.min.js", "Accept-Encoding", "gzip")
+	wb := do(t, b, http.MethodGet, "socket.io.esm.min.js", "Accept-Encoding", "gzip")
 	if wa.Header().Get("ETag") != wb.Header().Get("ETag") || !bytes.Equal(wa.Body.Bytes(), wb.Body.Bytes()) {
 		t.Error("two handlers disagree about the same variant")
 	}
