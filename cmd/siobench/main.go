@@ -15,6 +15,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -37,6 +38,6 @@ func run(args []string) int {
 }
 
 // fail prints a message on stderr in the tool's format.
-func fail(w *os.File, format string, args ...any) {
+func fail(w io.Writer, format string, args ...any) {
 	fmt.Fprintf(w, "siobench: "+format+"\n", args...)
 }

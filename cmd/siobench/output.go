@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 
 	"github.com/echo-socketio/echo-socketio/cmd/siobench/internal/bench"
@@ -14,7 +13,7 @@ import (
 
 // execute runs the configured scenario, prints its result on stdout and any
 // failure on stderr, and returns the exit status.
-func execute(ctx context.Context, o options, stdout io.Writer, stderr *os.File) int {
+func execute(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	procstat.Init()
 	if lim, err := procstat.RaiseFileLimit(); err != nil {
 		fail(stderr, "raising the descriptor limit (now %d): %v", lim, err)
