@@ -1,0 +1,317 @@
+package engineio
+
+import (
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/echo-socketio/echo-socketio/engineio/parser"
+)
+
+// CloseReason tells why a session closed. The values are those of the official server.
+type CloseReason string
+
+// The reasons a session closes for.
+const (
+	// ReasonTransportClose: the client closed the connection or sent a close packet.
+	ReasonTransportClose CloseReason = "transport close"
+	// ReasonTransportError: the transport failed (an aborted poll, overlapping requests, a
+	// write that timed out, a message over the size limit).
+	ReasonTransportError CloseReason = "transport error"
+	// ReasonPingTimeout: the client did not answer a ping within PingTimeout.
+	ReasonPingTimeout CloseReason = "ping timeout"
+	// ReasonParseError: the client sent a packet that could not be decoded.
+	ReasonParseError CloseReason = "parse error"
+	// ReasonForcedClose: the application closed the session with Close.
+	ReasonForcedClose CloseReason = "forced close"
+	// ReasonServerShutdown: the server is shutting down.
+	ReasonServerShutdown CloseReason = "server shutting down"
+)
+
+type connState uint8
+
+const (
+	stateOpen connState = iota
+	stateClosing
+	stateClosed
+)
+
+// outPacket is a packet waiting in a session's send queue.
+type outPacket struct {
+	pkt  parser.Packet
+	prep *Prepared
+}
+
+// Conn is one Engine.IO session. Its methods are safe for concurrent use.
+type Conn struct {
+	srv *Server
+	id  string
+	req *http.Request
+
+	onMessage atomic.Pointer[func(data []byte, binary bool)]
+	onClose   atomic.Pointer[func(reason CloseReason)]
+
+	mu        sync.Mutex
+	state     connState
+	reason    CloseReason // the reason of a graceful close in progress
+	transport string
+	queue     []outPacket
+	spare     []outPacket
+	done      chan struct{}
+
+	// polling
+	pollActive bool
+	postActive bool
+	pollWake   chan struct{}
+	closeTimer *time.Timer
+
+	// websocket
+	ws      *websocket.Conn
+	writing bool
+
+	// upgrade
+	upgrading    bool
+	probed       bool
+	upgraded     bool
+	probeWS      *websocket.Conn
+	upgradeTimer *time.Timer
+
+	// heartbeat
+	hbTimer      *time.Timer
+	hbGen        uint64
+	awaitingPong bool
+}
+
+func newConn(s *Server, r *http.Request, id, transport string) *Conn {
+	req := r.Clone(r.Context())
+	req.Body = http.NoBody
+	return &Conn{
+		srv:       s,
+		id:        id,
+		req:       req.WithContext(contextWithoutCancel(r)),
+		transport: transport,
+		done:      make(chan struct{}),
+		pollWake:  make(chan struct{}, 1),
+	}
+}
+
+// ID returns the session ID.
+func (c *Conn) ID() string { return c.id }
+
+// Request returns the handshake request: its URL, query, headers and remote address. Its body
+// is empty and its context is never canceled.
+func (c *Conn) Request() *http.Request { return c.req }
+
+// Transport returns the name of the transport in use: "polling" or "websocket".
+func (c *Conn) Transport() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.transport
+}
+
+// Done returns a channel that is closed when the session is closed.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// OnMessage sets the handler of the messages the client sends. It runs on the goroutine that
+// read the message, one message at a time and in order; it must not block for long, since the
+// session reads nothing else, pongs included, until it returns. data belongs to the handler.
+// Set it in the connection hook.
+func (c *Conn) OnMessage(fn func(data []byte, binary bool)) { c.onMessage.Store(&fn) }
+
+// OnClose sets the hook that runs once when the session closes, with the reason. Set it in
+// the connection hook.
+func (c *Conn) OnClose(fn func(reason CloseReason)) { c.onClose.Store(&fn) }
+
+// Send queues a message for the client. Binary messages travel as binary websocket frames, or
+// base64 on polling. The caller must not modify data afterwards. Send never blocks: it returns
+// ErrQueueFull when MaxQueuedPackets are already waiting and ErrClosed after the session
+// closed.
+func (c *Conn) Send(data []byte, binary bool) error {
+	return c.enqueue(outPacket{pkt: parser.Packet{Type: parser.Message, Data: data, Binary: binary}}, false)
+}
+
+// SendPrepared queues a message prepared once for many sessions, as a broadcast does. See Send.
+func (c *Conn) SendPrepared(p *Prepared) error {
+	return c.enqueue(outPacket{pkt: p.pkt, prep: p}, false)
+}
+
+// Close flushes what is queued for the client, then closes the session with the reason
+// "forced close".
+func (c *Conn) Close() { c.closeGracefully(ReasonForcedClose) }
+
+func (c *Conn) enqueue(p outPacket, control bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateOpen {
+		return ErrClosed
+	}
+	if !control && len(c.queue) >= c.srv.opts.MaxQueuedPackets {
+		return ErrQueueFull
+	}
+	c.queue = append(c.queue, p)
+	c.kickLocked()
+	return nil
+}
+
+// kickLocked makes the transport send what is queued: it starts the websocket writer if it is
+// not running, or wakes the pending poll.
+func (c *Conn) kickLocked() {
+	if c.transport == TransportWebsocket {
+		if !c.writing && c.ws != nil && len(c.queue) > 0 {
+			c.writing = true
+			go c.writeLoop(c.ws)
+		}
+		return
+	}
+	select {
+	case c.pollWake <- struct{}{}:
+	default:
+	}
+}
+
+// takeQueueLocked returns the queued packets and leaves the queue empty.
+func (c *Conn) takeQueueLocked() []outPacket {
+	batch := c.queue
+	c.queue = c.spare[:0]
+	c.spare = nil
+	return batch
+}
+
+// recycle gives a drained batch back for reuse as the next queue.
+func (c *Conn) recycle(batch []outPacket) {
+	clear(batch)
+	c.mu.Lock()
+	if c.spare == nil && cap(batch) <= 256 {
+		c.spare = batch[:0]
+	}
+	c.mu.Unlock()
+}
+
+func (c *Conn) sendOpen(transport string) {
+	upgrades := `[]`
+	if transport == TransportPolling && !c.srv.opts.DisableUpgrades && c.srv.opts.allows(TransportWebsocket) {
+		upgrades = `["websocket"]`
+	}
+	o := c.srv.opts
+	data := `{"sid":"` + c.id + `","upgrades":` + upgrades + `,"pingInterval":` + msString(o.PingInterval) +
+		`,"pingTimeout":` + msString(o.PingTimeout) + `,"maxPayload":` + itoa64(o.MaxHTTPBufferSize) + `}`
+	_ = c.enqueue(outPacket{pkt: parser.Packet{Type: parser.Open, Data: []byte(data)}}, true)
+}
+
+// onPacket handles one packet from the client.
+func (c *Conn) onPacket(p parser.Packet) {
+	switch p.Type {
+	case parser.Message:
+		if fn := c.onMessage.Load(); fn != nil {
+			(*fn)(p.Data, p.Binary)
+		}
+	case parser.Pong:
+		c.onPong()
+	case parser.Close:
+		c.closeNow(ReasonTransportClose)
+	}
+}
+
+// closeGracefully flushes the queue, then closes the session with reason.
+func (c *Conn) closeGracefully(reason CloseReason) {
+	c.mu.Lock()
+	if c.state != stateOpen {
+		c.mu.Unlock()
+		return
+	}
+	c.state = stateClosing
+	c.reason = reason
+	c.stopTimersLocked()
+	if c.transport == TransportWebsocket {
+		ws := c.ws
+		if c.writing || ws == nil {
+			c.mu.Unlock() // the writer finishes the close when the queue is drained
+			return
+		}
+		c.mu.Unlock()
+		c.finishWebsocketClose(ws, reason)
+		return
+	}
+	// Polling: the next poll takes the queue and the close packet. Without a poll within the
+	// ping timeout the session closes all the same.
+	c.closeTimer = time.AfterFunc(c.srv.opts.PingTimeout, func() { c.closeNow(reason) })
+	c.kickLocked()
+	c.mu.Unlock()
+}
+
+// finishWebsocketClose sends a normal close frame and closes the session.
+func (c *Conn) finishWebsocketClose(ws *websocket.Conn, reason CloseReason) {
+	if ws != nil {
+		_ = ws.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	}
+	c.closeNow(reason)
+}
+
+func (c *Conn) stopTimersLocked() {
+	if c.hbTimer != nil {
+		c.hbTimer.Stop()
+	}
+	if c.upgradeTimer != nil {
+		c.upgradeTimer.Stop()
+	}
+}
+
+// closeNow closes the session at once and runs the close hook. It is idempotent.
+func (c *Conn) closeNow(reason CloseReason) {
+	c.mu.Lock()
+	if c.state == stateClosed {
+		c.mu.Unlock()
+		return
+	}
+	c.state = stateClosed
+	c.stopTimersLocked()
+	if c.closeTimer != nil {
+		c.closeTimer.Stop()
+	}
+	ws, probe := c.ws, c.probeWS
+	c.probeWS = nil
+	c.queue = nil
+	close(c.done)
+	c.mu.Unlock()
+	if ws != nil {
+		_ = ws.Close()
+	}
+	if probe != nil {
+		_ = probe.Close()
+	}
+	c.srv.unregister(c)
+	if fn := c.onClose.Load(); fn != nil {
+		(*fn)(reason)
+	}
+}
+
+// Prepared is a message encoded once for many sessions: a broadcast sends the same Prepared
+// to every receiver, so the websocket frame is built once, not once per receiver.
+type Prepared struct {
+	pkt  parser.Packet
+	once sync.Once
+	pm   *websocket.PreparedMessage
+	err  error
+}
+
+// NewPrepared returns a message to send with Conn.SendPrepared. data must not be modified
+// afterwards.
+func NewPrepared(data []byte, binary bool) *Prepared {
+	return &Prepared{pkt: parser.Packet{Type: parser.Message, Data: data, Binary: binary}}
+}
+
+func (p *Prepared) websocketMessage() (*websocket.PreparedMessage, error) {
+	p.once.Do(func() {
+		frame, binary := parser.WebsocketFrame(nil, p.pkt)
+		mt := websocket.TextMessage
+		if binary {
+			mt = websocket.BinaryMessage
+		}
+		p.pm, p.err = websocket.NewPreparedMessage(mt, frame)
+	})
+	return p.pm, p.err
+}

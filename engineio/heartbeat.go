@@ -1,0 +1,65 @@
+package engineio
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/echo-socketio/echo-socketio/engineio/parser"
+)
+
+// The heartbeat is one timer per session, with no goroutine of its own: every PingInterval the
+// server queues a ping; a pong must come back within PingTimeout or the session closes with
+// "ping timeout".
+
+func (c *Conn) startHeartbeat() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.armHeartbeatLocked(c.srv.opts.PingInterval)
+}
+
+// armHeartbeatLocked replaces the heartbeat timer. The generation number makes a timer that
+// fires late, after it was replaced, do nothing.
+func (c *Conn) armHeartbeatLocked(d time.Duration) {
+	if c.state != stateOpen {
+		return
+	}
+	if c.hbTimer != nil {
+		c.hbTimer.Stop()
+	}
+	c.hbGen++
+	gen := c.hbGen
+	c.hbTimer = time.AfterFunc(d, func() { c.heartbeat(gen) })
+}
+
+func (c *Conn) heartbeat(gen uint64) {
+	c.mu.Lock()
+	if c.state != stateOpen || gen != c.hbGen {
+		c.mu.Unlock()
+		return
+	}
+	if c.awaitingPong {
+		c.mu.Unlock()
+		c.closeNow(ReasonPingTimeout)
+		return
+	}
+	c.awaitingPong = true
+	c.armHeartbeatLocked(c.srv.opts.PingTimeout)
+	c.queue = append(c.queue, outPacket{pkt: parser.Packet{Type: parser.Ping}})
+	c.kickLocked()
+	c.mu.Unlock()
+}
+
+func (c *Conn) onPong() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.awaitingPong {
+		c.awaitingPong = false
+		c.armHeartbeatLocked(c.srv.opts.PingInterval)
+	}
+}
+
+func contextWithoutCancel(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) }
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

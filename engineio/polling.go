@@ -1,0 +1,181 @@
+package engineio
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/echo-socketio/echo-socketio/engineio/parser"
+)
+
+// The HTTP long-polling transport: a GET waits for packets, a POST brings packets from the
+// client. At most one of each may be in flight per session.
+
+func (c *Conn) handlePolling(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		c.handlePoll(w, r)
+	case http.MethodPost:
+		c.handlePost(w, r)
+	default:
+		writeError(w, errMethodNotAllowed)
+	}
+}
+
+var (
+	noopPayload  = []byte{'0' + byte(parser.Noop)}
+	closePayload = []byte{'0' + byte(parser.Close)}
+)
+
+func (c *Conn) handlePoll(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	if c.transport != TransportPolling {
+		c.mu.Unlock()
+		writeError(w, ErrBadRequest)
+		return
+	}
+	if c.pollActive {
+		c.mu.Unlock()
+		writeError(w, ErrBadRequest)
+		c.closeNow(ReasonTransportError) // overlapping polls
+		return
+	}
+	c.pollActive = true
+	var batch []outPacket
+	var body []byte
+	finish := CloseReason("")
+	for {
+		if c.state == stateClosed {
+			body = closePayload
+			break
+		}
+		if c.transport != TransportPolling || c.probed {
+			body = noopPayload // released for an upgrade
+			break
+		}
+		if len(c.queue) > 0 || c.state == stateClosing {
+			batch = c.takeQueueLocked()
+			if c.state == stateClosing {
+				batch = append(batch, outPacket{pkt: parser.Packet{Type: parser.Close}})
+				finish = c.reason
+			}
+			break
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.pollWake:
+		case <-c.done:
+		case <-r.Context().Done():
+			c.mu.Lock()
+			c.pollActive = false
+			c.mu.Unlock()
+			c.closeNow(ReasonTransportError) // poll connection closed prematurely
+			return
+		}
+		c.mu.Lock()
+	}
+	c.pollActive = false
+	c.mu.Unlock()
+
+	if batch != nil {
+		body = make([]byte, 0, payloadLen(batch))
+		for i, p := range batch {
+			if i > 0 {
+				body = append(body, parser.Separator)
+			}
+			body = parser.AppendPacket(body, p.pkt)
+		}
+		c.recycle(batch)
+	}
+	c.srv.writePollResponse(w, r, body)
+	if finish != "" {
+		c.closeNow(finish)
+	}
+}
+
+func payloadLen(batch []outPacket) int {
+	n := 0
+	for _, p := range batch {
+		n += 2 + len(p.pkt.Data)*4/3 + 4
+	}
+	return n
+}
+
+func (s *Server) writePollResponse(w http.ResponseWriter, r *http.Request, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=UTF-8")
+	if !s.opts.DisableHTTPCompression && len(body) >= s.opts.HTTPCompressionThreshold {
+		if enc := acceptedEncoding(r.Header.Get("Accept-Encoding")); enc != "" {
+			if compressed, err := s.compress(enc, body); err == nil {
+				h.Set("Content-Encoding", enc)
+				h.Add("Vary", "Accept-Encoding")
+				body = compressed
+			}
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+func (c *Conn) handlePost(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	if c.transport != TransportPolling {
+		c.mu.Unlock()
+		writeError(w, ErrBadRequest)
+		return
+	}
+	if c.postActive || r.Header.Get("Content-Type") == "application/octet-stream" {
+		c.mu.Unlock()
+		writeError(w, ErrBadRequest)
+		c.closeNow(ReasonTransportError) // overlapping posts, or binary content on EIO=4
+		return
+	}
+	c.postActive = true
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.postActive = false
+		c.mu.Unlock()
+	}()
+
+	limit := c.srv.opts.MaxHTTPBufferSize
+	if r.ContentLength > limit {
+		writeError(w, errPayloadTooLarge)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		writeError(w, ErrBadRequest)
+		return
+	}
+	if int64(len(body)) > limit {
+		writeError(w, errPayloadTooLarge)
+		return
+	}
+	packets, err := parser.DecodePayload(body, c.srv.opts.MaxPayloadPackets)
+	if err != nil {
+		writeError(w, ErrBadRequest)
+		reason := ReasonParseError
+		if errors.Is(err, parser.ErrTooManyPackets) {
+			reason = ReasonTransportError
+		}
+		c.closeNow(reason)
+		return
+	}
+	for _, p := range packets {
+		select {
+		case <-c.done:
+		default:
+			c.onPacket(p)
+			continue
+		}
+		break
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html")
+	h.Set("Content-Length", "2")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, "ok")
+}

@@ -1,0 +1,124 @@
+package engineio
+
+import (
+	"bytes"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/echo-socketio/echo-socketio/engineio/parser"
+)
+
+// The upgrade from polling to websocket: the client opens a websocket with the session ID and
+// sends "2probe"; the server answers "3probe" and releases the pending poll with a noop; the
+// client sends "5" and the session moves to the websocket. An upgrade that is not completed
+// within UpgradeTimeout is abandoned and the session stays on polling.
+
+var probe = []byte("probe")
+
+func (c *Conn) handleUpgrade(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	if c.srv.opts.DisableUpgrades || c.transport != TransportPolling || c.upgrading || c.upgraded || c.state != stateOpen {
+		c.mu.Unlock()
+		writeError(w, ErrBadRequest)
+		return
+	}
+	c.upgrading = true
+	c.mu.Unlock()
+
+	ws, err := c.srv.upgrader.Upgrade(w, r, nil)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil || c.state != stateOpen {
+		c.upgrading = false
+		if ws != nil {
+			_ = ws.Close()
+		}
+		return
+	}
+	c.probeWS = ws
+	c.upgradeTimer = time.AfterFunc(c.srv.opts.UpgradeTimeout, func() { c.abortUpgrade(ws) })
+	go c.probeLoop(ws)
+}
+
+// abortUpgrade closes a websocket whose upgrade did not complete; the session goes on with
+// polling.
+func (c *Conn) abortUpgrade(ws *websocket.Conn) {
+	c.mu.Lock()
+	if c.probeWS == ws {
+		c.probeWS = nil
+		c.upgrading = false
+		c.probed = false
+		if c.upgradeTimer != nil {
+			c.upgradeTimer.Stop()
+		}
+	}
+	c.mu.Unlock()
+	_ = ws.Close()
+}
+
+func (c *Conn) probeLoop(ws *websocket.Conn) {
+	ws.SetReadLimit(c.srv.opts.MaxHTTPBufferSize)
+	for {
+		p, _, err := c.readMessage(ws)
+		if err != nil {
+			c.abortUpgrade(ws)
+			return
+		}
+		switch {
+		case p.Type == parser.Ping && bytes.Equal(p.Data, probe) && !p.Binary:
+			_ = ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
+			if err := ws.WriteMessage(websocket.TextMessage, []byte("3probe")); err != nil {
+				c.abortUpgrade(ws)
+				return
+			}
+			c.mu.Lock()
+			if c.probeWS == ws {
+				c.probed = true
+				c.kickLocked() // release the pending poll with a noop
+			}
+			c.mu.Unlock()
+		case p.Type == parser.Upgrade && !p.Binary:
+			if !c.completeUpgrade(ws) {
+				c.abortUpgrade(ws)
+				return
+			}
+			c.readLoop(ws)
+			return
+		default:
+			c.abortUpgrade(ws)
+			return
+		}
+	}
+}
+
+// completeUpgrade makes ws the session's transport, if the probe was answered on it.
+func (c *Conn) completeUpgrade(ws *websocket.Conn) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.probeWS != ws || !c.probed || c.state == stateClosed {
+		return false
+	}
+	if c.upgradeTimer != nil {
+		c.upgradeTimer.Stop()
+	}
+	// Wake the pending poll (it answers with a noop) before switching transports.
+	select {
+	case c.pollWake <- struct{}{}:
+	default:
+	}
+	c.transport = TransportWebsocket
+	c.ws = ws
+	c.probeWS = nil
+	c.upgrading = false
+	c.probed = false
+	c.upgraded = true
+	if c.state == stateClosing {
+		c.writing = true
+		go c.writeLoop(ws)
+		return true
+	}
+	c.kickLocked()
+	return true
+}
