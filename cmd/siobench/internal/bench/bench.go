@@ -307,13 +307,12 @@ func (r *runner) clientConfig() client.Config {
 // meter samples the server's and the client's CPU time around a
 // measurement.
 type meter struct {
-	pid        int
-	start      time.Time
-	server0    time.Duration
-	self0      time.Duration
-	serverErr  error
-	procs      int
-	serverStat *ServerStats
+	pid       int
+	start     time.Time
+	server0   time.Duration
+	self0     time.Duration
+	serverErr error
+	procs     int
 }
 
 func startMeter(pid int) *meter {

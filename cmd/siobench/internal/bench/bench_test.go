@@ -18,7 +18,7 @@ func TestMain(m *testing.M) {
 }
 
 // run runs cfg against a fresh fake server with the given faults.
-func run(t *testing.T, f testfake.Faults, cfg bench.Config) (*bench.Result, error, *testfake.Server) {
+func run(t *testing.T, f testfake.Faults, cfg bench.Config) (*bench.Result, *testfake.Server, error) {
 	t.Helper()
 	srv := testfake.Start(50*time.Millisecond, f)
 	t.Cleanup(srv.Close)
@@ -33,7 +33,7 @@ func run(t *testing.T, f testfake.Faults, cfg bench.Config) (*bench.Result, erro
 	if res == nil {
 		t.Fatal("Run returned no result")
 	}
-	return res, err, srv
+	return res, srv, err
 }
 
 func TestScenarios(t *testing.T) {
@@ -55,7 +55,7 @@ func TestScenarios(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err, srv := run(t, testfake.Faults{}, tt.cfg)
+			res, srv, err := run(t, testfake.Faults{}, tt.cfg)
 			if err != nil {
 				t.Fatalf("Run: %v (%v)", err, res.Errors)
 			}
@@ -106,7 +106,7 @@ func TestDetectsFaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.cfg.Timeout = 500 * time.Millisecond
 			start := time.Now()
-			res, err, _ := run(t, tt.faults, tt.cfg)
+			res, _, err := run(t, tt.faults, tt.cfg)
 			if !errors.Is(err, bench.ErrCheck) {
 				t.Fatalf("Run error %v, want ErrCheck; result %+v", err, res)
 			}

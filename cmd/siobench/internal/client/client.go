@@ -87,7 +87,6 @@ type transport interface {
 type Conn struct {
 	cfg       Config
 	open      wire.Open
-	sid       string // Socket.IO socket id from the CONNECT reply
 	t         transport
 	connected chan error // receives the outcome of the namespace connection
 	isConn    bool       // only touched by the reader goroutine
