@@ -22,7 +22,7 @@ func Reconstruct(data json.RawMessage, attachments [][]byte) (json.RawMessage, e
 	if len(data) == 0 {
 		return nil, nil
 	}
-	if !json.Valid(data) {
+	if !validJSON(data) {
 		return nil, fmt.Errorf("%w: not valid JSON", ErrInvalidPayload)
 	}
 	size := len(data)

@@ -1,7 +1,7 @@
 package parser
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
 	"unicode/utf8"
 )
@@ -20,7 +20,7 @@ func validatePayload(t Type, data []byte) error {
 	if t == Disconnect {
 		return fmt.Errorf("%w: DISCONNECT packet with payload", ErrInvalidPayload)
 	}
-	if !json.Valid(data) {
+	if !validJSON(data) {
 		return fmt.Errorf("%w: not valid JSON", ErrInvalidPayload)
 	}
 	switch t {
@@ -45,12 +45,8 @@ func validatePayload(t Type, data []byte) error {
 		case len(first) == 0:
 			return fmt.Errorf("%w: %s payload is an empty array", ErrInvalidPayload, t)
 		case first[0] == '"':
-			name, err := unquote(first)
-			if err != nil {
-				return err
-			}
-			if IsReservedEvent(name) {
-				return fmt.Errorf("%w: reserved event name %q", ErrInvalidPayload, name)
+			if isReservedName(first) {
+				return fmt.Errorf("%w: reserved event name %s", ErrInvalidPayload, first)
 			}
 		case first[0] == '-' || isDigit(first[0]):
 			// The reference accepts a number as event name.
@@ -59,6 +55,22 @@ func validatePayload(t Type, data []byte) error {
 		}
 	}
 	return nil
+}
+
+// isReservedName reports whether the JSON string literal s is a reserved
+// event name.
+func isReservedName(s []byte) bool {
+	inner := s[1 : len(s)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		for _, r := range reservedEvents {
+			if string(inner) == r {
+				return true
+			}
+		}
+		return false
+	}
+	name, err := unquote(s)
+	return err == nil && IsReservedEvent(name)
 }
 
 // checkAckID checks that only EVENT and ACK packets carry an ack id, and
