@@ -94,3 +94,10 @@ func (s *echoServer) anyClosed(t *testing.T, timeout time.Duration) engineio.Clo
 		return ""
 	}
 }
+
+func newHTTPServer(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() })
+	return srv
+}
