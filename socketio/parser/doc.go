@@ -36,6 +36,20 @@
 // only when all its attachments have arrived, so the decoder keeps it until
 // then. Decoded packets alias the frames they were decoded from (see
 // [Decoder.DecodeText]); callers that reuse their read buffers must copy.
+// [SplitArray] and [EventName] take an EVENT or ACK payload apart into the
+// event name and the raw JSON of each argument, ready for json.Unmarshal.
+//
+// JSON is checked without recursion and with the nesting limit of
+// encoding/json (10000 levels), so that every payload accepted here can be
+// decoded by encoding/json.
+//
+// # Encoding
+//
+// [AppendPacket] appends a packet's text frame to a buffer, allocating
+// nothing when the buffer has room, and [Encode] returns it in a new slice
+// together with the attachments to send after it. Both check the packet as
+// the decoder would, so what they write a Decoder reads back unchanged. A
+// server broadcasting one packet to many sockets encodes it once.
 //
 // # Binary data
 //

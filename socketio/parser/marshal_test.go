@@ -43,8 +43,9 @@ type Message struct {
 	Embedded
 	*Inner
 	hidden
-	Title    string            `json:"title"`
-	Skip     []byte            `json:"-"`
+	Title string `json:"title"`
+	Skip  []byte `json:"-"`
+	//lint:ignore SA5008 a field named "-" is the case under test
 	Dash     []byte            `json:"-,"`
 	Files    [][]byte          `json:"files"`
 	Pair     [2][]byte         `json:"pair"`

@@ -60,6 +60,9 @@ func validatePayload(t Type, data []byte) error {
 // isReservedName reports whether the JSON string literal s is a reserved
 // event name.
 func isReservedName(s []byte) bool {
+	if len(s) < 2 {
+		return false
+	}
 	inner := s[1 : len(s)-1]
 	if bytes.IndexByte(inner, '\\') < 0 {
 		for _, r := range reservedEvents {
