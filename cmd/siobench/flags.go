@@ -13,9 +13,10 @@ import (
 
 // options are the parsed command line.
 type options struct {
-	cfg     bench.Config
-	json    bool
-	verbose bool
+	cfg        bench.Config
+	json       bool
+	verbose    bool
+	cpuprofile string
 }
 
 // parseFlags reads "[scenario] [flags]" or "[flags]" with -scenario. Usage
@@ -47,6 +48,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&c.Room, "room", "bench", "room joined by the broadcast members")
 	fs.BoolVar(&o.json, "json", false, "print the result as one JSON object instead of a table")
 	fs.BoolVar(&o.verbose, "v", false, "print progress on stderr")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write siobench's own CPU profile to this file")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: siobench [%s] [flags]\n\n", strings.Join(bench.Scenarios, "|"))
 		fs.PrintDefaults()

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"text/tabwriter"
 
 	"github.com/echo-socketio/echo-socketio/cmd/siobench/internal/bench"
@@ -20,6 +22,19 @@ func execute(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	}
 	if o.verbose {
 		o.cfg.Log = stderr
+	}
+	if o.cpuprofile != "" {
+		f, err := os.Create(o.cpuprofile)
+		if err != nil {
+			fail(stderr, "%v", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail(stderr, "starting the CPU profile: %v", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res, err := bench.Run(ctx, o.cfg)
 	if o.json {

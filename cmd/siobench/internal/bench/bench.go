@@ -247,6 +247,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Errors = []string{err.Error()}
 		return res, err
 	}
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	chk := &checker{cancel: cancel}
@@ -268,6 +269,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		err = r.echo(ctx)
 	case Broadcast:
 		err = r.broadcast(ctx)
+	}
+	if err == nil && parent.Err() != nil {
+		err = fmt.Errorf("bench: run interrupted: %w", parent.Err())
 	}
 	res.Lost, res.Duplicate, res.Wrong = chk.lost.Load(), chk.dup.Load(), chk.wrong.Load()
 	res.Errors = append(res.Errors, chk.messages()...)

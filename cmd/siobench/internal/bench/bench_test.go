@@ -153,3 +153,17 @@ func TestUnreachableServerFails(t *testing.T) {
 		t.Fatal("Run succeeded against a closed server")
 	}
 }
+
+func TestInterruptedRunFails(t *testing.T) {
+	srv := testfake.Start(time.Second, testfake.Faults{})
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	res, err := bench.Run(ctx, bench.Config{Scenario: bench.Echo, URL: srv.URL, C: 2, Duration: time.Minute})
+	if err == nil || res.OK {
+		t.Fatalf("an interrupted run reported success: %+v", res)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error %v does not wrap the context's", err)
+	}
+}
