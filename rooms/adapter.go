@@ -1,0 +1,145 @@
+// Package rooms is the adapter of a Socket.IO namespace: it knows which socket is in which
+// room, and delivers broadcasts to the sockets a selection names.
+//
+// The adapter works with socket IDs and room names only, never with socket objects, so that a
+// cluster adapter (Redis, say) can implement the same interface and reach sockets on other
+// servers. The namespace it serves is the Namespace interface; package socketio implements
+// it. Memory is the default, single-server adapter.
+package rooms
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/echo-socketio/echo-socketio/socketio/parser"
+)
+
+// SocketID is the ID of a socket: random, unique, and the name of the socket's own room.
+type SocketID string
+
+// Room is the name of a room.
+type Room string
+
+// Flags modify a broadcast.
+type Flags struct {
+	// Volatile packets may be dropped when a receiver cannot take them now.
+	Volatile bool
+	// Compress asks for compression when the transport supports it.
+	Compress bool
+	// Local limits the broadcast to this server in a cluster.
+	Local bool
+	// Timeout bounds the wait for acknowledgements of a broadcast with acks, and of the
+	// answers of other servers in a cluster.
+	Timeout time.Duration
+}
+
+// Selection names sockets: those in any of Rooms (every socket of the namespace when Rooms is
+// empty), less those in any of Except. A socket is selected once however many of the rooms
+// it is in.
+type Selection struct {
+	Rooms  []Room
+	Except []Room
+	Flags  Flags
+}
+
+// Handshake is the handshake of a socket as the application sees it. Its JSON form is that of
+// the official server's socket.handshake.
+type Handshake struct {
+	Headers map[string][]string `json:"headers"`
+	Time    string              `json:"time"`
+	Address string              `json:"address"`
+	XDomain bool                `json:"xdomain"`
+	Secure  bool                `json:"secure"`
+	Issued  int64               `json:"issued"`
+	URL     string              `json:"url"`
+	Query   map[string][]string `json:"query"`
+	Auth    json.RawMessage     `json:"auth,omitempty"`
+}
+
+// SocketInfo describes a socket for FetchSockets: a socket of this server or of another one.
+type SocketInfo struct {
+	ID        SocketID        `json:"id"`
+	Handshake *Handshake      `json:"handshake"`
+	Rooms     []Room          `json:"rooms"`
+	Data      json.RawMessage `json:"data,omitempty"`
+}
+
+// AckFunc receives one acknowledgement of a broadcast with acks: the socket that answered
+// and the JSON arguments of its answer.
+type AckFunc func(id SocketID, args []json.RawMessage)
+
+// Namespace is the local side of an adapter: the namespace whose sockets the adapter serves.
+// Its methods are called without adapter locks held, and may call back into the adapter.
+type Namespace interface {
+	// Name returns the namespace's name, such as "/" or "/admin".
+	Name() string
+	// Deliver sends p to the local sockets ids, encoding it once for all of them. It must
+	// not block on a slow socket, and must not keep ids after it returns.
+	Deliver(p *parser.Packet, ids []SocketID, flags Flags)
+	// DeliverWithAck sends p (whose ID is set) to the local sockets ids and runs ack for each
+	// answer until flags.Timeout. It returns how many sockets it was sent to.
+	DeliverWithAck(p *parser.Packet, ids []SocketID, flags Flags, ack AckFunc) int
+	// SocketInfo describes a local socket; ok is false when there is none with that ID.
+	SocketInfo(id SocketID) (info SocketInfo, ok bool)
+	// Disconnect disconnects the local socket id from the namespace, and closes its whole
+	// connection when closeConn is true.
+	Disconnect(id SocketID, closeConn bool)
+	// ServerSideEmit delivers an event sent by another server of the cluster to the
+	// namespace's server-side listeners. ack, when not nil, answers the sender.
+	ServerSideEmit(event string, args []json.RawMessage, ack func(args []json.RawMessage))
+}
+
+// Adapter keeps the rooms of one namespace and broadcasts to them. Implementations are safe for
+// concurrent use.
+type Adapter interface {
+	// AddAll puts socket id in rooms.
+	AddAll(id SocketID, rooms ...Room)
+	// Del takes socket id out of room.
+	Del(id SocketID, room Room)
+	// DelAll takes socket id out of every room, as when it disconnects.
+	DelAll(id SocketID)
+	// Broadcast sends p to the selected sockets.
+	Broadcast(p *parser.Packet, sel Selection) error
+	// BroadcastWithAck sends p to the selected sockets, tells count how many sockets it was
+	// sent to (on every server), and runs ack for each answer until sel.Flags.Timeout.
+	BroadcastWithAck(p *parser.Packet, sel Selection, count func(n int), ack AckFunc) error
+	// Sockets returns the IDs of the local sockets in any of rooms (all when rooms is empty).
+	Sockets(rooms ...Room) []SocketID
+	// SocketRooms returns the rooms of the local socket id, or nil when it has none.
+	SocketRooms(id SocketID) []Room
+	// FetchSockets describes the selected sockets, on every server unless sel.Flags.Local.
+	FetchSockets(ctx context.Context, sel Selection) ([]SocketInfo, error)
+	// AddSockets makes the selected sockets join rooms.
+	AddSockets(ctx context.Context, sel Selection, rooms ...Room) error
+	// DelSockets makes the selected sockets leave rooms.
+	DelSockets(ctx context.Context, sel Selection, rooms ...Room) error
+	// DisconnectSockets disconnects the selected sockets; closeConn closes their whole
+	// connections.
+	DisconnectSockets(ctx context.Context, sel Selection, closeConn bool) error
+	// ServerSideEmit sends an event to the other servers of the cluster. With ack, it returns
+	// their answers, gathered until ctx ends.
+	ServerSideEmit(ctx context.Context, event string, args []json.RawMessage, withAck bool) ([][]json.RawMessage, error)
+	// ServerCount returns the number of servers in the cluster, this one included.
+	ServerCount(ctx context.Context) (int, error)
+	// Close releases the adapter's resources.
+	Close() error
+}
+
+// Factory creates the adapter of a namespace. socketio.Options takes one.
+type Factory func(nsp Namespace) Adapter
+
+// ErrNoCluster is returned by ServerSideEmit on an adapter that serves a single server: there
+// is no other server to send to.
+var ErrNoCluster = errors.New("rooms: no other server (single-server adapter)")
+
+// RoomEvents are the hooks of a room's life, like the official adapter's create-room,
+// join-room, leave-room and delete-room events. Each may be nil. They run synchronously
+// with no adapter lock held, so they may call the adapter.
+type RoomEvents struct {
+	Create func(room Room)
+	Join   func(room Room, id SocketID)
+	Leave  func(room Room, id SocketID)
+	Delete func(room Room)
+}
