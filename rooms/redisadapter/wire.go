@@ -1,0 +1,527 @@
+package redisadapter
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+
+	"github.com/echo-socketio/echo-socketio/rooms"
+	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// The request types of the Node adapter, with their numbers on the wire.
+const (
+	reqSockets              = 0 // SOCKETS: the IDs of the sockets in some rooms (older adapters)
+	reqAllRooms             = 1 // ALL_ROOMS: the rooms of every server
+	reqRemoteJoin           = 2 // REMOTE_JOIN: selected sockets join rooms
+	reqRemoteLeave          = 3 // REMOTE_LEAVE: selected sockets leave rooms
+	reqRemoteDisconnect     = 4 // REMOTE_DISCONNECT: selected sockets are disconnected
+	reqRemoteFetch          = 5 // REMOTE_FETCH: describe the selected sockets
+	reqServerSideEmit       = 6 // SERVER_SIDE_EMIT: an event for the other servers
+	reqBroadcast            = 7 // BROADCAST: a broadcast with acknowledgements
+	reqBroadcastClientCount = 8 // BROADCAST_CLIENT_COUNT: how many sockets a server sent it to
+	reqBroadcastAck         = 9 // BROADCAST_ACK: one acknowledgement of such a broadcast
+)
+
+// wireOpts is the selection part of a message: rooms, except and flags.
+type wireOpts struct {
+	Rooms  []string `json:"rooms"`
+	Except []string `json:"except"`
+	Flags  rooms.Flags
+}
+
+func (o *wireOpts) selection() rooms.Selection {
+	return rooms.Selection{Rooms: toRooms(o.Rooms), Except: toRooms(o.Except), Flags: o.Flags}
+}
+
+func toRooms(s []string) []rooms.Room {
+	if len(s) == 0 {
+		return nil
+	}
+	out := make([]rooms.Room, len(s))
+	for i, r := range s {
+		out[i] = rooms.Room(r)
+	}
+	return out
+}
+
+func fromRooms(r []rooms.Room) []string {
+	out := make([]string, len(r))
+	for i, x := range r {
+		out[i] = string(x)
+	}
+	return out
+}
+
+// encodeOpts writes the options map of a broadcast: {rooms, except, flags}.
+func encodeOpts(e *msgpack.Encoder, sel *rooms.Selection) error {
+	_ = e.EncodeMapLen(3)
+	_ = e.EncodeString("rooms")
+	_ = e.EncodeArrayLen(len(sel.Rooms))
+	for _, r := range sel.Rooms {
+		_ = e.EncodeString(string(r))
+	}
+	_ = e.EncodeString("except")
+	_ = e.EncodeArrayLen(len(sel.Except))
+	for _, r := range sel.Except {
+		_ = e.EncodeString(string(r))
+	}
+	_ = e.EncodeString("flags")
+	f := sel.Flags
+	n := 0
+	for _, set := range []bool{f.Volatile, f.Compress, f.Local, f.Timeout > 0} {
+		if set {
+			n++
+		}
+	}
+	_ = e.EncodeMapLen(n)
+	if f.Volatile {
+		_ = e.EncodeString("volatile")
+		_ = e.EncodeBool(true)
+	}
+	if f.Compress {
+		_ = e.EncodeString("compress")
+		_ = e.EncodeBool(true)
+	}
+	if f.Local {
+		_ = e.EncodeString("local")
+		_ = e.EncodeBool(true)
+	}
+	if f.Timeout > 0 {
+		_ = e.EncodeString("timeout")
+		if err := e.EncodeInt(f.Timeout.Milliseconds()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// encodePacket writes a packet as the Node adapter does: {type, data, nsp}, with the binary
+// attachments inside data as binary values. Binary packets travel with the plain EVENT and
+// ACK types, as socket.io emits them; the receiving server's encoder finds the binary.
+func encodePacket(e *msgpack.Encoder, p *parser.Packet, nsp string) error {
+	t := p.Type
+	switch t {
+	case parser.BinaryEvent:
+		t = parser.Event
+	case parser.BinaryAck:
+		t = parser.Ack
+	}
+	n := 2
+	if p.Data != nil {
+		n++
+	}
+	_ = e.EncodeMapLen(n)
+	_ = e.EncodeString("type")
+	_ = e.EncodeInt(int64(t))
+	if p.Data != nil {
+		_ = e.EncodeString("data")
+		if err := jsonToMsgpack(e, p.Data, p.Attachments); err != nil {
+			return err
+		}
+	}
+	_ = e.EncodeString("nsp")
+	return e.EncodeString(nsp)
+}
+
+// encodeBroadcast returns the message of a broadcast: [uid, packet, opts] in MessagePack.
+func encodeBroadcast(uid, nsp string, p *parser.Packet, sel *rooms.Selection) ([]byte, error) {
+	var buf bytes.Buffer
+	e := msgpack.NewEncoder(&buf)
+	_ = e.EncodeArrayLen(3)
+	_ = e.EncodeString(uid)
+	if err := encodePacket(e, p, nsp); err != nil {
+		return nil, err
+	}
+	if err := encodeOpts(e, sel); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// encodeBroadcastRequest returns a BROADCAST request in MessagePack:
+// {uid, requestId, type, packet, opts}.
+func encodeBroadcastRequest(uid, requestID, nsp string, p *parser.Packet, sel *rooms.Selection) ([]byte, error) {
+	var buf bytes.Buffer
+	e := msgpack.NewEncoder(&buf)
+	_ = e.EncodeMapLen(5)
+	_ = e.EncodeString("uid")
+	_ = e.EncodeString(uid)
+	_ = e.EncodeString("requestId")
+	_ = e.EncodeString(requestID)
+	_ = e.EncodeString("type")
+	_ = e.EncodeInt(reqBroadcast)
+	_ = e.EncodeString("packet")
+	if err := encodePacket(e, p, nsp); err != nil {
+		return nil, err
+	}
+	_ = e.EncodeString("opts")
+	if err := encodeOpts(e, sel); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// encodeBroadcastAck returns a BROADCAST_ACK response in MessagePack:
+// {type, requestId, packet} where packet is the first argument of the acknowledgement.
+func encodeBroadcastAck(requestID string, arg json.RawMessage) ([]byte, error) {
+	var buf bytes.Buffer
+	e := msgpack.NewEncoder(&buf)
+	_ = e.EncodeMapLen(3)
+	_ = e.EncodeString("type")
+	_ = e.EncodeInt(reqBroadcastAck)
+	_ = e.EncodeString("requestId")
+	_ = e.EncodeString(requestID)
+	_ = e.EncodeString("packet")
+	if arg == nil {
+		_ = e.EncodeNil()
+	} else if err := jsonToMsgpack(e, arg, nil); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// broadcastMsg is a decoded broadcast.
+type broadcastMsg struct {
+	uid    string
+	packet *parser.Packet
+	nsp    string
+	opts   wireOpts
+}
+
+// decodeBroadcast reads [uid, packet, opts].
+func decodeBroadcast(b []byte) (*broadcastMsg, error) {
+	m := newMPReader(b)
+	n, err := m.arrayLen()
+	if err != nil {
+		return nil, err
+	}
+	if n < 2 {
+		return nil, malformed("broadcast of %d elements", n)
+	}
+	var msg broadcastMsg
+	c, err := m.peek()
+	if err != nil {
+		return nil, err
+	}
+	if isIntCode(c) { // JavaScript would not, but an uid is only compared
+		v, _ := m.integer()
+		msg.uid = strconv.FormatInt(v, 10)
+	} else if msg.uid, err = m.str(); err != nil {
+		return nil, err
+	}
+	if msg.packet, msg.nsp, err = m.packet(); err != nil {
+		return nil, err
+	}
+	if n >= 3 {
+		if err := m.opts(&msg.opts); err != nil {
+			return nil, err
+		}
+	}
+	return &msg, nil
+}
+
+// packet reads a packet map {type, data, nsp, id}. A missing nsp is "/".
+func (m *mpReader) packet() (*parser.Packet, string, error) {
+	n, err := m.mapLen()
+	if err != nil {
+		return nil, "", err
+	}
+	p := &parser.Packet{Type: 255}
+	nsp := "/"
+	for range n {
+		k, err := m.key()
+		if err != nil {
+			return nil, "", err
+		}
+		switch k {
+		case "type":
+			t, err := m.integer()
+			if err != nil {
+				return nil, "", err
+			}
+			if t < 0 || t > int64(parser.BinaryAck) {
+				return nil, "", malformed("packet type %d", t)
+			}
+			p.Type = parser.Type(t)
+		case "data":
+			var atts [][]byte
+			data, err := m.json(nil, &atts, 0)
+			if err != nil {
+				return nil, "", err
+			}
+			p.Data, p.Attachments = data, atts
+		case "nsp":
+			if nsp, err = m.str(); err != nil {
+				return nil, "", err
+			}
+		default: // id, attachments: the receiving server numbers its own acknowledgements
+			if err := m.skip(); err != nil {
+				return nil, "", err
+			}
+		}
+	}
+	if !p.Type.Valid() {
+		return nil, "", malformed("packet without a type")
+	}
+	if len(p.Attachments) > 0 {
+		switch p.Type {
+		case parser.Event:
+			p.Type = parser.BinaryEvent
+		case parser.Ack:
+			p.Type = parser.BinaryAck
+		}
+	}
+	p.Namespace = nsp
+	return p, nsp, nil
+}
+
+// opts reads {rooms, except, flags}; nil reads as no options.
+func (m *mpReader) opts(o *wireOpts) error {
+	if m.isNil() {
+		return nil
+	}
+	n, err := m.mapLen()
+	if err != nil {
+		return err
+	}
+	for range n {
+		k, err := m.key()
+		if err != nil {
+			return err
+		}
+		switch k {
+		case "rooms":
+			o.Rooms, err = m.strList()
+		case "except":
+			o.Except, err = m.strList()
+		case "flags":
+			err = m.flags(&o.Flags)
+		default:
+			err = m.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *mpReader) flags(f *rooms.Flags) error {
+	if m.isNil() {
+		return nil
+	}
+	n, err := m.mapLen()
+	if err != nil {
+		return err
+	}
+	for range n {
+		k, err := m.key()
+		if err != nil {
+			return err
+		}
+		switch k {
+		case "volatile":
+			f.Volatile, err = m.boolean()
+		case "compress":
+			f.Compress, err = m.boolean()
+		case "local":
+			f.Local, err = m.boolean()
+		case "timeout":
+			var ms int64
+			if c, _ := m.peek(); isIntCode(c) || c == 0xca || c == 0xcb {
+				ms, err = m.integer()
+				if err == nil && ms > 0 && ms < 1<<40 {
+					f.Timeout = msDuration(ms)
+				}
+			} else {
+				err = m.skip()
+			}
+		default:
+			err = m.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// message is a request or a response between servers, decoded from JSON or MessagePack.
+type message struct {
+	UID         string          `json:"uid"`
+	RequestID   *string         `json:"requestId"`
+	Type        int             `json:"type"`
+	Rooms       json.RawMessage `json:"rooms"`
+	Opts        *jsonOpts       `json:"opts"`
+	Close       bool            `json:"close"`
+	Data        json.RawMessage `json:"data"`
+	Sid         string          `json:"sid"`
+	Room        json.RawMessage `json:"room"`
+	Sockets     json.RawMessage `json:"sockets"`
+	ClientCount int             `json:"clientCount"`
+	Packet      json.RawMessage `json:"packet"`
+
+	// packet is the packet of a BROADCAST request; opts its selection.
+	packet *parser.Packet
+	opts   *wireOpts
+}
+
+func (m *message) requestID() string {
+	if m.RequestID == nil {
+		return ""
+	}
+	return *m.RequestID
+}
+
+// jsonOpts is the selection of a JSON request.
+type jsonOpts struct {
+	Rooms  json.RawMessage `json:"rooms"`
+	Except json.RawMessage `json:"except"`
+}
+
+func (o *jsonOpts) wire() (*wireOpts, error) {
+	r, err := roomList(o.Rooms)
+	if err != nil {
+		return nil, err
+	}
+	x, err := roomList(o.Except)
+	if err != nil {
+		return nil, err
+	}
+	return &wireOpts{Rooms: r, Except: x}, nil
+}
+
+// roomList reads a JSON array of room names, strings or numbers; null or nothing is empty.
+func roomList(raw json.RawMessage) ([]string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, malformed("room list: %v", err)
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		r, err := roomName(it)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// roomName reads a JSON room name: a string, or a number as JavaScript prints it.
+func roomName(raw json.RawMessage) (string, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s, nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err == nil {
+		return n.String(), nil
+	}
+	return "", malformed("room name %.40s", raw)
+}
+
+// decodeMessage reads a request or a response: JSON when it starts with '{', as the Node
+// adapter decides, and MessagePack otherwise.
+func decodeMessage(b []byte) (*message, error) {
+	if len(b) == 0 {
+		return nil, malformed("empty")
+	}
+	var msg message
+	if b[0] == '{' {
+		if err := json.Unmarshal(b, &msg); err != nil {
+			return nil, malformed("JSON: %v", err)
+		}
+		if msg.Opts != nil {
+			o, err := msg.Opts.wire()
+			if err != nil {
+				return nil, err
+			}
+			msg.opts = o
+		}
+		return &msg, nil
+	}
+	m := newMPReader(b)
+	n, err := m.mapLen()
+	if err != nil {
+		return nil, err
+	}
+	var rawPacket []byte
+	for range n {
+		k, err := m.key()
+		if err != nil {
+			return nil, err
+		}
+		switch k {
+		case "uid":
+			msg.UID, err = m.str()
+		case "requestId":
+			var id string
+			if id, err = m.str(); err == nil {
+				msg.RequestID = &id
+			}
+		case "type":
+			var t int64
+			if t, err = m.integer(); err == nil {
+				if t < 0 || t > 1<<20 {
+					return nil, malformed("request type %d", t)
+				}
+				msg.Type = int(t)
+			}
+		case "packet":
+			// A packet for BROADCAST, an acknowledgement's argument for BROADCAST_ACK: the
+			// type may come later, so keep the raw value for now.
+			from := len(b) - m.remaining()
+			if err = m.skip(); err == nil {
+				rawPacket = b[from : len(b)-m.remaining()]
+			}
+		case "opts":
+			var o wireOpts
+			if err = m.opts(&o); err == nil {
+				msg.opts = &o
+			}
+		case "rooms":
+			var r []string
+			if r, err = m.strList(); err == nil {
+				msg.Rooms, _ = json.Marshal(r)
+			}
+		case "close":
+			msg.Close, err = m.boolean()
+		case "data":
+			msg.Data, err = m.json(nil, nil, 0)
+		case "clientCount":
+			var c int64
+			if c, err = m.integer(); err == nil {
+				if c < 0 || c > 1<<40 {
+					return nil, malformed("client count %d", c)
+				}
+				msg.ClientCount = int(c)
+			}
+		case "sid":
+			msg.Sid, err = m.str()
+		case "sockets":
+			msg.Sockets, err = m.json(nil, nil, 0)
+		default:
+			err = m.skip()
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if rawPacket != nil {
+		r := newMPReader(rawPacket)
+		if msg.Type == reqBroadcast {
+			if msg.packet, _, err = r.packet(); err != nil {
+				return nil, err
+			}
+		} else if msg.Packet, err = r.json(nil, nil, 0); err != nil {
+			return nil, err
+		}
+	}
+	return &msg, nil
+}
