@@ -120,6 +120,9 @@ func (a *Adapter) await(ctx context.Context, id string, p *pending, what string)
 	delete(a.requests, id)
 	got := p.got
 	a.mu.Unlock()
+	if err == ErrTimeout {
+		return fmt.Errorf("%w to %s (%d of %d answered within %v)", ErrTimeout, what, got, p.want, a.opts.RequestsTimeout)
+	}
 	return fmt.Errorf("redisadapter: %s: %w (%d of %d other servers answered)", what, err, got, p.want)
 }
 
@@ -302,7 +305,7 @@ wait:
 		select {
 		case <-ar.changed:
 		case <-t.C:
-			a.report(fmt.Errorf("redisadapter: broadcast with acks: %w (%d of %d other servers told their client count)", ErrTimeout, servers, n-1))
+			a.report(fmt.Errorf("%w to count the clients of a broadcast with acks (%d of %d answered)", ErrTimeout, servers, n-1))
 			break wait
 		case <-a.ctx.Done():
 			count(localN + clients)
