@@ -79,13 +79,20 @@ func (r *Result) All(name string) []Event {
 // timeout; otherwise the test fails with its output.
 func Run(t testing.TB, timeout time.Duration, script string, env ...string) *Result {
 	t.Helper()
+	return RunFile(t, timeout, filepath.Join(Root(t), "test", "interop", script), env...)
+}
+
+// RunFile is Run for a script at any path, such as one of test/redis.
+func RunFile(t testing.TB, timeout time.Duration, path string, env ...string) *Result {
+	t.Helper()
 	root := Root(t)
+	script := filepath.Base(path)
 	if _, err := os.Stat(filepath.Join(root, "node_modules", "engine.io-client")); err != nil {
 		t.Fatalf("nodetest: the official clients are not installed: run `npm ci` in %s (make test does it)", root)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join(root, "test", "interop", script))
+	cmd := exec.CommandContext(ctx, "node", path)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), env...)
 	cmd.WaitDelay = 2 * time.Second
