@@ -9,11 +9,11 @@ STATICCHECK_VERSION ?= v0.8.2
 FUZZ_SMOKE  ?= 3s
 FUZZTIME    ?= 60s
 
-.PHONY: test deps node-deps lint vet fmt-check unit fuzz fuzz-smoke bench run
+.PHONY: test deps node-deps redis-deps lint vet fmt-check unit fuzz fuzz-smoke bench run
 
 test: deps lint unit fuzz-smoke
 
-deps: node-deps
+deps: node-deps redis-deps
 
 # Installs the official clients used by the interop tests from the committed lockfile.
 node-deps: node_modules/.package-lock.json
@@ -21,6 +21,12 @@ node-deps: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
+
+# Installs redis-server for the rooms/redisadapter tests when it is missing. The tests start
+# and stop their own server on a free loopback port.
+redis-deps:
+	@command -v redis-server >/dev/null 2>&1 || \
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server; }
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^node_modules/')); \
