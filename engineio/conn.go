@@ -133,10 +133,28 @@ func (c *Conn) Send(data []byte, binary bool) error {
 	return c.enqueue(outPacket{pkt: parser.Packet{Type: parser.Message, Data: data, Binary: binary}}, false)
 }
 
-// SendPrepared queues a message prepared once for many sessions, as a broadcast does. See Send.
-func (c *Conn) SendPrepared(p *Prepared) error {
-	return c.enqueue(outPacket{pkt: p.pkt, prep: p}, false)
+// SendPrepared queues messages prepared once for many sessions, as a broadcast does. The
+// messages are queued together, one after the other with nothing between them, or not at all.
+// See Send for the errors.
+func (c *Conn) SendPrepared(ps ...*Prepared) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateOpen {
+		return ErrClosed
+	}
+	if len(c.queue)+len(ps) > c.srv.opts.MaxQueuedPackets {
+		return ErrQueueFull
+	}
+	for _, p := range ps {
+		c.queue = append(c.queue, outPacket{pkt: p.pkt, prep: p})
+	}
+	c.kickLocked()
+	return nil
 }
+
+// Abort closes the session at once, dropping what is queued, with the reason
+// "transport error". A server uses it on a client that cannot keep up.
+func (c *Conn) Abort() { c.closeNow(ReasonTransportError) }
 
 // Close flushes what is queued for the client, then closes the session with the reason
 // "forced close".

@@ -54,12 +54,14 @@ func (c *Conn) handlePoll(w http.ResponseWriter, r *http.Request) {
 			body = noopPayload // released for an upgrade
 			break
 		}
-		if len(c.queue) > 0 || c.state == stateClosing {
+		if len(c.queue) > 0 {
 			batch = c.takeQueueLocked()
-			if c.state == stateClosing {
-				batch = append(batch, outPacket{pkt: parser.Packet{Type: parser.Close}})
-				finish = c.reason
-			}
+			break
+		}
+		if c.state == stateClosing {
+			// The close packet travels alone, after the client has handled the packets
+			// before it (clients act on a close packet before the messages of its payload).
+			body, finish = closePayload, c.reason
 			break
 		}
 		c.mu.Unlock()

@@ -1,0 +1,302 @@
+package socketio
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/echo-socketio/echo-socketio/engineio"
+	"github.com/echo-socketio/echo-socketio/socketio/parser"
+)
+
+// client is one Engine.IO connection and the sockets it opened, one per namespace.
+type client struct {
+	server *Server
+	conn   *engineio.Conn
+	dec    parser.Decoder // used by the connection's reading goroutine only
+
+	mu           sync.Mutex
+	sockets      map[string]*Socket // connected, by namespace
+	pending      map[string]bool    // namespaces whose CONNECT is being handled
+	closed       bool
+	connectTimer *time.Timer
+
+	// The inbox runs the application's code (middlewares, hooks, event handlers) in order,
+	// on a goroutine that exists only while there is work.
+	inbox   []func()
+	running bool
+}
+
+func newClient(s *Server, c *engineio.Conn) {
+	cl := &client{
+		server:  s,
+		conn:    c,
+		dec:     parser.Decoder{MaxAttachments: s.opts.MaxAttachments},
+		sockets: make(map[string]*Socket),
+		pending: make(map[string]bool),
+	}
+	cl.connectTimer = time.AfterFunc(s.opts.ConnectTimeout, cl.onConnectTimeout)
+	c.OnMessage(cl.onMessage)
+	c.OnClose(func(reason engineio.CloseReason) { cl.onClose(DisconnectReason(reason)) })
+}
+
+func (c *client) onConnectTimeout() {
+	c.mu.Lock()
+	idle := len(c.sockets) == 0 && len(c.pending) == 0 && !c.closed
+	c.mu.Unlock()
+	if idle {
+		c.conn.Close()
+	}
+}
+
+// dispatch queues fn on the inbox.
+func (c *client) dispatch(fn func()) {
+	c.mu.Lock()
+	c.inbox = append(c.inbox, fn)
+	if c.running {
+		c.mu.Unlock()
+		return
+	}
+	c.running = true
+	c.mu.Unlock()
+	go c.drain()
+}
+
+func (c *client) drain() {
+	for {
+		c.mu.Lock()
+		if len(c.inbox) == 0 {
+			c.running = false
+			c.inbox = nil
+			c.mu.Unlock()
+			return
+		}
+		batch := c.inbox
+		c.inbox = make([]func(), 0, 4)
+		c.mu.Unlock()
+		for _, fn := range batch {
+			fn()
+		}
+	}
+}
+
+func (c *client) onMessage(data []byte, binary bool) {
+	var p *parser.Packet
+	var complete bool
+	var err error
+	if binary {
+		p, complete, err = c.dec.DecodeBinary(data)
+	} else {
+		p, complete, err = c.dec.DecodeText(data)
+	}
+	if err != nil {
+		c.close(ReasonParseError, false)
+		return
+	}
+	if complete {
+		c.onPacket(p)
+	}
+}
+
+func (c *client) onPacket(p *parser.Packet) {
+	nsp := p.Namespace
+	c.mu.Lock()
+	s := c.sockets[nsp]
+	pending := c.pending[nsp]
+	if p.Type == parser.Connect {
+		if s != nil || pending {
+			c.mu.Unlock()
+			c.close(ReasonParseError, false) // a second CONNECT on a namespace
+			return
+		}
+		c.pending[nsp] = true
+		c.mu.Unlock()
+		auth := p.Data
+		c.dispatch(func() { c.connect(nsp, auth) })
+		return
+	}
+	c.mu.Unlock()
+	if s == nil && !pending {
+		c.close(ReasonParseError, false) // a packet for a namespace the client did not join
+		return
+	}
+	switch p.Type {
+	case parser.Ack, parser.BinaryAck:
+		if s != nil {
+			s.onAck(p) // answers complete waiters at once, even while a handler runs
+		}
+	case parser.Event, parser.BinaryEvent:
+		c.dispatch(func() {
+			if s == nil { // the CONNECT was still being handled when the event came
+				s = c.socket(nsp)
+			}
+			if s != nil {
+				s.onEvent(p)
+			}
+		})
+	case parser.Disconnect:
+		if s != nil {
+			s.onClose(ReasonClientNamespaceDisconnect)
+		} else {
+			c.dispatch(func() {
+				if s := c.socket(nsp); s != nil {
+					s.onClose(ReasonClientNamespaceDisconnect)
+				}
+			})
+		}
+	default: // CONNECT_ERROR from a client
+		c.close(ReasonParseError, false)
+	}
+}
+
+func (c *client) socket(nsp string) *Socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sockets[nsp]
+}
+
+// connect handles a CONNECT packet: namespace lookup, middlewares, then the connection hooks.
+func (c *client) connect(name string, auth json.RawMessage) {
+	done := func() {
+		c.mu.Lock()
+		delete(c.pending, name)
+		c.mu.Unlock()
+	}
+	nsp := c.server.lookup(name, auth)
+	if nsp == nil {
+		done()
+		c.sendConnectError(name, &ConnectError{Message: "Invalid namespace"})
+		return
+	}
+	s := newSocket(nsp, c, auth)
+	mws, hooks := nsp.chain()
+	for _, mw := range mws {
+		if err := runMiddleware(mw, s); err != nil {
+			done()
+			c.sendConnectError(name, err)
+			return
+		}
+	}
+	c.mu.Lock()
+	delete(c.pending, name)
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.sockets[name] = s
+	c.connectTimer.Stop()
+	c.mu.Unlock()
+	s.onConnect(hooks)
+}
+
+func runMiddleware(mw Middleware, s *Socket) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("socketio: middleware panic: %v", r)
+		}
+	}()
+	return mw(s)
+}
+
+func (c *client) sendConnectError(nsp string, err error) {
+	body := struct {
+		Message string `json:"message"`
+		Data    any    `json:"data,omitempty"`
+	}{Message: err.Error()}
+	var ce *ConnectError
+	if errors.As(err, &ce) {
+		body.Data = ce.Data
+	}
+	data, merr := json.Marshal(body)
+	if merr != nil {
+		data, _ = json.Marshal(struct {
+			Message string `json:"message"`
+		}{err.Error()})
+	}
+	_ = c.send(&parser.Packet{Type: parser.ConnectError, Namespace: nsp, Data: data}, false)
+}
+
+// send encodes p and queues it. A receiver whose queue is full is disconnected, unless the
+// packet is volatile, in which case the packet is dropped.
+func (c *client) send(p *parser.Packet, volatile bool) error {
+	text, atts, err := parser.Encode(p)
+	if err != nil {
+		return fmt.Errorf("socketio: encode %s: %w", p.Type, err)
+	}
+	if len(atts) == 0 {
+		err = c.conn.Send(text, false)
+	} else {
+		frames := make([]*engineio.Prepared, 0, 1+len(atts))
+		frames = append(frames, engineio.NewPrepared(text, false))
+		for _, a := range atts {
+			frames = append(frames, engineio.NewPrepared(a, true))
+		}
+		err = c.conn.SendPrepared(frames...)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, engineio.ErrQueueFull):
+		if volatile {
+			return nil
+		}
+		c.conn.Abort()
+		return ErrDisconnected
+	case errors.Is(err, engineio.ErrClosed):
+		return ErrDisconnected
+	}
+	return err
+}
+
+// close disconnects every socket of the client with reason, then closes the connection:
+// gracefully (what is queued is sent first) or at once.
+func (c *client) close(reason DisconnectReason, graceful bool) {
+	c.closeSockets(reason)
+	if graceful {
+		c.conn.Close()
+	} else {
+		c.conn.Abort()
+	}
+}
+
+func (c *client) closeSockets(reason DisconnectReason) {
+	c.mu.Lock()
+	c.closed = true
+	c.connectTimer.Stop()
+	socks := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		socks = append(socks, s)
+	}
+	c.mu.Unlock()
+	for _, s := range socks {
+		s.onClose(reason)
+	}
+}
+
+// disconnectAll disconnects every socket of the client from its namespace, each with a
+// DISCONNECT packet, then closes the connection once they are sent.
+func (c *client) disconnectAll() {
+	c.mu.Lock()
+	socks := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		socks = append(socks, s)
+	}
+	c.mu.Unlock()
+	for _, s := range socks {
+		s.Disconnect(false)
+	}
+	c.close(ReasonServerNamespaceDisconnect, true)
+}
+
+// onClose runs when the Engine.IO connection closed.
+func (c *client) onClose(reason DisconnectReason) { c.closeSockets(reason) }
+
+func (c *client) removeSocket(s *Socket) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sockets[s.nsp.name] == s {
+		delete(c.sockets, s.nsp.name)
+	}
+}

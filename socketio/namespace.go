@@ -1,0 +1,388 @@
+package socketio
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/echo-socketio/echo-socketio/engineio"
+	"github.com/echo-socketio/echo-socketio/rooms"
+	"github.com/echo-socketio/echo-socketio/socketio/parser"
+)
+
+// Middleware runs for every socket that connects to a namespace, before the connection hooks.
+// Returning an error refuses the connection: the client's connect_error gets the error's text,
+// and the JSON data of a *ConnectError. Middlewares run in order, on the connection's handler
+// goroutine; they may block (to look up a database, say).
+type Middleware func(s *Socket) error
+
+// Namespace is a communication channel of the server: the sockets connected to it, its rooms,
+// middlewares and connection hooks.
+type Namespace struct {
+	server  *Server
+	name    string
+	parent  *ParentNamespace
+	adapter rooms.Adapter
+	ackID   atomic.Uint64
+
+	mu           sync.RWMutex
+	sockets      map[rooms.SocketID]*Socket
+	middlewares  []Middleware
+	onConnection []func(*Socket)
+	onServerEmit map[string]func(args []json.RawMessage, ack func(args ...any) error)
+}
+
+func newNamespace(s *Server, name string, parent *ParentNamespace) *Namespace {
+	n := &Namespace{server: s, name: name, parent: parent, sockets: make(map[rooms.SocketID]*Socket)}
+	n.adapter = s.opts.Adapter(nspLocal{n})
+	return n
+}
+
+// Name returns the namespace's name, such as "/" or "/admin".
+func (n *Namespace) Name() string { return n.name }
+
+// Server returns the server of the namespace.
+func (n *Namespace) Server() *Server { return n.server }
+
+// Adapter returns the namespace's adapter.
+func (n *Namespace) Adapter() rooms.Adapter { return n.adapter }
+
+// Use adds a middleware. Add middlewares before clients connect.
+func (n *Namespace) Use(mw Middleware) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.middlewares = append(n.middlewares, mw)
+}
+
+// OnConnection adds a hook that runs for every socket that connected, after the middlewares
+// accepted it. The hook registers the socket's event handlers; events the client sends are
+// handled after the hooks return, so none is missed.
+func (n *Namespace) OnConnection(fn func(*Socket)) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.onConnection = append(n.onConnection, fn)
+}
+
+// OnServerSideEmit sets the handler of the events other servers of a cluster send with
+// ServerSideEmit. ack answers a sender that asked for answers.
+func (n *Namespace) OnServerSideEmit(event string, fn func(args []json.RawMessage, ack func(args ...any) error)) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.onServerEmit == nil {
+		n.onServerEmit = map[string]func([]json.RawMessage, func(...any) error){}
+	}
+	n.onServerEmit[event] = fn
+}
+
+// Sockets returns the sockets connected to the namespace on this server.
+func (n *Namespace) Sockets() []*Socket {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	out := make([]*Socket, 0, len(n.sockets))
+	for _, s := range n.sockets {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Socket returns the local socket with the given ID, or nil.
+func (n *Namespace) Socket(id string) *Socket {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.sockets[rooms.SocketID(id)]
+}
+
+func (n *Namespace) chain() ([]Middleware, []func(*Socket)) {
+	n.mu.RLock()
+	mws, hooks := n.middlewares, n.onConnection
+	n.mu.RUnlock()
+	if n.parent != nil {
+		pm, ph := n.parent.chain()
+		mws = append(append([]Middleware(nil), pm...), mws...)
+		hooks = append(append(([]func(*Socket))(nil), ph...), hooks...)
+	}
+	return mws, hooks
+}
+
+func (n *Namespace) nextAckID() uint64 { return n.ackID.Add(1) - 1 }
+
+func (n *Namespace) add(s *Socket) {
+	n.mu.Lock()
+	n.sockets[s.id] = s
+	n.mu.Unlock()
+}
+
+func (n *Namespace) remove(s *Socket) {
+	n.mu.Lock()
+	if n.sockets[s.id] == s {
+		delete(n.sockets, s.id)
+	}
+	n.mu.Unlock()
+}
+
+// To selects the sockets in rooms for a broadcast.
+func (n *Namespace) To(rooms ...string) *BroadcastOperator { return newOperator(n).To(rooms...) }
+
+// In is the same as To.
+func (n *Namespace) In(rooms ...string) *BroadcastOperator { return n.To(rooms...) }
+
+// Except selects the sockets not in rooms.
+func (n *Namespace) Except(rooms ...string) *BroadcastOperator { return newOperator(n).Except(rooms...) }
+
+// Volatile marks a broadcast's packets as droppable when a receiver cannot take them now.
+func (n *Namespace) Volatile() *BroadcastOperator { return newOperator(n).Volatile() }
+
+// Local limits a broadcast to this server.
+func (n *Namespace) Local() *BroadcastOperator { return newOperator(n).Local() }
+
+// Timeout sets how long a broadcast with acknowledgements waits for them.
+func (n *Namespace) Timeout(d time.Duration) *BroadcastOperator { return newOperator(n).Timeout(d) }
+
+// Emit sends an event to every socket of the namespace.
+func (n *Namespace) Emit(event string, args ...any) error { return newOperator(n).Emit(event, args...) }
+
+// EmitWithAck sends an event to every socket of the namespace and gathers their answers.
+func (n *Namespace) EmitWithAck(ctx context.Context, event string, args ...any) ([]Reply, error) {
+	return newOperator(n).EmitWithAck(ctx, event, args...)
+}
+
+// FetchSockets describes the sockets of the namespace, on every server of a cluster.
+func (n *Namespace) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	return newOperator(n).FetchSockets(ctx)
+}
+
+// SocketsJoin makes every socket of the namespace join rooms.
+func (n *Namespace) SocketsJoin(ctx context.Context, rooms ...string) error {
+	return newOperator(n).SocketsJoin(ctx, rooms...)
+}
+
+// SocketsLeave makes every socket of the namespace leave rooms.
+func (n *Namespace) SocketsLeave(ctx context.Context, rooms ...string) error {
+	return newOperator(n).SocketsLeave(ctx, rooms...)
+}
+
+// DisconnectSockets disconnects every socket of the namespace; closeConn closes their
+// connections too.
+func (n *Namespace) DisconnectSockets(ctx context.Context, closeConn bool) error {
+	return newOperator(n).DisconnectSockets(ctx, closeConn)
+}
+
+// ServerSideEmit sends an event to the other servers of a cluster. On a single server it
+// returns rooms.ErrNoCluster.
+func (n *Namespace) ServerSideEmit(ctx context.Context, event string, args ...any) error {
+	raw, err := marshalEach(args)
+	if err != nil {
+		return err
+	}
+	_, err = n.adapter.ServerSideEmit(ctx, event, raw, false)
+	return err
+}
+
+// ServerSideEmitWithAck sends an event to the other servers of a cluster and returns their
+// answers, gathered until ctx ends.
+func (n *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]Reply, error) {
+	raw, err := marshalEach(args)
+	if err != nil {
+		return nil, err
+	}
+	answers, err := n.adapter.ServerSideEmit(ctx, event, raw, true)
+	out := make([]Reply, len(answers))
+	for i, a := range answers {
+		out[i] = Reply(a)
+	}
+	return out, err
+}
+
+func marshalEach(args []any) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, len(args))
+	for i, a := range args {
+		b, err := json.Marshal(a)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+// nspLocal is the side of a Namespace its adapter sees (rooms.Namespace).
+type nspLocal struct{ n *Namespace }
+
+func (l nspLocal) Name() string { return l.n.name }
+
+// encodeFrames encodes p once into the frames every receiver gets.
+func encodeFrames(p *parser.Packet) ([]*engineio.Prepared, error) {
+	text, atts, err := parser.Encode(p)
+	if err != nil {
+		return nil, err
+	}
+	frames := make([]*engineio.Prepared, 0, 1+len(atts))
+	frames = append(frames, engineio.NewPrepared(text, false))
+	for _, a := range atts {
+		frames = append(frames, engineio.NewPrepared(a, true))
+	}
+	return frames, nil
+}
+
+func (l nspLocal) Deliver(p *parser.Packet, ids []rooms.SocketID, flags rooms.Flags) {
+	frames, err := encodeFrames(p)
+	if err != nil {
+		return
+	}
+	l.deliver(frames, ids, flags, nil)
+}
+
+// deliver sends frames to the sockets ids; before each send, register (when set) runs for
+// the socket. It returns the number of sockets the frames were queued for.
+func (l nspLocal) deliver(frames []*engineio.Prepared, ids []rooms.SocketID, flags rooms.Flags, register func(*Socket)) int {
+	var slow []*engineio.Conn
+	sent := 0
+	l.n.mu.RLock()
+	for _, id := range ids {
+		s := l.n.sockets[id]
+		if s == nil {
+			continue
+		}
+		if register != nil {
+			register(s)
+		}
+		err := s.client.conn.SendPrepared(frames...)
+		switch {
+		case err == nil:
+			sent++
+		case errors.Is(err, engineio.ErrQueueFull) && !flags.Volatile:
+			slow = append(slow, s.client.conn)
+		}
+	}
+	l.n.mu.RUnlock()
+	for _, c := range slow {
+		c.Abort() // a receiver that cannot keep up is disconnected, never waited for
+	}
+	return sent
+}
+
+func (l nspLocal) DeliverWithAck(p *parser.Packet, ids []rooms.SocketID, flags rooms.Flags, ack rooms.AckFunc) int {
+	id := l.n.nextAckID()
+	q := *p
+	q.ID, q.HasID = id, true
+	frames, err := encodeFrames(&q)
+	if err != nil {
+		return 0
+	}
+	var registered []*Socket
+	n := l.deliver(frames, ids, flags, func(s *Socket) {
+		sid := s.id
+		s.addAck(id, func(args []json.RawMessage) { ack(sid, args) })
+		registered = append(registered, s)
+	})
+	if flags.Timeout > 0 {
+		time.AfterFunc(flags.Timeout, func() {
+			for _, s := range registered {
+				s.removeAck(id)
+			}
+		})
+	}
+	return n
+}
+
+func (l nspLocal) SocketInfo(id rooms.SocketID) (rooms.SocketInfo, bool) {
+	l.n.mu.RLock()
+	s := l.n.sockets[id]
+	l.n.mu.RUnlock()
+	if s == nil {
+		return rooms.SocketInfo{}, false
+	}
+	return rooms.SocketInfo{ID: s.id, Handshake: s.handshake, Rooms: l.n.adapter.SocketRooms(id), Data: s.dataJSON()}, true
+}
+
+func (l nspLocal) Disconnect(id rooms.SocketID, closeConn bool) {
+	if s := l.n.Socket(string(id)); s != nil {
+		s.Disconnect(closeConn)
+	}
+}
+
+func (l nspLocal) ServerSideEmit(event string, args []json.RawMessage, ack func([]json.RawMessage)) {
+	l.n.mu.RLock()
+	fn := l.n.onServerEmit[event]
+	l.n.mu.RUnlock()
+	if fn == nil {
+		return
+	}
+	fn(args, func(reply ...any) error {
+		if ack == nil {
+			return nil
+		}
+		raw, err := marshalEach(reply)
+		if err != nil {
+			return err
+		}
+		ack(raw)
+		return nil
+	})
+}
+
+// ParentNamespace is a family of dynamic namespaces (see Server.OfFunc). Its middlewares and
+// connection hooks apply to every child.
+type ParentNamespace struct {
+	server *Server
+	match  func(name string, auth json.RawMessage) bool
+
+	mu           sync.RWMutex
+	children     map[string]*Namespace
+	middlewares  []Middleware
+	onConnection []func(*Socket)
+}
+
+// Use adds a middleware for every child namespace.
+func (p *ParentNamespace) Use(mw Middleware) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.middlewares = append(p.middlewares, mw)
+}
+
+// OnConnection adds a connection hook for every child namespace.
+func (p *ParentNamespace) OnConnection(fn func(*Socket)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.onConnection = append(p.onConnection, fn)
+}
+
+// Children returns the child namespaces created so far.
+func (p *ParentNamespace) Children() []*Namespace {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := make([]*Namespace, 0, len(p.children))
+	for _, c := range p.children {
+		out = append(out, c)
+	}
+	return out
+}
+
+// Emit sends an event to every socket of every child namespace.
+func (p *ParentNamespace) Emit(event string, args ...any) error {
+	var errs []error
+	for _, c := range p.Children() {
+		errs = append(errs, c.Emit(event, args...))
+	}
+	return errors.Join(errs...)
+}
+
+func (p *ParentNamespace) chain() ([]Middleware, []func(*Socket)) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.middlewares, p.onConnection
+}
+
+func (p *ParentNamespace) child(name string) *Namespace {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c := p.children[name]; c != nil {
+		return c
+	}
+	c := newNamespace(p.server, name, p)
+	p.children[name] = c
+	return c
+}

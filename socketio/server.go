@@ -1,0 +1,181 @@
+// Package socketio is a Socket.IO v4 server (protocol v5) for the official socket.io-client in
+// browsers, Node and mobile apps.
+//
+// A Server is an http.Handler; package middleware mounts it into an Echo app with one line.
+// Clients connect to namespaces ("/" by default); each connection to a namespace is a *Socket
+// with a random ID, its own room, event handlers with typed arguments, acknowledgements both
+// ways and binary data anywhere in the arguments. Rooms and broadcasts go through the
+// namespace's rooms.Adapter: in memory by default, Redis for a cluster.
+//
+//	io := socketio.NewServer(socketio.Options{})
+//	io.OnConnection(func(s *socketio.Socket) {
+//		s.On("chat", func(msg ChatMessage, ack socketio.Ack) {
+//			s.To(msg.Room).Emit("chat", msg)
+//			_ = ack("delivered")
+//		})
+//	})
+//	http.Handle("/socket.io/", io)
+//
+// Event handlers of one connection run one at a time, in the order the client sent the events,
+// on a goroutine of their own: a handler may block, for example on EmitWithAck, without holding
+// up the connection's heartbeat or the acknowledgements it waits for.
+package socketio
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/echo-socketio/echo-socketio/engineio"
+	"github.com/echo-socketio/echo-socketio/rooms"
+	"github.com/echo-socketio/echo-socketio/socketio/clientbundle"
+)
+
+// Server is a Socket.IO server. Create it with NewServer; it is safe for concurrent use.
+type Server struct {
+	opts   Options
+	eio    *engineio.Server
+	bundle *clientbundle.Handler
+	main   *Namespace
+
+	mu      sync.RWMutex
+	nsps    map[string]*Namespace
+	parents []*ParentNamespace
+}
+
+// NewServer returns a server configured by opts, with its main namespace "/".
+func NewServer(opts Options) *Server {
+	s := &Server{opts: opts.withDefaults(), nsps: make(map[string]*Namespace)}
+	s.eio = engineio.NewServer(s.opts.Engine)
+	s.eio.OnConnection(s.onEngineConnection)
+	if !s.opts.DisableServeClient {
+		// New fails only when the embedded files are missing, which the package's tests rule out.
+		s.bundle, _ = clientbundle.New()
+	}
+	s.main = s.Of("/")
+	return s
+}
+
+// Engine returns the Engine.IO server under this server.
+func (s *Server) Engine() *engineio.Server { return s.eio }
+
+// Path returns the path the endpoint is mounted at, such as "/socket.io/".
+func (s *Server) Path() string { return s.opts.Path }
+
+// ServeHTTP serves the client bundle and every Engine.IO request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.bundle != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		if name, ok := strings.CutPrefix(r.URL.Path, s.opts.Path); ok && name != "" && s.bundle.ServeFile(w, r, name) {
+			return
+		}
+	}
+	s.eio.ServeHTTP(w, r)
+}
+
+// Of returns the namespace with the given name, creating it if needed. Names start with "/".
+func (s *Server) Of(name string) *Namespace {
+	if name == "" || name[0] != '/' {
+		name = "/" + name
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := s.nsps[name]; n != nil {
+		return n
+	}
+	n := newNamespace(s, name, nil)
+	s.nsps[name] = n
+	return n
+}
+
+// OfFunc declares dynamic namespaces: a client connecting to a name no static namespace has is
+// accepted when match returns true for the name and the CONNECT auth payload. The namespace is
+// then created as a child of the returned parent, with its middlewares and connection hooks.
+func (s *Server) OfFunc(match func(name string, auth json.RawMessage) bool) *ParentNamespace {
+	p := &ParentNamespace{server: s, match: match, children: map[string]*Namespace{}}
+	s.mu.Lock()
+	s.parents = append(s.parents, p)
+	s.mu.Unlock()
+	return p
+}
+
+// OfRegexp declares the dynamic namespaces whose names match re. See OfFunc.
+func (s *Server) OfRegexp(re *regexp.Regexp) *ParentNamespace {
+	return s.OfFunc(func(name string, _ json.RawMessage) bool { return re.MatchString(name) })
+}
+
+// lookup returns the namespace a client may connect to under name, creating a dynamic one.
+func (s *Server) lookup(name string, auth json.RawMessage) *Namespace {
+	s.mu.RLock()
+	n := s.nsps[name]
+	parents := s.parents
+	s.mu.RUnlock()
+	if n != nil {
+		return n
+	}
+	for _, p := range parents {
+		if p.match(name, auth) {
+			return p.child(name)
+		}
+	}
+	return nil
+}
+
+// Namespaces returns the static namespaces and the dynamic ones created so far.
+func (s *Server) Namespaces() []*Namespace {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*Namespace, 0, len(s.nsps))
+	for _, n := range s.nsps {
+		out = append(out, n)
+	}
+	for _, p := range s.parents {
+		out = append(out, p.Children()...)
+	}
+	return out
+}
+
+// Use adds a middleware to the main namespace. See Namespace.Use.
+func (s *Server) Use(mw Middleware) { s.main.Use(mw) }
+
+// OnConnection adds a connection hook to the main namespace. See Namespace.OnConnection.
+func (s *Server) OnConnection(fn func(*Socket)) { s.main.OnConnection(fn) }
+
+// Sockets returns the sockets connected to the main namespace on this server.
+func (s *Server) Sockets() []*Socket { return s.main.Sockets() }
+
+// To selects the sockets of the main namespace in rooms, for a broadcast. See BroadcastOperator.
+func (s *Server) To(rooms ...string) *BroadcastOperator { return s.main.To(rooms...) }
+
+// In is the same as To.
+func (s *Server) In(rooms ...string) *BroadcastOperator { return s.main.To(rooms...) }
+
+// Except selects the sockets of the main namespace not in rooms.
+func (s *Server) Except(rooms ...string) *BroadcastOperator { return s.main.Except(rooms...) }
+
+// Emit sends an event to every socket of the main namespace.
+func (s *Server) Emit(event string, args ...any) error { return s.main.Emit(event, args...) }
+
+// FetchSockets describes the sockets of the main namespace, on every server of a cluster.
+func (s *Server) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	return s.main.FetchSockets(ctx)
+}
+
+// Shutdown disconnects every client with the reason "server shutting down", closes the
+// adapters and waits for the connections to close, or for ctx to end.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.eio.Shutdown(ctx)
+	for _, n := range s.Namespaces() {
+		_ = n.adapter.Close()
+	}
+	return err
+}
+
+func (s *Server) onEngineConnection(c *engineio.Conn) {
+	newClient(s, c)
+}
+
+// adapterNamespace is the side of a Namespace its adapter sees.
+var _ rooms.Namespace = nspLocal{}

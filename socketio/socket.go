@@ -1,0 +1,515 @@
+package socketio
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/echo-socketio/echo-socketio/engineio"
+	"github.com/echo-socketio/echo-socketio/rooms"
+	"github.com/echo-socketio/echo-socketio/socketio/parser"
+)
+
+// Socket is a client's connection to one namespace. Its methods are safe for concurrent use.
+type Socket struct {
+	id        rooms.SocketID
+	nsp       *Namespace
+	client    *client
+	handshake *rooms.Handshake
+	done      chan struct{}
+
+	mu              sync.Mutex
+	connected       bool
+	handlers        map[string]*handler
+	onAny           []func(event string, args []json.RawMessage)
+	onAnyOut        []func(event string, args []any)
+	packetMWs       []func(event string, args []json.RawMessage) error
+	onDisconnecting []func(DisconnectReason)
+	onDisconnect    []func(DisconnectReason)
+	onError         []func(error)
+	acks            map[uint64]func([]json.RawMessage)
+	data            map[string]any
+}
+
+func newSocket(nsp *Namespace, c *client, auth json.RawMessage) *Socket {
+	return &Socket{
+		id:        rooms.SocketID(newID()),
+		nsp:       nsp,
+		client:    c,
+		handshake: buildHandshake(c.conn.Request(), auth),
+		done:      make(chan struct{}),
+		handlers:  make(map[string]*handler),
+	}
+}
+
+func newID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func buildHandshake(r *http.Request, auth json.RawMessage) *rooms.Handshake {
+	addr := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	now := time.Now()
+	if len(auth) == 0 {
+		auth = json.RawMessage("{}")
+	}
+	return &rooms.Handshake{
+		Headers: r.Header.Clone(),
+		Time:    now.Format("Mon Jan 02 2006 15:04:05 GMT-0700 (MST)"),
+		Address: addr,
+		XDomain: r.Header.Get("Origin") != "",
+		Secure:  r.TLS != nil,
+		Issued:  now.UnixMilli(),
+		URL:     r.URL.RequestURI(),
+		Query:   r.URL.Query(),
+		Auth:    append(json.RawMessage(nil), auth...),
+	}
+}
+
+// ID returns the socket's ID: random, unique, and the name of the socket's own room. It is not
+// the Engine.IO session ID.
+func (s *Socket) ID() string { return string(s.id) }
+
+// Namespace returns the namespace the socket is connected to.
+func (s *Socket) Namespace() *Namespace { return s.nsp }
+
+// Handshake returns the details of the handshake: headers, query, auth payload, remote
+// address, time and URL.
+func (s *Socket) Handshake() *rooms.Handshake { return s.handshake }
+
+// Request returns the HTTP request that opened the connection. Its context carries the values
+// set by the middlewares that ran before the endpoint.
+func (s *Socket) Request() *http.Request { return s.client.conn.Request() }
+
+// Auth decodes the CONNECT auth payload into v.
+func (s *Socket) Auth(v any) error { return json.Unmarshal(s.handshake.Auth, v) }
+
+// Conn returns the Engine.IO session under the socket, shared by the client's sockets of
+// every namespace.
+func (s *Socket) Conn() *engineio.Conn { return s.client.conn }
+
+// Transport returns the name of the transport in use: "polling" or "websocket".
+func (s *Socket) Transport() string { return s.client.conn.Transport() }
+
+// Connected reports whether the socket is still connected.
+func (s *Socket) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connected
+}
+
+// Done returns a channel closed when the socket disconnects.
+func (s *Socket) Done() <-chan struct{} { return s.done }
+
+// Set stores a value of the application's in the socket. Values that encode to JSON are
+// also reported by FetchSockets as the socket's data.
+func (s *Socket) Set(key string, v any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.data == nil {
+		s.data = make(map[string]any)
+	}
+	s.data[key] = v
+}
+
+// Get returns a value stored with Set.
+func (s *Socket) Get(key string) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.data[key]
+	return v, ok
+}
+
+func (s *Socket) dataJSON() json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.data) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(s.data)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// On registers the handler of an event. fn is a func whose parameters receive the event's
+// arguments, decoded from JSON into their types, optionally followed by an Ack parameter, and
+// returns nothing or an error (reported to OnError). The raw forms func([]json.RawMessage) and
+// func([]json.RawMessage, Ack) receive the arguments undecoded. On panics when fn has another
+// shape: that is a programming error, found the first time the code runs.
+func (s *Socket) On(event string, fn any) {
+	h, err := newHandler(fn)
+	if err != nil {
+		panic(fmt.Sprintf("socketio: On(%q): %v", event, err))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.handlers[event] = h
+}
+
+// Off removes the handler of an event.
+func (s *Socket) Off(event string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.handlers, event)
+}
+
+// OnAny adds a listener that runs for every event the client sends, before its handler.
+func (s *Socket) OnAny(fn func(event string, args []json.RawMessage)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onAny = append(s.onAny, fn)
+}
+
+// OnAnyOutgoing adds a listener that runs for every event emitted to the client by this
+// socket.
+func (s *Socket) OnAnyOutgoing(fn func(event string, args []any)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onAnyOut = append(s.onAnyOut, fn)
+}
+
+// Use adds a packet middleware: it runs for every event the client sends, before OnAny
+// listeners and handlers. Returning an error drops the event and reports the error to OnError.
+func (s *Socket) Use(fn func(event string, args []json.RawMessage) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.packetMWs = append(s.packetMWs, fn)
+}
+
+// OnDisconnecting adds a hook that runs when the socket is about to disconnect, while its
+// rooms are still known.
+func (s *Socket) OnDisconnecting(fn func(reason DisconnectReason)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onDisconnecting = append(s.onDisconnecting, fn)
+}
+
+// OnDisconnect adds a hook that runs once the socket disconnected, with the reason.
+func (s *Socket) OnDisconnect(fn func(reason DisconnectReason)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onDisconnect = append(s.onDisconnect, fn)
+}
+
+// OnError adds a hook for the errors of the socket's handlers: arguments that do not decode
+// into a handler's types (*ArgumentError), errors a handler or packet middleware returned, and
+// handler panics.
+func (s *Socket) OnError(fn func(err error)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onError = append(s.onError, fn)
+}
+
+func (s *Socket) reportError(err error) {
+	s.mu.Lock()
+	hooks := s.onError
+	s.mu.Unlock()
+	for _, h := range hooks {
+		h(err)
+	}
+}
+
+// Emit sends an event to the client. []byte values anywhere in args travel as binary.
+func (s *Socket) Emit(event string, args ...any) error {
+	p, err := s.eventPacket(event, args)
+	if err != nil {
+		return err
+	}
+	return s.send(p, false)
+}
+
+// EmitVolatile sends an event that is dropped if the client cannot take it now.
+func (s *Socket) EmitVolatile(event string, args ...any) error {
+	p, err := s.eventPacket(event, args)
+	if err != nil {
+		return err
+	}
+	return s.send(p, true)
+}
+
+func (s *Socket) eventPacket(event string, args []any) (*parser.Packet, error) {
+	if parser.IsReservedEvent(event) {
+		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	data, atts, err := parser.MarshalEvent(event, args...)
+	if err != nil {
+		return nil, fmt.Errorf("socketio: emit %q: %w", event, err)
+	}
+	s.mu.Lock()
+	out := s.onAnyOut
+	s.mu.Unlock()
+	for _, fn := range out {
+		fn(event, args)
+	}
+	return &parser.Packet{Type: parser.Event, Namespace: s.nsp.name, Data: data, Attachments: atts}, nil
+}
+
+func (s *Socket) send(p *parser.Packet, volatile bool) error {
+	if !s.Connected() {
+		return ErrDisconnected
+	}
+	return s.client.send(p, volatile)
+}
+
+// EmitWithAck sends an event to the client and waits for its answer, until ctx ends.
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Reply, error) {
+	p, err := s.eventPacket(event, args)
+	if err != nil {
+		return nil, err
+	}
+	id := s.nsp.nextAckID()
+	p.ID, p.HasID = id, true
+	ch := make(chan Reply, 1)
+	if !s.addAck(id, func(r []json.RawMessage) { ch <- r }) {
+		return nil, ErrDisconnected
+	}
+	if err := s.send(p, false); err != nil {
+		s.removeAck(id)
+		return nil, err
+	}
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-ctx.Done():
+		s.removeAck(id)
+		return nil, fmt.Errorf("%w: %w", ErrAckTimeout, ctx.Err())
+	case <-s.done:
+		return nil, ErrDisconnected
+	}
+}
+
+func (s *Socket) addAck(id uint64, fn func([]json.RawMessage)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.connected {
+		return false
+	}
+	if s.acks == nil {
+		s.acks = make(map[uint64]func([]json.RawMessage))
+	}
+	s.acks[id] = fn
+	return true
+}
+
+func (s *Socket) removeAck(id uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.acks, id)
+}
+
+// Join puts the socket in rooms.
+func (s *Socket) Join(rs ...string) {
+	s.nsp.adapter.AddAll(s.id, toRooms(rs)...)
+}
+
+// Leave takes the socket out of a room.
+func (s *Socket) Leave(room string) { s.nsp.adapter.Del(s.id, rooms.Room(room)) }
+
+// Rooms returns the rooms the socket is in, its own room included.
+func (s *Socket) Rooms() []string {
+	rs := s.nsp.adapter.SocketRooms(s.id)
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = string(r)
+	}
+	return out
+}
+
+// To selects the sockets in rooms for a broadcast that excludes this socket.
+func (s *Socket) To(rooms ...string) *BroadcastOperator { return s.Broadcast().To(rooms...) }
+
+// In is the same as To.
+func (s *Socket) In(rooms ...string) *BroadcastOperator { return s.To(rooms...) }
+
+// Except selects every socket of the namespace but this one and those in rooms.
+func (s *Socket) Except(rooms ...string) *BroadcastOperator { return s.Broadcast().Except(rooms...) }
+
+// Broadcast selects every socket of the namespace but this one.
+func (s *Socket) Broadcast() *BroadcastOperator {
+	return newOperator(s.nsp).Except(string(s.id))
+}
+
+// Disconnect disconnects the socket from its namespace, with the reason
+// "server namespace disconnect". With closeConn, the whole connection is closed, and every
+// socket on it disconnected.
+func (s *Socket) Disconnect(closeConn bool) {
+	if closeConn {
+		s.client.disconnectAll()
+		return
+	}
+	if s.Connected() {
+		_ = s.client.send(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}, false)
+	}
+	s.onClose(ReasonServerNamespaceDisconnect)
+}
+
+// onConnect joins the socket's own room, answers the CONNECT and runs the connection hooks.
+func (s *Socket) onConnect(hooks []func(*Socket)) {
+	s.mu.Lock()
+	s.connected = true
+	s.mu.Unlock()
+	s.nsp.add(s)
+	s.nsp.adapter.AddAll(s.id, rooms.Room(s.id))
+	data, _ := json.Marshal(struct {
+		SID string `json:"sid"`
+	}{string(s.id)})
+	_ = s.client.send(&parser.Packet{Type: parser.Connect, Namespace: s.nsp.name, Data: data}, false)
+	for _, h := range hooks {
+		s.safely(func() { h(s) })
+	}
+}
+
+// onClose disconnects the socket. Waiting acknowledgements fail at once; the disconnecting and
+// disconnect hooks run on the connection's handler goroutine, after the events before them.
+func (s *Socket) onClose(reason DisconnectReason) {
+	s.mu.Lock()
+	if !s.connected {
+		s.mu.Unlock()
+		return
+	}
+	s.connected = false
+	s.acks = nil
+	close(s.done)
+	s.mu.Unlock()
+	s.client.removeSocket(s)
+	s.client.dispatch(func() {
+		s.mu.Lock()
+		disconnecting, disconnect := s.onDisconnecting, s.onDisconnect
+		s.mu.Unlock()
+		for _, h := range disconnecting {
+			s.safely(func() { h(reason) })
+		}
+		s.nsp.adapter.DelAll(s.id)
+		s.nsp.remove(s)
+		for _, h := range disconnect {
+			s.safely(func() { h(reason) })
+		}
+	})
+}
+
+// safely runs application code, turning a panic into an error for OnError.
+func (s *Socket) safely(fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.reportError(fmt.Errorf("socketio: handler panic: %v", r))
+		}
+	}()
+	fn()
+}
+
+func (s *Socket) onAck(p *parser.Packet) {
+	if !p.HasID {
+		return
+	}
+	args, err := packetArgs(p)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	fn := s.acks[p.ID]
+	delete(s.acks, p.ID)
+	s.mu.Unlock()
+	if fn != nil {
+		fn(args)
+	}
+}
+
+// packetArgs returns the JSON arguments of an EVENT or ACK packet, binary attachments put back
+// as base64 strings (which decode into []byte).
+func packetArgs(p *parser.Packet) ([]json.RawMessage, error) {
+	data := p.Data
+	if p.Type.IsBinary() {
+		var err error
+		if data, err = parser.Reconstruct(data, p.Attachments); err != nil {
+			return nil, err
+		}
+	}
+	return parser.SplitArray(data, nil)
+}
+
+func (s *Socket) onEvent(p *parser.Packet) {
+	all, err := packetArgs(p)
+	if err != nil || len(all) == 0 {
+		s.reportError(fmt.Errorf("socketio: bad event payload: %w", err))
+		return
+	}
+	event, err := eventName(all[0])
+	if err != nil {
+		s.reportError(fmt.Errorf("socketio: bad event name: %w", err))
+		return
+	}
+	args := all[1:]
+	s.mu.Lock()
+	mws, anys, h := s.packetMWs, s.onAny, s.handlers[event]
+	s.mu.Unlock()
+	for _, mw := range mws {
+		if err := mw(event, args); err != nil {
+			s.reportError(err)
+			return
+		}
+	}
+	for _, fn := range anys {
+		s.safely(func() { fn(event, args) })
+	}
+	ack := noAck
+	if p.HasID {
+		ack = s.ackFunc(p.ID)
+	}
+	if h == nil {
+		return
+	}
+	s.safely(func() {
+		if err := h.call(event, args, ack); err != nil {
+			s.reportError(err)
+		}
+	})
+}
+
+func noAck(...any) error { return nil }
+
+// eventName returns the event name of an EVENT payload's first element: a JSON string, or a
+// number, which the official clients allow and which is kept as written.
+func eventName(raw json.RawMessage) (string, error) {
+	if len(raw) > 0 && raw[0] == '"' {
+		var name string
+		err := json.Unmarshal(raw, &name)
+		return name, err
+	}
+	return string(raw), nil
+}
+
+func (s *Socket) ackFunc(id uint64) Ack {
+	var once sync.Once
+	return func(args ...any) error {
+		err := ErrNoAck
+		once.Do(func() {
+			data, atts, merr := parser.MarshalArgs(args...)
+			if merr != nil {
+				err = fmt.Errorf("socketio: ack: %w", merr)
+				return
+			}
+			err = s.send(&parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: data, Attachments: atts}, false)
+		})
+		return err
+	}
+}
+
+func toRooms(rs []string) []rooms.Room {
+	out := make([]rooms.Room, len(rs))
+	for i, r := range rs {
+		out[i] = rooms.Room(r)
+	}
+	return out
+}

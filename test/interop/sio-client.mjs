@@ -1,0 +1,134 @@
+// Drives the official socket.io-client against a Go server under test (socketio/interop_test.go).
+// SCENARIO picks what to do; every observation is printed as one JSON line.
+import { io } from "socket.io-client";
+
+const url = process.env.URL;
+const scenario = process.env.SCENARIO;
+const transports = (process.env.TRANSPORTS || "polling,websocket").split(",");
+const upgrade = process.env.UPGRADE !== "false";
+
+const out = (event, fields = {}) => console.log(JSON.stringify({ event, ...fields }));
+const fail = (msg) => { out("error", { message: msg }); process.exit(1); };
+const deadline = setTimeout(() => fail("scenario timed out"), Number(process.env.DEADLINE_MS || 20000));
+const finish = (code = 0) => { clearTimeout(deadline); setTimeout(() => process.exit(code), 50); };
+const connect = (nsp = "/", opts = {}) => io(url + nsp, { transports, upgrade, reconnection: false, forceNew: true, ...opts });
+const bin = (b) => (b instanceof ArrayBuffer || ArrayBuffer.isView(b) ? { bin: Array.from(new Uint8Array(b.buffer ? b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) : b)) } : b);
+const until = (socket, ev) => new Promise((resolve) => socket.once(ev, (...a) => resolve(a)));
+const waitUpgrade = async (socket) => {
+  if (!(upgrade && transports.length > 1) || socket.io.engine.transport.name === "websocket") return;
+  await until(socket.io.engine, "upgrade");
+};
+
+async function events() {
+  const s = connect();
+  await until(s, "connect");
+  out("connected", { id: s.id, transport: s.io.engine.transport.name });
+  const deep = []; let cur = deep; for (let i = 0; i < 200; i++) { const n = []; cur.push(n); cur = n; }
+  const values = [
+    "héllo wörld €🎉 ✓ 日本語", 42, -1.5, true, false, null, { a: { b: [1, "x", null] } },
+    [1, [2, [3]]], "x".repeat(500 * 1024), deep, "",
+  ];
+  for (const v of values) {
+    const back = await s.emitWithAck("echo", v);
+    out("echo", { ok: JSON.stringify(back) === JSON.stringify(v), len: JSON.stringify(v).length });
+  }
+  await waitUpgrade(s);
+  // Several arguments, typed on the server.
+  const sum = await s.emitWithAck("typed", { name: "ada", tags: ["a", "b"] }, 7);
+  out("typed", { reply: sum });
+  // A wrong shape for the typed handler: the server reports it, the client gets no answer.
+  s.emit("typed", "not an object", "not a number");
+  const [err] = await until(s, "handler-error");
+  out("handler_error", { message: err });
+  // Binary nested in objects and arrays, both ways.
+  const payload = { file: new Uint8Array([1, 2, 3]), parts: [new Uint8Array([4]), new Uint8Array([250, 251])], name: "f" };
+  const echoed = await s.emitWithAck("binary", payload);
+  out("binary", { file: bin(echoed.file), parts: echoed.parts.map(bin), name: echoed.name });
+  // The server emits binary on its own.
+  s.emit("send-binary");
+  const [pushed] = await until(s, "binary-push");
+  out("binary_push", { data: bin(pushed.data), list: pushed.list.map(bin) });
+  // Server-to-client emit with ack, and with a timeout the client lets pass.
+  s.on("question", (n, cb) => cb(n * 2));
+  s.on("ignored", () => {});
+  s.emit("ask");
+  const [answer] = await until(s, "answer");
+  out("server_ack", { answer });
+  s.emit("ask-ignored");
+  const [timeoutResult] = await until(s, "ignored-result");
+  out("server_ack_timeout", { result: timeoutResult });
+  // The auth payload and the handshake as the server saw them.
+  const who = await s.emitWithAck("whoami");
+  out("whoami", { who, id: s.id });
+  // Client-side ack timeout against a server that never answers.
+  try { await s.timeout(200).emitWithAck("no-answer"); out("client_ack_timeout", { timedOut: false }); }
+  catch (e) { out("client_ack_timeout", { timedOut: true }); }
+  out("final", { transport: s.io.engine.transport.name });
+  s.disconnect();
+  finish();
+}
+
+async function namespaces() {
+  const admin = connect("/admin");
+  await until(admin, "connect");
+  out("admin", { nsp: await admin.emitWithAck("nsp") });
+  const team = connect("/team-42");
+  await until(team, "connect");
+  out("team", { nsp: await team.emitWithAck("nsp") });
+  const bad = connect("/nope");
+  const [e1] = await until(bad, "connect_error");
+  out("invalid", { message: e1.message });
+  const priv = connect("/private", { auth: { token: "wrong" } });
+  const [e2] = await until(priv, "connect_error");
+  out("refused", { message: e2.message, data: e2.data });
+  const ok = connect("/private", { auth: { token: "secret" } });
+  await until(ok, "connect");
+  out("accepted", { id: ok.id });
+  // Several namespaces multiplexed on one connection.
+  const mgr = connect("/", { forceNew: true });
+  await until(mgr, "connect");
+  const sub = mgr.io.socket("/admin"); // connects by itself (autoConnect)
+  await until(sub, "connect");
+  out("multiplexed", { same: mgr.io.engine === sub.io.engine, nsp: await sub.emitWithAck("nsp") });
+  for (const s of [admin, team, ok, mgr, sub]) s.disconnect();
+  finish();
+}
+
+async function disconnects() {
+  // Server-side namespace disconnect.
+  const a = connect();
+  await until(a, "connect");
+  a.emit("disconnect-me");
+  const [r1] = await until(a, "disconnect");
+  out("server_disconnect", { reason: r1 });
+  // Server-side disconnect that closes the connection.
+  const b = connect();
+  await until(b, "connect");
+  b.emit("close-me");
+  const [r2] = await until(b, "disconnect");
+  out("server_close", { reason: r2 });
+  // Client-side disconnect: the server records the reason.
+  const c = connect();
+  await until(c, "connect");
+  out("client_id", { id: c.id });
+  c.disconnect();
+  // The server drops the transport: the client reconnects by itself.
+  const d = connect("/", { reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 200 });
+  await until(d, "connect");
+  // Not during an upgrade: a client whose probe is cut after it paused polling waits for its
+  // ping timeout before it notices (with the official server too).
+  await waitUpgrade(d);
+  const firstId = d.id;
+  d.emit("drop-transport");
+  const [r3] = await until(d, "disconnect");
+  await until(d, "connect");
+  out("reconnected", { reason: r3, newId: d.id !== firstId });
+  const back = await d.emitWithAck("echo", "after reconnect");
+  out("after_reconnect", { back });
+  d.disconnect();
+  finish();
+}
+
+const scenarios = { events, namespaces, disconnects };
+if (!scenarios[scenario]) fail("unknown scenario " + scenario);
+scenarios[scenario]().catch((e) => fail(String(e && e.stack || e)));
