@@ -225,7 +225,9 @@ func (r *RemoteSocket) Data() json.RawMessage { return r.info.Data }
 func (r *RemoteSocket) operator() *BroadcastOperator { return newOperator(r.nsp).To(r.ID()) }
 
 // Emit sends an event to the socket.
-func (r *RemoteSocket) Emit(event string, args ...any) error { return r.operator().Emit(event, args...) }
+func (r *RemoteSocket) Emit(event string, args ...any) error {
+	return r.operator().Emit(event, args...)
+}
 
 // Join makes the socket join rooms.
 func (r *RemoteSocket) Join(ctx context.Context, rs ...string) error {

@@ -130,7 +130,9 @@ func (n *Namespace) To(rooms ...string) *BroadcastOperator { return newOperator(
 func (n *Namespace) In(rooms ...string) *BroadcastOperator { return n.To(rooms...) }
 
 // Except selects the sockets not in rooms.
-func (n *Namespace) Except(rooms ...string) *BroadcastOperator { return newOperator(n).Except(rooms...) }
+func (n *Namespace) Except(rooms ...string) *BroadcastOperator {
+	return newOperator(n).Except(rooms...)
+}
 
 // Volatile marks a broadcast's packets as droppable when a receiver cannot take them now.
 func (n *Namespace) Volatile() *BroadcastOperator { return newOperator(n).Volatile() }
