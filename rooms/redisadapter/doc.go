@@ -4,8 +4,9 @@
 // cluster, and an emitter in any Node process can reach the clients of a Go server.
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-//	factory := redisadapter.New(rdb, redisadapter.Options{})
-//	// give factory to the server's options as its adapter factory
+//	sio := socketio.NewServer(socketio.Options{
+//		Adapter: redisadapter.New(rdb, redisadapter.Options{}),
+//	})
 //
 // # Channels and messages
 //
