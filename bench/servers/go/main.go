@@ -1,0 +1,136 @@
+// Command go is the benchmark server on this library's public API. It
+// implements the benchmark contract of bench/README.md on namespace "/":
+//
+//	echo  (...args, ack)        -> ack(...args)
+//	join  (room, ack)           -> socket.Join(room); ack()
+//	bcast (room, payload, ack)  -> io.To(room).Emit("bcast", payload); ack()
+//
+// It listens on 127.0.0.1:$PORT (default 3001), path /socket.io/, with the
+// default options, on plain net/http so that the library alone is measured,
+// and prints "listening <port>" once ready. With PPROF set to an address
+// (such as 127.0.0.1:6060) it also serves net/http/pprof there, on a
+// separate listener. SIGINT and SIGTERM shut it down.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/echo-socketio/echo-socketio/socketio"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "3001"
+	}
+	if err := run(ctx, "127.0.0.1:"+port, os.Getenv("PPROF"), func(addr net.Addr) {
+		fmt.Printf("listening %d\n", addr.(*net.TCPAddr).Port)
+	}); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// newServer returns a Socket.IO server that implements the benchmark
+// contract.
+func newServer() *socketio.Server {
+	io := socketio.NewServer(socketio.Options{})
+	io.OnConnection(func(s *socketio.Socket) {
+		s.On("echo", func(args []json.RawMessage, ack socketio.Ack) {
+			out := make([]any, len(args))
+			for i, a := range args {
+				out[i] = a
+			}
+			_ = ack(out...)
+		})
+		s.On("join", func(args []json.RawMessage, ack socketio.Ack) {
+			s.Join(roomName(args))
+			_ = ack()
+		})
+		s.On("bcast", func(args []json.RawMessage, ack socketio.Ack) {
+			var payload json.RawMessage
+			if len(args) > 1 {
+				payload = args[1]
+			}
+			_ = io.To(roomName(args)).Emit("bcast", payload)
+			_ = ack()
+		})
+	})
+	return io
+}
+
+// roomName returns the room named by the first argument: a JSON string, or
+// any other JSON value as written, as String(room) does in the Node server.
+func roomName(args []json.RawMessage) string {
+	if len(args) == 0 {
+		return "undefined"
+	}
+	var s string
+	if err := json.Unmarshal(args[0], &s); err == nil {
+		return s
+	}
+	return string(args[0])
+}
+
+// run serves the benchmark server on addr until ctx ends, calling ready with
+// the bound address once it accepts connections. A non-empty pprofAddr also
+// serves the profiling endpoints there.
+func run(ctx context.Context, addr, pprofAddr string, ready func(net.Addr)) error {
+	io := newServer()
+	mux := http.NewServeMux()
+	mux.Handle(io.Path(), io)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(ln) }()
+
+	var psrv *http.Server
+	if pprofAddr != "" {
+		pmux := http.NewServeMux()
+		pmux.HandleFunc("/debug/pprof/", pprof.Index)
+		pmux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		pmux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		pmux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		pmux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		pln, err := net.Listen("tcp", pprofAddr)
+		if err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("pprof listener: %w", err)
+		}
+		psrv = &http.Server{Handler: pmux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- psrv.Serve(pln) }()
+		log.Printf("pprof on http://%s/debug/pprof/", pln.Addr())
+	}
+	ready(ln.Addr())
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = io.Shutdown(sctx)
+	if psrv != nil {
+		_ = psrv.Close()
+	}
+	// The websocket connections are hijacked, so Shutdown does not wait for them.
+	return srv.Shutdown(sctx)
+}
