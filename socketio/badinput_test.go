@@ -346,4 +346,3 @@ func TestClientBundleOverHTTP(t *testing.T) {
 	_ = io.Shutdown(ctx)
 	srv.CloseClientConnections()
 }
-
