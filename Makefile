@@ -9,11 +9,11 @@ STATICCHECK_VERSION ?= v0.8.2
 FUZZ_SMOKE  ?= 3s
 FUZZTIME    ?= 60s
 
-.PHONY: test deps node-deps redis-deps lint vet fmt-check unit fuzz fuzz-smoke bench run
+.PHONY: test deps node-deps redis-deps browser-deps lint vet fmt-check unit fuzz fuzz-smoke bench run
 
 test: deps lint unit fuzz-smoke
 
-deps: node-deps redis-deps
+deps: node-deps redis-deps browser-deps
 
 # Installs the official clients used by the interop tests from the committed lockfile.
 node-deps: node_modules/.package-lock.json
@@ -27,6 +27,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 redis-deps:
 	@command -v redis-server >/dev/null 2>&1 || \
 		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server; }
+
+# Installs Debian's chromium for the browser test of examples/echo-chat when it is missing.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || \
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^node_modules/')); \
