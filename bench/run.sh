@@ -5,8 +5,14 @@
 # Every run starts a fresh server pinned to CPU $SERVER_CPU, waits for its
 # "listening <port>" line, runs siobench pinned to CPU $CLIENT_CPU with -pid
 # so that the server's CPU time and memory are measured, then stops the
-# server. A run that fails (including a lost, duplicated or wrong message)
-# is reported and makes the script exit with status 1 after the other runs.
+# server. The servers take turns within each repetition of a scenario, so
+# that a change in the machine's load affects them alike. A run that fails
+# (including a lost, duplicated or wrong message) is reported and makes the
+# script exit with status 1 after the other runs.
+#
+# At the end bench/report prints one table of every figure with the ratios
+# of each server to Node, and writes $DOCS (with a chart, $DOCS without .md
+# plus .svg) unless DOCS is empty.
 #
 # Settings, all from the environment:
 #   SERVERS      servers to measure, directories of bench/servers (default "node go")
@@ -25,6 +31,7 @@
 #   TIMEOUT      siobench -timeout (default 10s)
 #   SERVER_CPU, CLIENT_CPU   CPUs given to taskset (default 0 and 1)
 #   RESULTS      output directory (default bench/results)
+#   DOCS         Markdown report to write (default docs/benchmarks.md; empty: none)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,6 +54,7 @@ TIMEOUT=${TIMEOUT:-10s}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 RESULTS=${RESULTS:-$here/results}
+DOCS=${DOCS-$root/docs/benchmarks.md}
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 
@@ -72,7 +80,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 log "building siobench"
-(cd "$root" && go build -o "$work/siobench" ./cmd/siobench)
+(cd "$root" && go build -o "$work/siobench" ./cmd/siobench && go build -o "$work/report" ./bench/report)
 mkdir -p "$RESULTS"
 
 # prepare_server NAME: installs or builds what server NAME needs and sets
@@ -164,19 +172,33 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 	printf '"go":"%s","node":"%s",' "$(go env GOVERSION)" "$(node --version 2>/dev/null || echo none)"
 	printf '"servers":"%s","scenarios":"%s","reps":%s,"conns_n":%s,"bcast_n":%s,"bcast_count":%s,' \
 		"$SERVERS" "$SCENARIOS" "$REPS" "$CONNS_N" "$BCAST_N" "$BCAST_COUNT"
-	printf '"echo_c":%s,"poll_c":%s,"duration":"%s","warmup":"%s","payload":%s,"server_cpu":"%s","client_cpu":"%s"}\n' \
+	printf '"echo_c":%s,"poll_c":%s,"duration":"%s","warmup":"%s","payload":%s,"server_cpu":"%s","client_cpu":"%s",' \
 		"$ECHO_C" "$POLL_C" "$DURATION" "$WARMUP" "$PAYLOAD" "$SERVER_CPU" "$CLIENT_CPU"
+	printf '"load_start":%s}\n' "$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)"
 } >"$RESULTS/$stamp-meta.json"
+log "load average before the run: $(cat /proc/loadavg 2>/dev/null || echo unknown)"
+
+# Prepare every server first (install, build); remember how to start each.
+declare -A server_cmds=()
+ready=()
 for name in $SERVERS; do
 	server_cmd=()
 	prepare_server "$name" || continue
-	for scenario in $SCENARIOS; do
-		if ! args=$(scenario_args "$scenario"); then
-			log "unknown scenario '$scenario'"
-			failures=$((failures + 1))
-			continue
-		fi
-		for rep in $(seq 1 "$REPS"); do
+	printf -v quoted '%q ' "${server_cmd[@]}"
+	server_cmds[$name]=$quoted
+	ready+=("$name")
+done
+
+for scenario in $SCENARIOS; do
+	if ! args=$(scenario_args "$scenario"); then
+		log "unknown scenario '$scenario'"
+		failures=$((failures + 1))
+		continue
+	fi
+	for rep in $(seq 1 "$REPS"); do
+		for name in "${ready[@]}"; do
+			eval "server_cmd=(${server_cmds[$name]})"
+			printf '%s %s %s %s\n' "$name" "$scenario" "$rep" "$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)" >>"$RESULTS/$stamp-load.txt"
 			start_server "$name" || { failures=$((failures + 1)); continue; }
 			out="$RESULTS/$stamp-$name-$scenario-$rep.json"
 			log "$name $scenario run $rep/$REPS (pid $server_pid): siobench $args"
@@ -198,6 +220,15 @@ for name in $SERVERS; do
 done
 
 log "results in $RESULTS ($stamp-*.json)"
+report_args=(-results "$RESULTS" -stamp "$stamp")
+if [ -n "$DOCS" ]; then
+	report_args+=(-md "$DOCS" -svg "${DOCS%.md}.svg")
+fi
+if ! "$work/report" "${report_args[@]}"; then
+	failures=$((failures + 1))
+elif [ -n "$DOCS" ]; then
+	log "wrote $DOCS and ${DOCS%.md}.svg"
+fi
 if [ "$failures" -gt 0 ]; then
 	log "$failures run(s) failed"
 	exit 1
