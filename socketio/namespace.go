@@ -216,7 +216,8 @@ type nspLocal struct{ n *Namespace }
 func (l nspLocal) Name() string { return l.n.name }
 
 // encodeFrames encodes p once into the frames every receiver gets.
-func encodeFrames(p *parser.Packet) ([]*engineio.Prepared, error) {
+func (l nspLocal) encodeFrames(p *parser.Packet) ([]*engineio.Prepared, error) {
+	l.n.server.broadcastEncodes.Add(1)
 	text, atts, err := parser.Encode(p)
 	if err != nil {
 		return nil, err
@@ -230,7 +231,7 @@ func encodeFrames(p *parser.Packet) ([]*engineio.Prepared, error) {
 }
 
 func (l nspLocal) Deliver(p *parser.Packet, ids []rooms.SocketID, flags rooms.Flags) {
-	frames, err := encodeFrames(p)
+	frames, err := l.encodeFrames(p)
 	if err != nil {
 		return
 	}
@@ -270,7 +271,7 @@ func (l nspLocal) DeliverWithAck(p *parser.Packet, ids []rooms.SocketID, flags r
 	id := l.n.nextAckID()
 	q := *p
 	q.ID, q.HasID = id, true
-	frames, err := encodeFrames(&q)
+	frames, err := l.encodeFrames(&q)
 	if err != nil {
 		return 0
 	}

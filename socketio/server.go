@@ -28,6 +28,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/echo-socketio/echo-socketio/engineio"
 	"github.com/echo-socketio/echo-socketio/rooms"
@@ -44,6 +45,8 @@ type Server struct {
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
 	parents []*ParentNamespace
+
+	broadcastEncodes atomic.Int64 // packets encoded for broadcasts, for tests
 }
 
 // NewServer returns a server configured by opts, with its main namespace "/".
