@@ -1,0 +1,137 @@
+package socketio_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/echo-socketio/echo-socketio/socketio"
+)
+
+// BenchmarkBroadcast measures io.To(room).Emit to a room of real websocket
+// sessions over loopback, from the call to the last delivery read by the
+// clients. Up to 64 broadcasts are in flight at once, far below the send
+// queue bound, so no receiver is dropped. ns/op is per broadcast; the
+// ns/delivery metric divides it by the room size. The clients run in the
+// same process, with reads that do not allocate, so allocs/op is the
+// server's (and grows with the room: the packet itself is encoded once).
+func BenchmarkBroadcast(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		b.Run(fmt.Sprintf("room=%d", n), func(b *testing.B) { benchmarkBroadcast(b, n) })
+	}
+}
+
+func benchmarkBroadcast(b *testing.B, n int) {
+	srv := socketio.NewServer(socketio.Options{})
+	srv.OnConnection(func(s *socketio.Socket) { s.Join("room") })
+	hs := httptest.NewServer(srv)
+	var delivered atomic.Int64
+	progress := make(chan struct{}, 1)
+	clients := make([]*benchClient, n)
+	for i := range clients {
+		clients[i] = dialBenchClient(b, hs.URL, &delivered, progress)
+	}
+	defer func() {
+		for _, c := range clients {
+			c.close()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		hs.Close()
+	}()
+	for len(srv.Sockets()) < n {
+		time.Sleep(time.Millisecond)
+	}
+	payload := strings.Repeat("x", 64)
+	wait := func(want int64) {
+		deadline := time.After(30 * time.Second)
+		for delivered.Load() < want {
+			select {
+			case <-progress:
+			case <-deadline:
+				b.Fatalf("%d of %d deliveries after 30s", delivered.Load(), want)
+			}
+		}
+	}
+	const window = 64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if i >= window {
+			wait(int64(i-window+1) * int64(n))
+		}
+		if err := srv.To("room").Emit("bcast", payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+	wait(int64(b.N) * int64(n))
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*int64(n)), "ns/delivery")
+}
+
+// benchClient is a websocket Socket.IO client connected to "/" that counts
+// the events it receives, answering the server's pings.
+type benchClient struct {
+	ws   *websocket.Conn
+	done chan struct{}
+}
+
+func dialBenchClient(b *testing.B, base string, delivered *atomic.Int64, progress chan struct{}) *benchClient {
+	b.Helper()
+	url := "ws" + strings.TrimPrefix(base, "http") + "/socket.io/?EIO=4&transport=websocket"
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 1024}
+	ws, _, err := d.Dial(url, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, _, err := ws.ReadMessage(); err != nil { // the Engine.IO open packet
+		b.Fatal(err)
+	}
+	if err := ws.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
+		b.Fatal(err)
+	}
+	if _, m, err := ws.ReadMessage(); err != nil || !strings.HasPrefix(string(m), "40") {
+		b.Fatalf("connect: %q %v", m, err)
+	}
+	_ = ws.SetReadDeadline(time.Time{})
+	c := &benchClient{ws: ws, done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		var head [2]byte
+		for {
+			_, r, err := ws.NextReader()
+			if err != nil {
+				return
+			}
+			k, _ := io.ReadFull(r, head[:])
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				return
+			}
+			switch {
+			case k == 1 && head[0] == '2':
+				_ = ws.WriteMessage(websocket.TextMessage, []byte("3"))
+			case k == 2 && head == [2]byte{'4', '2'}:
+				delivered.Add(1)
+				select {
+				case progress <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return c
+}
+
+func (c *benchClient) close() {
+	_ = c.ws.Close()
+	<-c.done
+}
