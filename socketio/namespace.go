@@ -77,6 +77,17 @@ func (n *Namespace) OnServerSideEmit(event string, fn func(args []json.RawMessag
 	n.onServerEmit[event] = fn
 }
 
+// OnRoomEvents sets the hooks of the lives of the namespace's rooms (created, joined, left,
+// deleted). It reports false when the adapter does not support them; the in-memory and Redis
+// adapters do.
+func (n *Namespace) OnRoomEvents(ev rooms.RoomEvents) bool {
+	a, ok := n.adapter.(interface{ SetRoomEvents(rooms.RoomEvents) })
+	if ok {
+		a.SetRoomEvents(ev)
+	}
+	return ok
+}
+
 // Sockets returns the sockets connected to the namespace on this server.
 func (n *Namespace) Sockets() []*Socket {
 	n.mu.RLock()

@@ -1,0 +1,253 @@
+package rooms_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/echo-socketio/echo-socketio/rooms"
+	"github.com/echo-socketio/echo-socketio/socketio/parser"
+)
+
+// nsp records what the adapter asks of its namespace.
+type nsp struct {
+	mu           sync.Mutex
+	delivered    map[rooms.SocketID]int
+	broadcasts   int
+	disconnected []rooms.SocketID
+	adapter      rooms.Adapter
+}
+
+func (n *nsp) Name() string { return "/" }
+
+func (n *nsp) Deliver(_ *parser.Packet, list []rooms.SocketID, _ rooms.Flags) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.broadcasts++
+	for _, id := range list {
+		n.delivered[id]++
+	}
+}
+
+func (n *nsp) DeliverWithAck(p *parser.Packet, list []rooms.SocketID, f rooms.Flags, ack rooms.AckFunc) int {
+	n.Deliver(p, list, f)
+	for _, id := range list {
+		ack(id, []json.RawMessage{json.RawMessage(`"` + string(id) + `"`)})
+	}
+	return len(list)
+}
+
+func (n *nsp) SocketInfo(id rooms.SocketID) (rooms.SocketInfo, bool) {
+	return rooms.SocketInfo{ID: id, Rooms: n.adapter.SocketRooms(id)}, true
+}
+
+func (n *nsp) Disconnect(id rooms.SocketID, _ bool) {
+	n.mu.Lock()
+	n.disconnected = append(n.disconnected, id)
+	n.mu.Unlock()
+	n.adapter.DelAll(id) // a namespace calls back into the adapter: no lock may be held
+}
+
+func (n *nsp) ServerSideEmit(string, []json.RawMessage, func([]json.RawMessage)) {}
+
+func newMemory() (*rooms.Memory, *nsp) {
+	n := &nsp{delivered: map[rooms.SocketID]int{}}
+	m := rooms.NewMemory(n)
+	n.adapter = m
+	return m, n
+}
+
+func (n *nsp) take() map[rooms.SocketID]int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	d := n.delivered
+	n.delivered = map[rooms.SocketID]int{}
+	return d
+}
+
+func ids(m map[rooms.SocketID]int) string {
+	var out []string
+	for id, c := range m {
+		out = append(out, fmt.Sprintf("%s×%d", id, c))
+	}
+	sort.Strings(out)
+	return fmt.Sprint(out)
+}
+
+func TestSelection(t *testing.T) {
+	m, n := newMemory()
+	m.AddAll("a", "a", "r1", "all")
+	m.AddAll("b", "b", "r1", "r2", "all")
+	m.AddAll("c", "c", "r2", "all")
+	m.AddAll("d", "d", "all")
+	cases := []struct {
+		name string
+		sel  rooms.Selection
+		want string
+	}{
+		{"ok, one room", rooms.Selection{Rooms: []rooms.Room{"r1"}}, "[a×1 b×1]"},
+		{"ok, several rooms once each", rooms.Selection{Rooms: []rooms.Room{"r1", "r2", "all"}}, "[a×1 b×1 c×1 d×1]"},
+		{"ok, the same room twice", rooms.Selection{Rooms: []rooms.Room{"r1", "r1"}}, "[a×1 b×1]"},
+		{"ok, everyone", rooms.Selection{}, "[a×1 b×1 c×1 d×1]"},
+		{"ok, except wins over to", rooms.Selection{Rooms: []rooms.Room{"r1"}, Except: []rooms.Room{"r2"}}, "[a×1]"},
+		{"ok, everyone but a socket", rooms.Selection{Except: []rooms.Room{"c"}}, "[a×1 b×1 d×1]"},
+		{"ok, unknown room", rooms.Selection{Rooms: []rooms.Room{"nope"}}, "[]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := m.Broadcast(&parser.Packet{}, tc.sel); err != nil {
+				t.Fatal(err)
+			}
+			if got := ids(n.take()); got != tc.want {
+				t.Fatalf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestMembershipAndEvents(t *testing.T) {
+	m, _ := newMemory()
+	var mu sync.Mutex
+	var log []string
+	rec := func(s string) { mu.Lock(); log = append(log, s); mu.Unlock() }
+	m.SetRoomEvents(rooms.RoomEvents{
+		Create: func(r rooms.Room) { rec("create " + string(r)) },
+		Join:   func(r rooms.Room, id rooms.SocketID) { rec("join " + string(r) + " " + string(id)) },
+		Leave:  func(r rooms.Room, id rooms.SocketID) { rec("leave " + string(r) + " " + string(id)) },
+		Delete: func(r rooms.Room) { rec("delete " + string(r)) },
+	})
+	m.AddAll("a", "x")
+	m.AddAll("b", "x")
+	m.AddAll("a", "x") // already in
+	m.Del("a", "x")
+	m.Del("a", "x") // already out
+	m.DelAll("b")
+	want := []string{"create x", "join x a", "join x b", "leave x a", "leave x b", "delete x"}
+	if !slices.Equal(log, want) {
+		t.Fatalf("events %v, want %v", log, want)
+	}
+	if r := m.SocketRooms("a"); r != nil {
+		t.Fatalf("rooms of a: %v", r)
+	}
+	if s := m.Sockets("x"); len(s) != 0 {
+		t.Fatalf("room x still has %v", s)
+	}
+}
+
+func TestServerWideOperations(t *testing.T) {
+	m, n := newMemory()
+	ctx := context.Background()
+	for _, id := range []rooms.SocketID{"a", "b", "c"} {
+		m.AddAll(id, rooms.Room(id), "all")
+	}
+	m.AddAll("a", "r")
+	if err := m.AddSockets(ctx, rooms.Selection{Rooms: []rooms.Room{"all"}, Except: []rooms.Room{"a"}}, "new"); err != nil {
+		t.Fatal(err)
+	}
+	if got := sortedIDs(m.Sockets("new")); fmt.Sprint(got) != "[b c]" {
+		t.Fatalf("new: %v", got)
+	}
+	_ = m.DelSockets(ctx, rooms.Selection{Rooms: []rooms.Room{"new"}}, "new", "all")
+	if len(m.Sockets("new")) != 0 || fmt.Sprint(sortedIDs(m.Sockets("all"))) != "[a]" {
+		t.Fatalf("after DelSockets: new %v all %v", m.Sockets("new"), m.Sockets("all"))
+	}
+	infos, err := m.FetchSockets(ctx, rooms.Selection{Rooms: []rooms.Room{"r"}})
+	if err != nil || len(infos) != 1 || infos[0].ID != "a" {
+		t.Fatalf("FetchSockets: %v %v", infos, err)
+	}
+	var count int
+	var acks []string
+	_ = m.BroadcastWithAck(&parser.Packet{}, rooms.Selection{}, func(c int) { count = c },
+		func(id rooms.SocketID, _ []json.RawMessage) { acks = append(acks, string(id)) })
+	if count != 3 || len(acks) != 3 {
+		t.Fatalf("BroadcastWithAck: count %d acks %v", count, acks)
+	}
+	if err := m.DisconnectSockets(ctx, rooms.Selection{Rooms: []rooms.Room{"all"}}, false); err != nil {
+		t.Fatal(err)
+	}
+	if len(n.disconnected) != 1 || m.SocketRooms("a") != nil {
+		t.Fatalf("DisconnectSockets: %v, rooms of a %v", n.disconnected, m.SocketRooms("a"))
+	}
+	if _, err := m.ServerSideEmit(ctx, "x", nil, false); !errors.Is(err, rooms.ErrNoCluster) {
+		t.Fatalf("ServerSideEmit: %v", err)
+	}
+	if c, err := m.ServerCount(ctx); c != 1 || err != nil {
+		t.Fatalf("ServerCount: %d %v", c, err)
+	}
+}
+
+func sortedIDs(s []rooms.SocketID) []rooms.SocketID { slices.Sort(s); return s }
+
+func TestConcurrentMembership(t *testing.T) {
+	// Thousands of sockets join, leave and disconnect while others broadcast: the race
+	// detector stays quiet and membership comes out exact.
+	m, n := newMemory()
+	const sockets = 5000
+	stop := make(chan struct{})
+	var bg sync.WaitGroup
+	for range 4 {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			for range 50 { // bounded: each broadcast holds the read lock over thousands of sockets
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_ = m.Broadcast(&parser.Packet{}, rooms.Selection{Rooms: []rooms.Room{"a", "c"}, Except: []rooms.Room{"b"}})
+				_, _ = m.FetchSockets(context.Background(), rooms.Selection{Rooms: []rooms.Room{"a"}})
+			}
+		}()
+	}
+	var wg sync.WaitGroup
+	for i := range sockets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := rooms.SocketID(fmt.Sprint("s", i))
+			m.AddAll(id, rooms.Room(id), "a", "b", "c")
+			m.Del(id, "b")
+			if i%4 == 0 {
+				m.DelAll(id)
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	bg.Wait()
+	if got, want := len(m.Sockets("a")), sockets-sockets/4; got != want {
+		t.Fatalf("room a has %d sockets, want %d", got, want)
+	}
+	if len(m.Sockets("b")) != 0 {
+		t.Fatal("room b not empty")
+	}
+	_ = n.take()
+	if err := m.Broadcast(&parser.Packet{}, rooms.Selection{Rooms: []rooms.Room{"a", "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	for id, c := range n.take() {
+		if c != 1 {
+			t.Fatalf("%s got %d copies", id, c)
+		}
+	}
+}
+
+func BenchmarkSelect10k(b *testing.B) {
+	m, _ := newMemory()
+	for i := range 10000 {
+		id := rooms.SocketID(fmt.Sprint("s", i))
+		m.AddAll(id, rooms.Room(id), "room")
+	}
+	sel := rooms.Selection{Rooms: []rooms.Room{"room"}}
+	p := &parser.Packet{}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = m.Broadcast(p, sel)
+	}
+}
