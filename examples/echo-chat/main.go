@@ -1,12 +1,24 @@
 // Command echo-chat is the reference application of echo-socketio: an Echo app that serves a
-// page and a real-time endpoint side by side.
+// single page and a Socket.IO endpoint side by side.
 //
-// This first version mounts the Engine.IO transport at /engine.io/ and echoes every message
-// back; the chat itself is built on the Socket.IO layer.
+// Users sign in with a name (POST /api/login returns a JWT), the page connects with the
+// official client loaded from /socket.io/socket.io.js, and the handshake carries the token.
+// Users join channels, exchange messages acknowledged by the server, see who is typing and
+// who is online, and send private messages. POST /api/notify, protected by the same JWT,
+// pushes a notification to a user or a channel from an ordinary HTTP handler.
+//
+// Everything is kept in memory. With -redis, several instances share their rooms through a
+// Redis server; they must then share the signing key too (-secret or JWT_SECRET).
+//
+// Usage:
+//
+//	go run ./examples/echo-chat [-addr :3000] [-redis 127.0.0.1:6379] [-secret KEY]
 package main
 
 import (
 	"context"
+	"crypto/rand"
+	"embed"
 	"errors"
 	"flag"
 	"log"
@@ -17,32 +29,59 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/redis/go-redis/v9"
 
-	"github.com/echo-socketio/echo-socketio/engineio"
+	"github.com/echo-socketio/echo-socketio/rooms/redisadapter"
+	"github.com/echo-socketio/echo-socketio/socketio"
 )
 
-const page = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>echo-socketio</title></head>
-<body><h1>echo-socketio</h1><p>The Engine.IO endpoint is mounted at <code>/engine.io/</code>.</p></body></html>
-`
+//go:embed static
+var static embed.FS
 
 func main() {
 	addr := flag.String("addr", envOr("ADDR", ":3000"), "address to listen on (env ADDR)")
+	redisAddr := flag.String("redis", envOr("REDIS_ADDR", ""), "address of a Redis server shared by several instances (env REDIS_ADDR)")
+	secret := flag.String("secret", envOr("JWT_SECRET", ""), "key that signs the tokens, random when empty (env JWT_SECRET)")
 	flag.Parse()
 
-	eio := engineio.NewServer(engineio.Options{})
-	eio.OnConnection(func(c *engineio.Conn) {
-		log.Printf("A client has connected: %s", c.ID())
-		c.OnMessage(func(data []byte, binary bool) { _ = c.Send(data, binary) })
-		c.OnClose(func(reason engineio.CloseReason) {
-			log.Printf("A client has disconnected: %s (%s)", c.ID(), reason)
+	key := []byte(*secret)
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key) // crypto/rand.Read never fails
+	}
+
+	opts := socketio.Options{}
+	if *redisAddr != "" {
+		rdb := redis.NewClient(&redis.Options{Addr: *redisAddr})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := rdb.Ping(ctx).Err()
+		cancel()
+		if err != nil {
+			log.Fatalf("redis %s: %v", *redisAddr, err)
+		}
+		if *secret == "" {
+			log.Print("warning: every instance needs the same -secret (or JWT_SECRET) for tokens to work across them")
+		}
+		opts.Adapter = redisadapter.New(rdb, redisadapter.Options{
+			OnError: func(err error) { log.Printf("redis adapter: %v", err) },
 		})
-	})
+		log.Printf("sharing rooms through Redis at %s", *redisAddr)
+	}
+
+	io := socketio.NewServer(opts)
+	io.Use(authenticate(key))
+	newChat(io).register()
 
 	e := echo.New()
 	e.HideBanner = true
-	e.GET("/", func(c echo.Context) error { return c.HTML(http.StatusOK, page) })
-	e.Any("/engine.io/", echo.WrapHandler(eio))
+	e.Use(middleware.Recover())
+	e.Any("/socket.io/*", echo.WrapHandler(io))
+	site := echo.MustSubFS(static, "static")
+	e.FileFS("/", "index.html", site)
+	e.StaticFS("/static", site)
+	e.POST("/api/login", login(key))
+	e.POST("/api/notify", notify(io), requireJWT(key))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -50,15 +89,16 @@ func main() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = eio.Shutdown(shutdown)
+		_ = io.Shutdown(shutdown)
 		_ = e.Shutdown(shutdown)
 	}()
-	log.Printf("listening on %s", *addr)
+	log.Printf("echo-chat listening on %s", *addr)
 	if err := e.Start(*addr); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Fatal(err)
 	}
 }
 
+// envOr returns the environment variable key, or def when it is empty.
 func envOr(key, def string) string {
 	if v := os.Getenv(key); v != "" {
 		return v

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	echojwt "github.com/labstack/echo-jwt/v4"
+	"github.com/labstack/echo/v4"
+
+	"github.com/echo-socketio/echo-socketio/socketio"
+)
+
+// tokenTTL is the lifetime of a token. It is short because the page asks for a new one
+// every time it connects or reconnects.
+const tokenTTL = 15 * time.Minute
+
+// validName matches user names: letters, digits, spaces and a few marks, 1 to 24 of them.
+var validName = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,23}$`)
+
+// issue returns a token for the user name, signed with key.
+func issue(key []byte, name string) (string, time.Time, error) {
+	exp := time.Now().Add(tokenTTL)
+	claims := jwt.RegisteredClaims{Subject: name, ExpiresAt: jwt.NewNumericDate(exp)}
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
+	return signed, exp, err
+}
+
+// parse checks a token signed with key and returns its user name.
+func parse(key []byte, token string) (string, error) {
+	var claims jwt.RegisteredClaims
+	_, err := jwt.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return key, nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired())
+	if err != nil {
+		return "", err
+	}
+	return claims.Subject, nil
+}
+
+// login answers POST /api/login {"name": "..."} with a token for that name. The example trusts
+// the name it is given; a real application checks a password or asks an identity provider.
+func login(key []byte) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var in struct {
+			Name string `json:"name" form:"name"`
+		}
+		if err := c.Bind(&in); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "expected {\"name\": \"...\"}")
+		}
+		name := strings.TrimSpace(in.Name)
+		if !validName.MatchString(name) {
+			return echo.NewHTTPError(http.StatusBadRequest, "a name has 1 to 24 letters, digits, spaces, '.', '_' or '-'")
+		}
+		token, exp, err := issue(key, name)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"token": token, "name": name, "expiresAt": exp})
+	}
+}
+
+// requireJWT protects an HTTP route with the tokens of /api/login, sent as
+// "Authorization: Bearer <token>".
+func requireJWT(key []byte) echo.MiddlewareFunc {
+	return echojwt.WithConfig(echojwt.Config{
+		SigningKey:    key,
+		NewClaimsFunc: func(echo.Context) jwt.Claims { return new(jwt.RegisteredClaims) },
+	})
+}
+
+// notify answers POST /api/notify {"user": "bob", "text": "..."} or {"channel": "general",
+// "text": "..."}: it pushes a notification to every tab of the user, or to every member of the
+// channel, and reports how many sockets were reached.
+func notify(io *socketio.Server) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var in struct {
+			User    string `json:"user" form:"user"`
+			Channel string `json:"channel" form:"channel"`
+			Text    string `json:"text" form:"text"`
+		}
+		if err := c.Bind(&in); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+		}
+		text := strings.TrimSpace(in.Text)
+		if text == "" || len(text) > maxText || (in.User == "") == (in.Channel == "") {
+			return echo.NewHTTPError(http.StatusBadRequest, "expected a text and either a user or a channel")
+		}
+		room := userRoom(in.User)
+		if in.Channel != "" {
+			room = channelRoom(in.Channel)
+		}
+		to := io.To(room)
+		sockets, err := to.FetchSockets(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		from := c.Get("user").(*jwt.Token).Claims.(*jwt.RegisteredClaims).Subject
+		n := notification{From: from, Channel: in.Channel, Text: text, At: time.Now()}
+		if err := to.Emit("notification", n); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusAccepted, map[string]int{"recipients": len(sockets)})
+	}
+}
+
+// authenticate is the handshake middleware of the Socket.IO server: the client sends
+// {"token": "..."} as its auth payload, and a socket without a valid token is refused with the
+// connect_error "unauthorized". The user name is stored in the socket.
+func authenticate(key []byte) socketio.Middleware {
+	return func(s *socketio.Socket) error {
+		var auth struct {
+			Token string `json:"token"`
+		}
+		_ = s.Auth(&auth)
+		name, err := parse(key, auth.Token)
+		if err != nil {
+			return &socketio.ConnectError{Message: "unauthorized"}
+		}
+		s.Set("name", name)
+		return nil
+	}
+}

@@ -1,0 +1,200 @@
+package main_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/echo-socketio/echo-socketio/internal/nodetest"
+)
+
+// TestBrowser builds the example, starts it on a free loopback port and runs
+// test/browser/chat.mjs: two users in headless Chromium chat through it, and the server is
+// restarted in the middle. The flow runs once with the client free to upgrade to websocket and
+// once forced to long-polling. Screenshots go to test-results/echo-chat/ at the repository root.
+func TestBrowser(t *testing.T) {
+	root := nodetest.Root(t)
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("%s is missing: install it with `make browser-deps` (make test does it)", chromium)
+	}
+	if _, err := os.Stat(filepath.Join(root, "node_modules", "playwright-core")); err != nil {
+		t.Fatalf("playwright-core is not installed: run `npm ci` in %s (make test does it)", root)
+	}
+
+	bin := filepath.Join(t.TempDir(), "echo-chat")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	for _, transport := range []string{"websocket", "polling"} {
+		t.Run(transport, func(t *testing.T) {
+			addr := freeAddr(t)
+			srv := startServer(t, bin, addr)
+			defer func() { srv.stop(t) }()
+
+			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "node", filepath.Join("test", "browser", "chat.mjs"))
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(),
+				"CHAT_URL=http://"+addr,
+				"CHAT_TRANSPORT="+transport,
+				"CHROMIUM="+chromium,
+				"SCREENSHOT_DIR="+filepath.Join(root, "test-results", "echo-chat"))
+			cmd.WaitDelay = 5 * time.Second
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+
+			var seen []string
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				var ev struct{ Event string }
+				if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+					t.Errorf("chat.mjs printed a line that is not JSON: %q", sc.Text())
+					continue
+				}
+				t.Logf("chat.mjs: %s", sc.Text())
+				seen = append(seen, ev.Event)
+				if ev.Event == "restart" {
+					srv.stop(t)
+					srv = startServer(t, bin, addr)
+					_, _ = io.WriteString(stdin, "restarted\n")
+				}
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("chat.mjs: %v\nevents: %v\nstderr:\n%s\nserver:\n%s", err, seen, stderr.String(), srv.out.String())
+			}
+			if len(seen) == 0 || seen[len(seen)-1] != "done" {
+				t.Fatalf("chat.mjs did not finish: events %v\nstderr:\n%s", seen, stderr.String())
+			}
+			srv.stop(t)
+			for _, want := range []string{"A client has connected: ", "A client has disconnected: "} {
+				if !strings.Contains(srv.out.String(), want) {
+					t.Errorf("the server did not log %q after the restart:\n%s", want, srv.out.String())
+				}
+			}
+		})
+	}
+}
+
+// server is a running echo-chat process.
+type server struct {
+	cmd     *exec.Cmd
+	out     *lockedBuffer
+	done    chan struct{}
+	stopped bool
+}
+
+// startServer starts the example on addr and waits until it serves its page.
+func startServer(t *testing.T, bin, addr string) *server {
+	t.Helper()
+	s := &server{out: new(lockedBuffer), done: make(chan struct{})}
+	s.cmd = exec.Command(bin, "-addr", addr, "-redis", "")
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.cmd.Wait(); close(s.done) }()
+	client := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		res, err := client.Get("http://" + addr + "/")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+		select {
+		case <-s.done:
+			t.Fatalf("echo-chat exited:\n%s", s.out.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			s.stop(t)
+			t.Fatalf("echo-chat did not serve / within 15 s:\n%s", s.out.String())
+		}
+	}
+}
+
+// stop ends the server as an operator would, with SIGTERM, and checks that it shut down
+// cleanly within 10 s and that the race detector found nothing.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if s.stopped {
+		return
+	}
+	s.stopped = true
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+		t.Errorf("echo-chat did not stop within 10 s of SIGTERM:\n%s", s.out.String())
+	}
+	if strings.Contains(s.out.String(), "DATA RACE") {
+		t.Errorf("the race detector found a race in echo-chat:\n%s", s.out.String())
+	}
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// lockedBuffer collects a process's output; it is read while the process writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,229 @@
+// The browser test of examples/echo-chat, run by examples/echo-chat/browser_test.go.
+//
+// Two users, each in a Chromium of their own with a fresh profile, sign in, join a channel,
+// chat, see each other typing and online, exchange a private message, and get a notification
+// pushed by POST /api/notify. Then the test asks the Go side to restart the server (it prints
+// {"event":"restart"} and waits for a line on stdin), and both pages must reconnect by
+// themselves and chat again.
+//
+// Environment: CHAT_URL (the server, required), CHAT_TRANSPORT ("polling" forces the client to
+// long-polling; anything else lets it upgrade to websocket), SCREENSHOT_DIR (where the
+// screenshots go), CHROMIUM (the browser, /usr/bin/chromium by default).
+//
+// Every wait has a timeout. The script prints JSON lines on stdout and exits 0 on success.
+import { chromium } from "playwright-core";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+
+const base = process.env.CHAT_URL;
+if (!base) throw new Error("CHAT_URL is not set");
+const transport = process.env.CHAT_TRANSPORT === "polling" ? "polling" : "websocket";
+const shots = process.env.SCREENSHOT_DIR || "test-results/echo-chat";
+const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
+const pageURL = transport === "polling" ? `${base}/?transport=polling` : `${base}/`;
+const channel = "dev";
+const T = 15000; // the default timeout of every wait
+
+mkdirSync(shots, { recursive: true });
+const emit = (event, fields = {}) => console.log(JSON.stringify({ event, ...fields }));
+const stdin = createInterface({ input: process.stdin });
+const lines = stdin[Symbol.asyncIterator]();
+
+// Each user gets a browser of their own with a fresh --user-data-dir.
+async function openUser(name) {
+  const profile = mkdtempSync(join(tmpdir(), "echo-chat-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    headless: true,
+    viewport: { width: 1100, height: 700 },
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+    timeout: 30000,
+  });
+  context.setDefaultTimeout(T);
+  const page = context.pages()[0] || (await context.newPage());
+  const user = { name, profile, context, page, problems: [], phase: "load", websockets: 0 };
+  page.on("console", (msg) => {
+    if (msg.type() === "error") user.problems.push({ phase: user.phase, what: `console: ${msg.text()}` });
+  });
+  page.on("pageerror", (err) => user.problems.push({ phase: user.phase, what: `page error: ${err.message}` }));
+  page.on("requestfailed", (req) => {
+    user.problems.push({ phase: user.phase, what: `failed: ${req.method()} ${req.url()} ${req.failure()?.errorText}` });
+  });
+  page.on("response", (res) => {
+    if (res.status() >= 400) user.problems.push({ phase: user.phase, what: `HTTP ${res.status()}: ${res.url()}` });
+  });
+  page.on("websocket", () => user.websockets++);
+  return user;
+}
+
+// problems returns what went wrong on a page outside the restart, when the browser
+// rightly reports the refused connections.
+const problems = (u) => u.problems.filter((p) => p.phase !== "restart");
+
+async function shot(u, name) {
+  await u.page.screenshot({ path: join(shots, `${transport}-${name}-${u.name}.png`) });
+}
+
+function check(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+async function signIn(u) {
+  await u.page.goto(pageURL, { waitUntil: "load", timeout: T });
+  await u.page.waitForLoadState("networkidle", { timeout: T }).catch(() => {});
+  check(problems(u).length === 0, `${u.name}: problems on page load: ${JSON.stringify(problems(u))}`);
+  await u.page.fill("#name", u.name);
+  await u.page.click("#signin-form button");
+  await u.page.waitForSelector('#status[data-state="connected"]');
+  if (transport === "websocket") {
+    await u.page.waitForFunction(() => document.getElementById("status").textContent.includes("websocket"));
+  } else {
+    check(/polling/.test(await u.page.textContent("#status")), `${u.name}: not on polling`);
+  }
+  u.phase = "chat";
+}
+
+async function joinChannel(u) {
+  await u.page.fill("#join-name", channel);
+  await u.page.click("#join-form button");
+  await u.page.waitForSelector(`#channels li.active[data-key="#${channel}"]`);
+}
+
+async function presenceOf(u, names) {
+  await u.page.waitForFunction((names) => {
+    const seen = [...document.querySelectorAll("#presence .item")].map((b) => b.textContent.replace(" (you)", ""));
+    return names.every((n) => seen.includes(n));
+  }, names);
+}
+
+async function send(u, text) {
+  await u.page.fill("#text", text);
+  await u.page.press("#text", "Enter");
+  // The server's acknowledgement turns the message's mark into "delivered".
+  await u.page.waitForFunction((text) => [...document.querySelectorAll("#messages .msg.own")]
+    .some((li) => li.querySelector(".text").textContent === text && li.querySelector(".state.delivered")), text);
+}
+
+async function sees(u, from, text) {
+  await u.page.waitForFunction(([from, text]) => [...document.querySelectorAll("#messages .msg:not(.own)")]
+    .some((li) => li.querySelector(".from").textContent === from && li.querySelector(".text").textContent === text),
+  [from, text]);
+}
+
+async function typingSeen(writer, reader) {
+  await writer.page.fill("#text", "");
+  await writer.page.type("#text", "typ", { delay: 20 });
+  await reader.page.waitForFunction((name) => document.getElementById("typing").textContent === `${name} is typing…`, writer.name);
+}
+
+async function chat(a, b, round) {
+  await typingSeen(a, b);
+  await shot(b, `${round}-typing`);
+  await send(a, `hello from ${a.name} (${round})`);
+  await sees(b, a.name, `hello from ${a.name} (${round})`);
+  // The message clears the typing indicator.
+  await b.page.waitForFunction(() => document.getElementById("typing").textContent === "");
+  await typingSeen(b, a);
+  await send(b, `hi ${a.name}, ${b.name} here (${round})`);
+  await sees(a, b.name, `hi ${a.name}, ${b.name} here (${round})`);
+}
+
+async function notify(body, token) {
+  const res = await fetch(`${base}/api/notify`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(T),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+async function waitLine(want, ms) {
+  const timer = new Promise((_, reject) => setTimeout(() => reject(new Error(`no "${want}" on stdin in ${ms} ms`)), ms));
+  const { value, done } = await Promise.race([lines.next(), timer]);
+  check(!done && value.trim() === want, `expected "${want}" on stdin, got ${done ? "EOF" : JSON.stringify(value)}`);
+}
+
+const alice = await openUser("alice");
+const bob = await openUser("bob");
+const users = [alice, bob];
+let failed = null;
+try {
+  await Promise.all(users.map(signIn));
+  emit("signed-in", { transport });
+  await Promise.all(users.map(joinChannel));
+  await Promise.all(users.map((u) => presenceOf(u, ["alice", "bob"])));
+
+  await chat(alice, bob, "first");
+  await Promise.all(users.map((u) => shot(u, "1-chat")));
+  emit("chatted");
+
+  // A private message from alice to bob, opened from the presence list.
+  await alice.page.click(`#presence .item:text-is("bob")`);
+  await alice.page.waitForSelector('#directs li.active[data-key="@bob"]');
+  await send(alice, "a private word for bob");
+  await bob.page.waitForSelector('#directs li[data-key="@alice"] .badge');
+  await bob.page.click('#directs li[data-key="@alice"] .item');
+  await sees(bob, "alice", "a private word for bob");
+  await shot(bob, "2-private");
+  check(!(await alice.page.isVisible(`#messages .msg:not(.own)`)), "alice sees a message in her conversation with bob that she did not write");
+  for (const u of users) await u.page.click(`#channels li[data-key="#${channel}"] .item`);
+  emit("private");
+
+  // A notification from plain HTTP: refused without a token, shown only on bob's page.
+  check((await notify({ user: "bob", text: "nope" })).status === 401, "POST /api/notify without a token was not refused");
+  const { token } = await (await fetch(`${base}/api/login`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "ops" }),
+    signal: AbortSignal.timeout(T),
+  })).json();
+  const sent = await notify({ user: "bob", text: "Deploy finished" }, token);
+  check(sent.status === 202 && sent.body.recipients === 1, `POST /api/notify answered ${JSON.stringify(sent)}`);
+  await bob.page.waitForSelector('.toast:has-text("Deploy finished")');
+  await shot(bob, "3-toast");
+  await new Promise((r) => setTimeout(r, 300));
+  check(await alice.page.locator(".toast").count() === 0, "alice got bob's notification");
+  emit("notified");
+
+  for (const u of users) check(problems(u).length === 0, `${u.name}: ${JSON.stringify(problems(u))}`);
+
+  // The restart: the pages must notice, reconnect by themselves with a new token, and chat.
+  for (const u of users) u.phase = "restart";
+  emit("restart");
+  await waitLine("restarted", 60000);
+  await Promise.all(users.map((u) => u.page.waitForFunction(() => {
+    const s = document.getElementById("status");
+    return Number(s.dataset.connects) >= 2 && s.dataset.state === "connected";
+  }, null, { timeout: 30000 })));
+  for (const u of users) u.phase = "after";
+  await Promise.all(users.map((u) => presenceOf(u, ["alice", "bob"])));
+  await chat(alice, bob, "after-restart");
+  await Promise.all(users.map((u) => shot(u, "4-after-restart")));
+  emit("reconnected", { status: await alice.page.textContent("#status") });
+
+  for (const u of users) check(problems(u).length === 0, `${u.name}: ${JSON.stringify(problems(u))}`);
+  if (transport === "polling") {
+    for (const u of users) check(u.websockets === 0, `${u.name} opened ${u.websockets} websocket(s) in polling mode`);
+  } else {
+    for (const u of users) check(u.websockets >= 2, `${u.name} opened ${u.websockets} websocket(s), want one per connection`);
+  }
+  emit("done", { transport });
+} catch (err) {
+  failed = err;
+  for (const u of users) await shot(u, "failed").catch(() => {});
+} finally {
+  for (const u of users) {
+    await u.context.close().catch(() => {});
+    rmSync(u.profile, { recursive: true, force: true });
+  }
+  stdin.close();
+}
+if (failed) {
+  console.error(failed.stack || String(failed));
+  for (const u of users) if (u.problems.length) console.error(`${u.name}:`, JSON.stringify(u.problems));
+  process.exit(1);
+}
