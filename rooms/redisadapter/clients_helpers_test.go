@@ -1,0 +1,352 @@
+package redisadapter_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/echo-socketio/echo-socketio/internal/nodetest"
+	"github.com/echo-socketio/echo-socketio/rooms/redisadapter"
+	"github.com/echo-socketio/echo-socketio/socketio"
+)
+
+// sioNode is a Go Socket.IO server of a test cluster, on its own HTTP server, with the Redis
+// adapter. Its clients send auth {name, rooms}: the server joins the rooms and stores the name.
+type sioNode struct {
+	name    string
+	io      *socketio.Server
+	url     string
+	adapter *redisadapter.Adapter
+	errs    *errLog
+}
+
+func newSioNode(t *testing.T, srv *redisServer, name string, opts redisadapter.Options) *sioNode {
+	t.Helper()
+	n := &sioNode{name: name, errs: &errLog{}}
+	opts.OnError = n.errs.add
+	n.io = socketio.NewServer(socketio.Options{Adapter: redisadapter.New(srv.client(t), opts)})
+	n.io.OnConnection(func(s *socketio.Socket) {
+		var auth struct {
+			Name  string   `json:"name"`
+			Rooms []string `json:"rooms"`
+		}
+		_ = s.Auth(&auth)
+		s.Set("name", auth.Name)
+		s.Join(auth.Rooms...)
+		s.On("ready", func(ack socketio.Ack) { _ = ack(true) })
+		// relay broadcasts from the socket, so the sender is left out.
+		s.On("relay", func(to []string, ev string, args []json.RawMessage, ack socketio.Ack) {
+			out := make([]any, len(args))
+			for i, a := range args {
+				out[i] = a
+			}
+			_ = ack(s.To(to...).Emit(ev, out...) == nil)
+		})
+		// relayBin decodes a binary argument into a []byte and broadcasts it again.
+		s.On("relayBin", func(to []string, data []byte, ack socketio.Ack) {
+			_ = ack(s.To(to...).Emit("bin", data, map[string]any{"from": n.name}) == nil)
+		})
+	})
+	hs := httptest.NewServer(n.io)
+	n.url = hs.URL
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = n.io.Shutdown(ctx)
+		hs.CloseClientConnections()
+		hs.Close()
+	})
+	n.adapter = n.io.Of("/").Adapter().(*redisadapter.Adapter)
+	if err := n.adapter.Ready(ctxT(t, 5*time.Second)); err != nil {
+		t.Fatalf("node %s: %v", name, err)
+	}
+	return n
+}
+
+// fetch returns the sockets FetchSockets of the node finds in rooms (all when none), by ID.
+func (n *sioNode) fetch(t *testing.T, rs ...string) map[string]*socketio.RemoteSocket {
+	t.Helper()
+	socks, err := n.io.In(rs...).FetchSockets(ctxT(t, 10*time.Second))
+	if err != nil {
+		t.Fatalf("node %s: FetchSockets(%v): %v", n.name, rs, err)
+	}
+	out := map[string]*socketio.RemoteSocket{}
+	for _, s := range socks {
+		if _, dup := out[s.ID()]; dup {
+			t.Fatalf("node %s: FetchSockets lists %s twice", n.name, s.ID())
+		}
+		out[s.ID()] = s
+	}
+	return out
+}
+
+// jsClients is test/redis/cluster.mjs running beside the test: official socket.io-client
+// clients, and on demand a Node socket.io server of the cluster and a Redis emitter.
+type jsClients struct {
+	stdin  io.WriteCloser
+	stderr *syncBuffer
+	done   chan struct{}
+
+	mu      sync.Mutex
+	events  []nodetest.Event
+	nextID  int
+	sids    map[string]string // client name -> socket ID
+	changed chan struct{}
+}
+
+func startClients(t *testing.T, srv *redisServer) *jsClients {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	cmd := exec.CommandContext(ctx, "node", nodeScript(t, "cluster.mjs"))
+	cmd.Dir = nodetest.Root(t)
+	cmd.Env = append(os.Environ(), "REDIS_URL=redis://"+srv.Addr())
+	cmd.WaitDelay = 2 * time.Second
+	c := &jsClients{stderr: &syncBuffer{}, done: make(chan struct{}), sids: map[string]string{}, changed: make(chan struct{}, 1)}
+	cmd.Stderr = c.stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.stdin, err = cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(c.done)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+		for sc.Scan() {
+			var e nodetest.Event
+			if json.Unmarshal(sc.Bytes(), &e) != nil {
+				e = nodetest.Event{"event": "garbage", "line": sc.Text()}
+			}
+			c.mu.Lock()
+			c.events = append(c.events, e)
+			c.mu.Unlock()
+			c.signal()
+		}
+	}()
+	t.Cleanup(func() {
+		_, _ = io.WriteString(c.stdin, `{"cmd":"quit"}`+"\n")
+		_ = c.stdin.Close()
+		select {
+		case <-c.done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-c.done
+		}
+		_ = cmd.Wait()
+		cancel()
+		if bad := c.find(func(e nodetest.Event) bool { return e.Name() == "garbage" }); len(bad) > 0 {
+			t.Errorf("cluster.mjs printed lines that are not JSON: %v", bad)
+		}
+	})
+	return c
+}
+
+func (c *jsClients) signal() {
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
+}
+
+// find returns the events for which match holds.
+func (c *jsClients) find(match func(nodetest.Event) bool) []nodetest.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []nodetest.Event
+	for _, e := range c.events {
+		if match(e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// waitFor waits until cond holds.
+func (c *jsClients) waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.After(d)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-c.changed:
+		case <-tick.C:
+		case <-c.done:
+			t.Fatalf("cluster.mjs exited while waiting for %s; stderr:\n%s", what, c.stderr.String())
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s; events:\n%s\nstderr:\n%s", what, c.describe(), c.stderr.String())
+		}
+	}
+}
+
+func (c *jsClients) describe() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := nodetest.Result{Events: c.events}
+	return r.Describe()
+}
+
+// call runs a command of cluster.mjs and returns its result.
+func (c *jsClients) call(t *testing.T, cmd string, fields map[string]any) nodetest.Event {
+	t.Helper()
+	c.mu.Lock()
+	c.nextID++
+	id := float64(c.nextID)
+	c.mu.Unlock()
+	msg := map[string]any{"cmd": cmd, "id": id}
+	for k, v := range fields {
+		msg[k] = v
+	}
+	line, err := json.Marshal(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.stdin.Write(append(line, '\n')); err != nil {
+		t.Fatal(err)
+	}
+	var res nodetest.Event
+	c.waitFor(t, cmd+" to finish", 15*time.Second, func() bool {
+		got := c.find(func(e nodetest.Event) bool { return e.Name() == "done" && e["id"] == id })
+		if len(got) > 0 {
+			res = got[0]
+		}
+		return res != nil
+	})
+	if res.Str("error") != "" {
+		t.Fatalf("cluster.mjs %s %v: %s", cmd, fields, res.Str("error"))
+	}
+	return res
+}
+
+// connect connects the client name to url, in rooms, and returns its socket ID.
+func (c *jsClients) connect(t *testing.T, name, url string, rs ...string) string {
+	t.Helper()
+	if rs == nil {
+		rs = []string{}
+	}
+	sid := c.call(t, "connect", map[string]any{"name": name, "url": url, "rooms": rs}).Str("sid")
+	if sid == "" {
+		t.Fatalf("client %s: no socket ID", name)
+	}
+	c.mu.Lock()
+	c.sids[name] = sid
+	c.mu.Unlock()
+	return sid
+}
+
+// sid returns the socket ID of a client.
+func (c *jsClients) sid(name string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sids[name]
+}
+
+// mark returns the number of events so far, for got.
+func (c *jsClients) mark() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.events)
+}
+
+// got returns the JSON arguments of the events named ev that each client received after mark.
+func (c *jsClients) got(mark int, ev string) map[string][]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string][]string{}
+	for _, e := range c.events[mark:] {
+		if e.Name() == "got" && e.Str("name") == ev {
+			out[e.Str("client")] = append(out[e.Str("client")], jsonString(e["args"]))
+		}
+	}
+	return out
+}
+
+// disconnects returns the reasons of the disconnections of each client after mark.
+func (c *jsClients) disconnects(mark int) map[string][]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string][]string{}
+	for _, e := range c.events[mark:] {
+		if e.Name() == "disconnect" {
+			out[e.Str("client")] = append(out[e.Str("client")], e.Str("reason"))
+		}
+	}
+	return out
+}
+
+// sync sends the event marker to every socket of the cluster from n and waits until clients
+// have it: every broadcast n sent before has then reached them, as Redis and each socket keep
+// the order of one publisher's messages.
+func (c *jsClients) sync(t *testing.T, n *sioNode, marker string, clients ...string) {
+	t.Helper()
+	m := c.mark()
+	if err := n.io.Emit(marker); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor(t, marker, 10*time.Second, func() bool {
+		got := c.got(m, marker)
+		for _, name := range clients {
+			if len(got[name]) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// expectOnce checks that exactly the clients in want got the event ev after mark, each once,
+// with the JSON arguments args.
+func expectOnce(t *testing.T, got map[string][]string, ev string, args string, want ...string) {
+	t.Helper()
+	for _, name := range want {
+		if len(got[name]) != 1 || got[name][0] != args {
+			t.Errorf("%s: client %s got %v, want one %s", ev, name, got[name], args)
+		}
+	}
+	for name, list := range got {
+		if !slices.Contains(want, name) {
+			t.Errorf("%s: client %s got %v, want nothing", ev, name, list)
+		}
+	}
+}
+
+func jsonString(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%v", v)
+	}
+	return string(b)
+}
+
+// bin is the form of binary values in cluster.mjs's JSON.
+func bin(b []byte) map[string]any { return map[string]any{"$bin": hex.EncodeToString(b)} }
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortedStrings(s ...string) []string { s = slices.Clone(s); sort.Strings(s); return s }
+
+func joinSorted(s []string) string { return strings.Join(sortedStrings(s...), ",") }
