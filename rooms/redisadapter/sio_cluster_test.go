@@ -202,3 +202,121 @@ func replyNames(t *testing.T, replies []socketio.Reply) []string {
 	sort.Strings(names)
 	return names
 }
+
+// TestSocketIOMixedCluster runs a Node socket.io server with @socket.io/redis-adapter and two Go
+// servers on one Redis, with official clients on every server:
+//
+//	Node: n1 {r1}, n2 {r2}
+//	G1:   g1 {r1, go}
+//	G2:   g2 {r1, r2}
+func TestSocketIOMixedCluster(t *testing.T) {
+	srv := startRedis(t)
+	g1 := newSioNode(t, srv, "G1", redisadapter.Options{})
+	g2 := newSioNode(t, srv, "G2", redisadapter.Options{PublishOnSpecificResponseChannel: true})
+	js := startClients(t, srv)
+	nodeURL := js.call(t, "serve", nil).Str("url")
+	js.waitFor(t, "the Node server in the cluster", 10*time.Second, func() bool {
+		n, err := g1.adapter.ServerCount(ctxT(t, 5*time.Second))
+		return err == nil && n == 3
+	})
+	js.connect(t, "n1", nodeURL, "r1")
+	js.connect(t, "n2", nodeURL, "r2")
+	js.connect(t, "g1", g1.url, "r1", "go")
+	js.connect(t, "g2", g2.url, "r1", "r2")
+	everyone := []string{"n1", "n2", "g1", "g2"}
+
+	t.Run("ok, Go broadcasts with binary reach the Node server's clients", func(t *testing.T) {
+		m := js.mark()
+		if err := g1.io.To("r1").Emit("fromGo", "text", []byte{1, 2, 3}, map[string]any{"deep": [][]byte{{4}, {}}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := g2.io.To("r1", "r2").Except("r2").Emit("goExcept"); err != nil {
+			t.Fatal(err)
+		}
+		js.sync(t, g1, "sync", everyone...)
+		js.sync(t, g2, "sync", everyone...)
+		expectOnce(t, js.got(m, "fromGo"), "fromGo", `["text",{"$bin":"010203"},{"deep":[{"$bin":"04"},{"$bin":""}]}]`, "n1", "g1", "g2")
+		expectOnce(t, js.got(m, "goExcept"), "goExcept", `[]`, "n1", "g1")
+	})
+	t.Run("ok, Node broadcasts with binary reach the Go servers' clients", func(t *testing.T) {
+		m := js.mark()
+		js.call(t, "nodeEmit", map[string]any{"to": []string{"r1"}, "ev": "fromNode",
+			"args": []any{"hi", bin([]byte{4, 5, 6}), map[string]any{"nested": bin([]byte{0, 255})}}})
+		js.call(t, "nodeEmit", map[string]any{"to": []string{"r1", "r2"}, "except": []string{"r1"}, "ev": "nodeExcept"})
+		js.call(t, "nodeEmit", map[string]any{"ev": "sync"})
+		js.waitFor(t, "the Node server's sync", 10*time.Second, func() bool { return len(js.got(m, "sync")) == len(everyone) })
+		expectOnce(t, js.got(m, "fromNode"), "fromNode", `["hi",{"$bin":"040506"},{"nested":{"$bin":"00ff"}}]`, "n1", "g1", "g2")
+		expectOnce(t, js.got(m, "nodeExcept"), "nodeExcept", `[]`, "n2")
+	})
+	t.Run("ok, a Go client's binary reaches the Node client through a Go node", func(t *testing.T) {
+		m := js.mark()
+		js.call(t, "emit", map[string]any{"client": "g2", "ev": "relayBin", "args": []any{[]string{"r1"}, bin([]byte("go→node"))}})
+		js.sync(t, g2, "sync", everyone...)
+		expectOnce(t, js.got(m, "bin"), "bin", `[`+jsonString(bin([]byte("go→node")))+`,{"from":"G2"}]`, "n1", "g1")
+	})
+	t.Run("ok, fetchSockets on the Node server lists the Go servers' sockets", func(t *testing.T) {
+		res := js.call(t, "nodeFetch", nil)
+		got := map[string]string{}
+		for _, s := range res["sockets"].([]any) {
+			m := s.(map[string]any)
+			got[m["id"].(string)] = jsonString(m["data"]) + " " + jsonString(m["rooms"])
+		}
+		want := map[string]string{}
+		for name, rs := range map[string][]string{"n1": {"r1"}, "n2": {"r2"}, "g1": {"go", "r1"}, "g2": {"r1", "r2"}} {
+			want[js.sid(name)] = `{"name":"` + name + `"} ` + jsonString(sortedStrings(append(rs, js.sid(name))...))
+		}
+		if jsonString(got) != jsonString(want) {
+			t.Fatalf("Node fetchSockets:\n%s\nwant\n%s", jsonString(got), jsonString(want))
+		}
+		res = js.call(t, "nodeFetch", map[string]any{"in": []string{"go"}})
+		if list := res["sockets"].([]any); len(list) != 1 || list[0].(map[string]any)["id"] != js.sid("g1") {
+			t.Fatalf("Node fetchSockets in go: %v", list)
+		}
+	})
+	t.Run("ok, FetchSockets on the Go servers lists the Node server's sockets", func(t *testing.T) {
+		for _, n := range []*sioNode{g1, g2} {
+			got := n.fetch(t)
+			if want := sortedStrings(js.sid("n1"), js.sid("n2"), js.sid("g1"), js.sid("g2")); !slices.Equal(sortedKeys(got), want) {
+				t.Fatalf("node %s: FetchSockets found %v, want %v", n.name, sortedKeys(got), want)
+			}
+			s := got[js.sid("n1")]
+			if string(s.Data()) != `{"name":"n1"}` || joinSorted(s.Rooms()) != joinSorted([]string{js.sid("n1"), "r1"}) ||
+				s.Handshake() == nil || !strings.Contains(s.Handshake().URL, "EIO=4") {
+				t.Errorf("node %s: n1 is %s %v %+v", n.name, s.Data(), s.Rooms(), s.Handshake())
+			}
+			inR2 := n.fetch(t, "r2")
+			if want := sortedStrings(js.sid("n2"), js.sid("g2")); !slices.Equal(sortedKeys(inR2), want) {
+				t.Errorf("node %s: FetchSockets in r2 found %v, want %v", n.name, sortedKeys(inR2), want)
+			}
+		}
+	})
+	t.Run("ok, a Go broadcast with acks gathers the Node client's ack", func(t *testing.T) {
+		replies, err := g2.io.To("r1").Timeout(5*time.Second).EmitWithAck(ctxT(t, 10*time.Second), "poll")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if names := replyNames(t, replies); !slices.Equal(names, []string{"g1", "g2", "n1"}) {
+			t.Fatalf("acks from %v", names)
+		}
+	})
+	t.Run("ok, a Node broadcast with acks gathers the Go servers' clients' acks", func(t *testing.T) {
+		res := js.call(t, "nodeAsk", map[string]any{"to": []string{"r2"}, "ev": "poll"})
+		if got := jsonString(res["answers"]); got != `["g2","n2"]` {
+			t.Fatalf("Node emitWithAck answers %s", got)
+		}
+	})
+	t.Run("ok, the Redis emitter reaches the clients of the Go servers", func(t *testing.T) {
+		m := js.mark()
+		js.call(t, "emitter", map[string]any{"to": []string{"go"}, "ev": "fromEmitter", "args": []any{"x", bin([]byte{0xff, 0})}})
+		js.call(t, "emitter", map[string]any{"to": []string{"r2"}, "ev": "emitterR2", "args": []any{map[string]any{"n": 1}}})
+		js.call(t, "emitter", map[string]any{"ev": "sync"})
+		js.waitFor(t, "the emitter's sync", 10*time.Second, func() bool { return len(js.got(m, "sync")) == len(everyone) })
+		expectOnce(t, js.got(m, "fromEmitter"), "fromEmitter", `["x",{"$bin":"ff00"}]`, "g1")
+		expectOnce(t, js.got(m, "emitterR2"), "emitterR2", `[{"n":1}]`, "n2", "g2")
+	})
+	for _, n := range []*sioNode{g1, g2} {
+		if errs := n.errs.list(); len(errs) > 0 {
+			t.Errorf("node %s reported %v", n.name, errs)
+		}
+	}
+}

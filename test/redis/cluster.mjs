@@ -99,6 +99,11 @@ const commands = {
     node.io.to(to).except(except).emit(ev, ...binary(args));
     return {};
   },
+  // nodeAsk {to, ev}: a broadcast with acknowledgements of the Node server.
+  async nodeAsk({ to = [], ev }) {
+    const answers = await node.io.timeout(5000).to(to).emitWithAck(ev);
+    return { answers: answers.map(plain).sort() };
+  },
   // nodeFetch {in}: fetchSockets of the Node server.
   async nodeFetch({ in: rooms = [] }) {
     const sockets = await node.io.in(rooms).fetchSockets();
