@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -38,6 +39,11 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("playwright-core is not installed: run `npm ci` in %s (make test does it)", root)
 	}
 
+	shots := filepath.Join(root, "test-results", "echo-chat")
+	if err := os.RemoveAll(shots); err != nil {
+		t.Fatal(err)
+	}
+
 	bin := filepath.Join(t.TempDir(), "echo-chat")
 	args := []string{"build", "-o", bin}
 	if raceEnabled {
@@ -61,7 +67,7 @@ func TestBrowser(t *testing.T) {
 				"CHAT_URL=http://"+addr,
 				"CHAT_TRANSPORT="+transport,
 				"CHROMIUM="+chromium,
-				"SCREENSHOT_DIR="+filepath.Join(root, "test-results", "echo-chat"))
+				"SCREENSHOT_DIR="+shots)
 			cmd.WaitDelay = 5 * time.Second
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
@@ -96,7 +102,7 @@ func TestBrowser(t *testing.T) {
 			if err := cmd.Wait(); err != nil {
 				t.Fatalf("chat.mjs: %v\nevents: %v\nstderr:\n%s\nserver:\n%s", err, seen, stderr.String(), srv.out.String())
 			}
-			if len(seen) == 0 || seen[len(seen)-1] != "done" {
+			if !slices.Contains(seen, "done") {
 				t.Fatalf("chat.mjs did not finish: events %v\nstderr:\n%s", seen, stderr.String())
 			}
 			srv.stop(t)

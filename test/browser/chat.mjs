@@ -27,7 +27,8 @@ const channel = "dev";
 const T = 15000; // the default timeout of every wait
 
 mkdirSync(shots, { recursive: true });
-const emit = (event, fields = {}) => console.log(JSON.stringify({ event, ...fields }));
+const started = Date.now();
+const emit = (event, fields = {}) => console.log(JSON.stringify({ event, ms: Date.now() - started, ...fields }));
 const stdin = createInterface({ input: process.stdin });
 const lines = stdin[Symbol.asyncIterator]();
 
@@ -76,6 +77,8 @@ function check(cond, msg) {
 async function signIn(u) {
   await u.page.goto(pageURL, { waitUntil: "load", timeout: T });
   await u.page.waitForLoadState("networkidle", { timeout: T }).catch(() => {});
+  emit("loaded", { user: u.name });
+  await shot(u, "0-signin");
   check(problems(u).length === 0, `${u.name}: problems on page load: ${JSON.stringify(problems(u))}`);
   await u.page.fill("#name", u.name);
   await u.page.click("#signin-form button");
@@ -152,6 +155,7 @@ async function waitLine(want, ms) {
 const alice = await openUser("alice");
 const bob = await openUser("bob");
 const users = [alice, bob];
+emit("launched");
 let failed = null;
 try {
   await Promise.all(users.map(signIn));
@@ -184,8 +188,8 @@ try {
   const sent = await notify({ user: "bob", text: "Deploy finished" }, token);
   check(sent.status === 202 && sent.body.recipients === 1, `POST /api/notify answered ${JSON.stringify(sent)}`);
   await bob.page.waitForSelector('.toast:has-text("Deploy finished")');
+  await new Promise((r) => setTimeout(r, 300)); // the toast's animation, and time for a stray one
   await shot(bob, "3-toast");
-  await new Promise((r) => setTimeout(r, 300));
   check(await alice.page.locator(".toast").count() === 0, "alice got bob's notification");
   emit("notified");
 
@@ -203,6 +207,13 @@ try {
   await Promise.all(users.map((u) => presenceOf(u, ["alice", "bob"])));
   await chat(alice, bob, "after-restart");
   await Promise.all(users.map((u) => shot(u, "4-after-restart")));
+  // The narrow layout: the sidebar is a drawer behind the menu button.
+  await alice.page.setViewportSize({ width: 390, height: 760 });
+  await alice.page.waitForFunction(() => document.getElementById("sidebar").getBoundingClientRect().right <= 0);
+  await shot(alice, "5-narrow");
+  await alice.page.click("#menu");
+  await alice.page.waitForFunction(() => document.getElementById("sidebar").getBoundingClientRect().left >= 0);
+  await shot(alice, "6-narrow-menu");
   emit("reconnected", { status: await alice.page.textContent("#status") });
 
   for (const u of users) check(problems(u).length === 0, `${u.name}: ${JSON.stringify(problems(u))}`);
@@ -225,5 +236,7 @@ try {
 if (failed) {
   console.error(failed.stack || String(failed));
   for (const u of users) if (u.problems.length) console.error(`${u.name}:`, JSON.stringify(u.problems));
-  process.exit(1);
 }
+emit("closed");
+// stdin stays open on the Go side: exit rather than wait for it.
+process.exit(failed ? 1 : 0);

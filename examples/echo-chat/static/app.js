@@ -345,8 +345,8 @@ function renderMessages() {
     return li;
   });
   if (!items.length) {
-    const where = conv.kind === "channel" ? `#${conv.name}` : conv.name;
-    items.push(el("li", "notice", `No messages with ${where} yet. Say hello!`));
+    const where = conv.kind === "channel" ? `in #${conv.name}` : `with ${conv.name}`;
+    items.push(el("li", "notice", `No messages ${where} yet. Say hello!`));
   }
   list.replaceChildren(...items);
   list.scrollTop = list.scrollHeight;
