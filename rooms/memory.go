@@ -19,6 +19,7 @@ type Memory struct {
 	sids  map[SocketID]map[Room]struct{}
 
 	idPool sync.Pool // *[]SocketID
+	rec    *recovery // nil without connection state recovery
 }
 
 var _ Adapter = (*Memory)(nil)
@@ -198,6 +199,9 @@ func (m *Memory) release(p *[]SocketID) {
 
 // Broadcast sends p to the selected sockets.
 func (m *Memory) Broadcast(p *parser.Packet, sel Selection) error {
+	if m.rec != nil {
+		p = m.rec.record(p, &sel)
+	}
 	ids := m.selected(&sel)
 	if len(*ids) > 0 {
 		m.nsp.Deliver(p, *ids, sel.Flags)

@@ -21,14 +21,18 @@ type nsp struct {
 	broadcasts   int
 	disconnected []rooms.SocketID
 	adapter      rooms.Adapter
+	onDeliver    func(*parser.Packet)
 }
 
 func (n *nsp) Name() string { return "/" }
 
-func (n *nsp) Deliver(_ *parser.Packet, list []rooms.SocketID, _ rooms.Flags) {
+func (n *nsp) Deliver(p *parser.Packet, list []rooms.SocketID, _ rooms.Flags) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.broadcasts++
+	if n.onDeliver != nil {
+		n.onDeliver(p)
+	}
 	for _, id := range list {
 		n.delivered[id]++
 	}

@@ -170,8 +170,11 @@ func (c *client) connect(name string, auth json.RawMessage) {
 		c.sendConnectError(name, &ConnectError{Message: "Invalid namespace"})
 		return
 	}
-	s := newSocket(nsp, c, auth)
+	s, missed := c.recoverOrNew(nsp, auth)
 	mws, hooks := nsp.chain()
+	if s.recovered && !c.server.opts.ConnectionStateRecovery.RunMiddlewares {
+		mws = nil
+	}
 	for _, mw := range mws {
 		if err := runMiddleware(mw, s); err != nil {
 			done()
@@ -188,7 +191,37 @@ func (c *client) connect(name string, auth json.RawMessage) {
 	c.sockets[name] = s
 	c.connectTimer.Stop()
 	c.mu.Unlock()
-	s.onConnect(hooks)
+	s.onConnect(hooks, missed)
+}
+
+// recoverOrNew returns the socket of a CONNECT: the recovered one when the auth payload names a
+// session (pid) and the last broadcast the client got (offset) that the namespace can restore,
+// a new one otherwise.
+func (c *client) recoverOrNew(nsp *Namespace, auth json.RawMessage) (*Socket, []*parser.Packet) {
+	if nsp.sessions != nil && len(auth) > 0 && auth[0] == '{' {
+		var ref struct {
+			PID    any `json:"pid"`
+			Offset any `json:"offset"`
+		}
+		if json.Unmarshal(auth, &ref) == nil {
+			pid, ok1 := ref.PID.(string)
+			offset, ok2 := ref.Offset.(string)
+			if ok1 && ok2 {
+				if sess, missed, ok := nsp.sessions.RestoreSession(pid, offset); ok {
+					s := newSocket(nsp, c, auth)
+					s.id, s.pid, s.recovered = sess.SID, sess.PID, true
+					s.data = sess.Data
+					s.restoredRooms = sess.Rooms
+					return s, missed
+				}
+			}
+		}
+	}
+	s := newSocket(nsp, c, auth)
+	if nsp.sessions != nil {
+		s.pid = newID()
+	}
+	return s, nil
 }
 
 func runMiddleware(mw Middleware, s *Socket) (err error) {

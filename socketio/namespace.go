@@ -22,11 +22,12 @@ type Middleware func(s *Socket) error
 // Namespace is a communication channel of the server: the sockets connected to it, its rooms,
 // middlewares and connection hooks.
 type Namespace struct {
-	server  *Server
-	name    string
-	parent  *ParentNamespace
-	adapter rooms.Adapter
-	ackID   atomic.Uint64
+	server   *Server
+	name     string
+	parent   *ParentNamespace
+	adapter  rooms.Adapter
+	sessions rooms.SessionStore // nil without connection state recovery
+	ackID    atomic.Uint64
 
 	mu           sync.RWMutex
 	sockets      map[rooms.SocketID]*Socket
@@ -38,6 +39,13 @@ type Namespace struct {
 func newNamespace(s *Server, name string, parent *ParentNamespace) *Namespace {
 	n := &Namespace{server: s, name: name, parent: parent, sockets: make(map[rooms.SocketID]*Socket)}
 	n.adapter = s.opts.Adapter(nspLocal{n})
+	if s.opts.ConnectionStateRecovery != nil {
+		if store, ok := n.adapter.(rooms.SessionStore); ok {
+			if c, ok := n.adapter.(interface{ SupportsRecovery() bool }); !ok || c.SupportsRecovery() {
+				n.sessions = store
+			}
+		}
+	}
 	return n
 }
 

@@ -22,8 +22,27 @@ type Options struct {
 	// DisableServeClient stops serving the client bundle at Path + "socket.io.js" and its
 	// siblings (serveClient: false).
 	DisableServeClient bool
-	// Adapter creates the adapter of each namespace. Default rooms.MemoryFactory.
+	// Adapter creates the adapter of each namespace. Default rooms.MemoryFactory, or the
+	// in-memory adapter with recovery when ConnectionStateRecovery is set.
 	Adapter rooms.Factory
+	// ConnectionStateRecovery, when set, lets a client that lost its connection come back
+	// within MaxDisconnectionDuration with its socket ID, rooms and data, and get the
+	// broadcasts it missed (connectionStateRecovery). Off by default, as in Node. It needs an
+	// adapter that implements rooms.SessionStore, as the default one does.
+	ConnectionStateRecovery *Recovery
+}
+
+// Recovery configures connection state recovery. The zero value gives the official defaults.
+type Recovery struct {
+	// MaxDisconnectionDuration is how long a disconnected session can be recovered
+	// (maxDisconnectionDuration). Default 2 minutes.
+	MaxDisconnectionDuration time.Duration
+	// RunMiddlewares runs the namespace middlewares for recovered sockets too
+	// (skipMiddlewares: false). By default they are skipped, as in Node.
+	RunMiddlewares bool
+	// Budget bounds the memory the default adapter uses for recovery: sessions kept,
+	// broadcast log size, broadcasts replayed per session.
+	Budget rooms.RecoveryOptions
 }
 
 func (o Options) withDefaults() Options {
@@ -38,6 +57,17 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxAttachments <= 0 {
 		o.MaxAttachments = 10
+	}
+	if r := o.ConnectionStateRecovery; r != nil {
+		c := *r
+		if c.MaxDisconnectionDuration <= 0 {
+			c.MaxDisconnectionDuration = 2 * time.Minute
+		}
+		c.Budget.MaxDisconnectionDuration = c.MaxDisconnectionDuration
+		o.ConnectionStateRecovery = &c
+		if o.Adapter == nil {
+			o.Adapter = rooms.MemoryWithRecoveryFactory(c.Budget)
+		}
 	}
 	if o.Adapter == nil {
 		o.Adapter = rooms.MemoryFactory

@@ -24,6 +24,10 @@ type Socket struct {
 	handshake *rooms.Handshake
 	done      chan struct{}
 
+	pid           string // private session ID, with connection state recovery
+	recovered     bool
+	restoredRooms []rooms.Room
+
 	mu              sync.Mutex
 	connected       bool
 	handlers        map[string]*handler
@@ -100,6 +104,11 @@ func (s *Socket) Conn() *engineio.Conn { return s.client.conn }
 
 // Transport returns the name of the transport in use: "polling" or "websocket".
 func (s *Socket) Transport() string { return s.client.conn.Transport() }
+
+// Recovered reports whether the socket was recovered after a temporary disconnection: it has
+// the ID, rooms and data of the lost socket, and the broadcasts it missed were sent to it.
+// Always false without Options.ConnectionStateRecovery.
+func (s *Socket) Recovered() bool { return s.recovered }
 
 // Connected reports whether the socket is still connected.
 func (s *Socket) Connected() bool {
@@ -356,16 +365,23 @@ func (s *Socket) Disconnect(closeConn bool) {
 }
 
 // onConnect joins the socket's own room, answers the CONNECT and runs the connection hooks.
-func (s *Socket) onConnect(hooks []func(*Socket)) {
+func (s *Socket) onConnect(hooks []func(*Socket), missed []*parser.Packet) {
 	s.mu.Lock()
 	s.connected = true
 	s.mu.Unlock()
 	s.nsp.add(s)
-	s.nsp.adapter.AddAll(s.id, rooms.Room(s.id))
+	s.nsp.adapter.AddAll(s.id, append([]rooms.Room{rooms.Room(s.id)}, s.restoredRooms...)...)
+	s.restoredRooms = nil
 	data, _ := json.Marshal(struct {
 		SID string `json:"sid"`
-	}{string(s.id)})
+		PID string `json:"pid,omitempty"`
+	}{string(s.id), s.pid})
 	_ = s.client.send(&parser.Packet{Type: parser.Connect, Namespace: s.nsp.name, Data: data}, false)
+	for _, p := range missed {
+		q := *p
+		q.Namespace = s.nsp.name
+		_ = s.client.send(&q, false)
+	}
 	for _, h := range hooks {
 		s.safely(func() { h(s) })
 	}
@@ -382,7 +398,12 @@ func (s *Socket) onClose(reason DisconnectReason) {
 	s.connected = false
 	s.acks = nil
 	close(s.done)
+	data := s.data
 	s.mu.Unlock()
+	if s.nsp.sessions != nil && recoverable(reason) {
+		// Kept before the socket leaves its rooms; broadcasts from now on are in the log.
+		s.nsp.sessions.PersistSession(rooms.Session{SID: s.id, PID: s.pid, Rooms: s.nsp.adapter.SocketRooms(s.id), Data: data})
+	}
 	s.client.removeSocket(s)
 	s.client.dispatch(func() {
 		s.mu.Lock()
@@ -397,6 +418,16 @@ func (s *Socket) onClose(reason DisconnectReason) {
 			s.safely(func() { h(reason) })
 		}
 	})
+}
+
+// recoverable reports whether a socket that disconnected for reason may be recovered: its
+// connection was lost, not closed on purpose by either side.
+func recoverable(reason DisconnectReason) bool {
+	switch reason {
+	case ReasonTransportError, ReasonTransportClose, ReasonForcedClose, ReasonPingTimeout, ReasonServerShuttingDown:
+		return true
+	}
+	return false
 }
 
 // safely runs application code, turning a panic into an error for OnError.

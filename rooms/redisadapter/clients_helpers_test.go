@@ -235,13 +235,20 @@ func (c *jsClients) call(t *testing.T, cmd string, fields map[string]any) nodete
 	return res
 }
 
-// connect connects the client name to url, in rooms, and returns its socket ID.
+// connect connects the client name to url over websocket, in rooms, and returns its socket ID.
 func (c *jsClients) connect(t *testing.T, name, url string, rs ...string) string {
 	t.Helper()
-	if rs == nil {
-		rs = []string{}
+	return c.connectWith(t, map[string]any{"name": name, "url": url, "rooms": rs})
+}
+
+// connectWith connects a client with the options of cluster.mjs's connect command.
+func (c *jsClients) connectWith(t *testing.T, opts map[string]any) string {
+	t.Helper()
+	if opts["rooms"] == nil || len(opts["rooms"].([]string)) == 0 {
+		opts["rooms"] = []string{}
 	}
-	sid := c.call(t, "connect", map[string]any{"name": name, "url": url, "rooms": rs}).Str("sid")
+	name := opts["name"].(string)
+	sid := c.call(t, "connect", opts).Str("sid")
 	if sid == "" {
 		t.Fatalf("client %s: no socket ID", name)
 	}
