@@ -29,9 +29,10 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
+	echomw "github.com/labstack/echo/v4/middleware"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/echo-socketio/echo-socketio/middleware"
 	"github.com/echo-socketio/echo-socketio/rooms/redisadapter"
 	"github.com/echo-socketio/echo-socketio/socketio"
 )
@@ -75,8 +76,8 @@ func main() {
 
 	e := echo.New()
 	e.HideBanner = true
-	e.Use(middleware.Recover())
-	e.Any("/socket.io/*", echo.WrapHandler(io))
+	e.Use(echomw.Recover())
+	e.Use(middleware.SocketIO(io)) // /socket.io/: the endpoint and the client bundle
 	site := echo.MustSubFS(static, "static")
 	e.FileFS("/", "index.html", site)
 	e.StaticFS("/static", site)
