@@ -70,20 +70,7 @@ func main() {
 		log.Printf("sharing rooms through Redis at %s", *redisAddr)
 	}
 
-	io := socketio.NewServer(opts)
-	io.Use(authenticate(key))
-	newChat(io).register()
-
-	e := echo.New()
-	e.HideBanner = true
-	e.Use(echomw.Recover())
-	e.Use(middleware.SocketIO(io)) // /socket.io/: the endpoint and the client bundle
-	site := echo.MustSubFS(static, "static")
-	e.FileFS("/", "index.html", site)
-	e.StaticFS("/static", site)
-	e.POST("/api/login", login(key))
-	e.POST("/api/notify", notify(io), requireJWT(key))
-
+	e, io := newApp(key, opts)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -97,6 +84,25 @@ func main() {
 	if err := e.Start(*addr); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Fatal(err)
 	}
+}
+
+// newApp returns the Echo application and its Socket.IO server, whose tokens are signed with
+// key.
+func newApp(key []byte, opts socketio.Options) (*echo.Echo, *socketio.Server) {
+	io := socketio.NewServer(opts)
+	io.Use(authenticate(key))
+	newChat(io).register()
+
+	e := echo.New()
+	e.HideBanner = true
+	e.Use(echomw.Recover())
+	e.Use(middleware.SocketIO(io)) // /socket.io/: the endpoint and the client bundle
+	site := echo.MustSubFS(static, "static")
+	e.FileFS("/", "index.html", site)
+	e.StaticFS("/static", site)
+	e.POST("/api/login", login(key))
+	e.POST("/api/notify", notify(io), requireJWT(key))
+	return e, io
 }
 
 // envOr returns the environment variable key, or def when it is empty.
