@@ -1,10 +1,12 @@
 package redisadapter_test
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +18,7 @@ import (
 // connected to each of them:
 //
 //	A: a1 {r1}, a2 {r2}
-//	B: b1 {r1, r2}, b2 {}
+//	B: b1 {r1, r2}, b2 {} (long-polling)
 //	C: c1 {r1}, c2 {r2}
 func TestSocketIOThreeNodes(t *testing.T) {
 	const requestsTimeout = 1500 * time.Millisecond
@@ -30,7 +32,7 @@ func TestSocketIOThreeNodes(t *testing.T) {
 	js.connect(t, "a1", a.url, "r1")
 	js.connect(t, "a2", a.url, "r2")
 	js.connect(t, "b1", b.url, "r1", "r2")
-	js.connect(t, "b2", b.url)
+	js.connectWith(t, map[string]any{"name": "b2", "url": b.url, "transports": []string{"polling"}})
 	js.connect(t, "c1", c.url, "r1")
 	js.connect(t, "c2", c.url, "r2")
 	everyone := []string{"a1", "a2", "b1", "b2", "c1", "c2"}
@@ -129,6 +131,122 @@ func TestSocketIOThreeNodes(t *testing.T) {
 		}
 		if d := time.Since(start); d > 3*time.Second {
 			t.Errorf("the acks of every client took %v: the broadcast waited for a timeout", d)
+		}
+	})
+	t.Run("nok, a broadcast with acks counts the silent clients of other nodes", func(t *testing.T) {
+		js.connectWith(t, map[string]any{"name": "s1", "url": c.url, "rooms": []string{"r2"}, "silent": true})
+		start := time.Now()
+		replies, err := a.io.To("r2").Timeout(time.Second).EmitWithAck(ctxT(t, 10*time.Second), "poll")
+		elapsed := time.Since(start)
+		var te *socketio.AckTimeoutError
+		if !errors.As(err, &te) || te.Expected != 4 || te.Missing != 1 {
+			t.Fatalf("EmitWithAck error %v (%+v), want 1 of 4 missing", err, te)
+		}
+		if names := replyNames(t, replies); !slices.Equal(names, []string{"a2", "b1", "c2"}) {
+			t.Errorf("acks from %v", names)
+		}
+		if elapsed < time.Second || elapsed > 2*time.Second {
+			t.Errorf("EmitWithAck returned after %v, want about 1 s", elapsed)
+		}
+	})
+	t.Run("ok, a socket fetched from another node can be emitted to, joined and disconnected", func(t *testing.T) {
+		s1 := a.fetch(t, "r2")[js.sid("s1")]
+		if s1 == nil {
+			t.Fatal("FetchSockets on A did not find s1 of C")
+		}
+		m := js.mark()
+		if err := s1.Emit("direct", []byte{1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s1.Join(ctxT(t, 5*time.Second), "r4"); err != nil {
+			t.Fatal(err)
+		}
+		js.waitFor(t, "s1 in r4", 5*time.Second, func() bool { return len(b.fetch(t, "r4")) == 1 })
+		// Messages of one node keep their order: the event arrives before the disconnection.
+		if err := a.io.To("r4").Emit("r4"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s1.Disconnect(ctxT(t, 5*time.Second), true); err != nil {
+			t.Fatal(err)
+		}
+		js.waitFor(t, "s1's disconnection", 5*time.Second, func() bool { return len(js.disconnects(m)["s1"]) > 0 })
+		expectOnce(t, js.got(m, "direct"), "direct", `[{"$bin":"01"}]`, "s1")
+		expectOnce(t, js.got(m, "r4"), "r4", `[]`, "s1")
+		if d := js.disconnects(m); !slices.Equal(d["s1"], []string{"io server disconnect"}) || len(d) != 1 {
+			t.Errorf("disconnections %v", d)
+		}
+		js.waitFor(t, "s1 gone from the cluster", 5*time.Second, func() bool { return len(b.fetch(t)) == len(everyone) })
+	})
+	t.Run("ok, SocketsJoin and SocketsLeave reach the sockets of every node", func(t *testing.T) {
+		if err := a.io.In("r2").SocketsJoin(ctxT(t, 5*time.Second), "r3"); err != nil {
+			t.Fatal(err)
+		}
+		inR2 := sortedStrings(js.sid("a2"), js.sid("b1"), js.sid("c2"))
+		js.waitFor(t, "the sockets of r2 in r3", 5*time.Second, func() bool { return slices.Equal(sortedKeys(c.fetch(t, "r3")), inR2) })
+		m := js.mark()
+		if err := c.io.To("r3").Emit("r3", 1); err != nil {
+			t.Fatal(err)
+		}
+		js.sync(t, c, "sync", everyone...)
+		expectOnce(t, js.got(m, "r3"), "r3", `[1]`, "a2", "b1", "c2")
+
+		if err := b.io.In("r1").SocketsLeave(ctxT(t, 5*time.Second), "r3"); err != nil {
+			t.Fatal(err)
+		}
+		js.waitFor(t, "b1 out of r3", 5*time.Second, func() bool {
+			return slices.Equal(sortedKeys(a.fetch(t, "r3")), sortedStrings(js.sid("a2"), js.sid("c2")))
+		})
+		m = js.mark()
+		if err := a.io.To("r3").Emit("r3", 2); err != nil {
+			t.Fatal(err)
+		}
+		js.sync(t, a, "sync", everyone...)
+		expectOnce(t, js.got(m, "r3"), "r3", `[2]`, "a2", "c2")
+	})
+	t.Run("ok, many concurrent broadcasts from every node arrive once and in order", func(t *testing.T) {
+		const perNode = 200
+		m := js.mark()
+		var wg sync.WaitGroup
+		for _, n := range nodes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range perNode {
+					if err := n.io.To("r1").Emit("seq", n.name, i); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		for _, n := range nodes {
+			js.sync(t, n, "sync", everyone...)
+		}
+		got := js.got(m, "seq")
+		for _, name := range []string{"a1", "b1", "c1"} {
+			next := map[string]int{}
+			for _, args := range got[name] {
+				var from string
+				var i int
+				if err := decodeArgs(args, &from, &i); err != nil {
+					t.Fatal(err)
+				}
+				if i != next[from] {
+					t.Fatalf("client %s: event %d of %s after %d of them", name, i, from, next[from])
+				}
+				next[from]++
+			}
+			for _, n := range nodes {
+				if next[n.name] != perNode {
+					t.Errorf("client %s: %d events of %s, want %d", name, next[n.name], n.name, perNode)
+				}
+			}
+		}
+		for _, name := range []string{"a2", "b2", "c2"} {
+			if len(got[name]) != 0 {
+				t.Errorf("client %s outside r1 got %d events", name, len(got[name]))
+			}
 		}
 	})
 	t.Run("nok, a server that does not answer makes FetchSockets fail at the timeout", func(t *testing.T) {
@@ -319,4 +437,13 @@ func TestSocketIOMixedCluster(t *testing.T) {
 			t.Errorf("node %s reported %v", n.name, errs)
 		}
 	}
+}
+
+// decodeArgs decodes a JSON array of arguments into dst, in order.
+func decodeArgs(args string, dst ...any) error {
+	var raw []json.RawMessage
+	if err := json.Unmarshal([]byte(args), &raw); err != nil {
+		return err
+	}
+	return socketio.Reply(raw).Decode(dst...)
 }

@@ -50,15 +50,15 @@ const redis = async () => {
 };
 
 const commands = {
-  // connect {name, url, rooms}: a client that joins rooms (the server reads auth.rooms),
-  // answers every event that asks for an acknowledgement with its name, and reports
-  // what it receives.
-  async connect({ name, url, rooms = [] }) {
-    const s = connect(url, { transports: ["websocket"], forceNew: true, reconnection: false, auth: { name, rooms } });
+  // connect {name, url, rooms, transports, silent}: a client that joins rooms (the server
+  // reads auth.rooms), answers every event that asks for an acknowledgement with its name
+  // unless silent, and reports what it receives.
+  async connect({ name, url, rooms = [], transports = ["websocket"], silent = false }) {
+    const s = connect(url, { transports, forceNew: true, reconnection: false, auth: { name, rooms } });
     s.onAny((ev, ...args) => {
       const cb = typeof args[args.length - 1] === "function" ? args.pop() : null;
       out({ event: "got", client: name, name: ev, args: plain(args) });
-      if (cb) cb(name);
+      if (cb && !silent) cb(name);
     });
     s.on("disconnect", (reason) => out({ event: "disconnect", client: name, reason }));
     await new Promise((resolve, reject) => {
@@ -133,6 +133,9 @@ for await (const line of rl) {
   })();
 }
 for (const s of clients.values()) s.close();
+// Let the long-polling clients' close requests leave before the process ends, so that the
+// servers do not wait for sessions whose clients are gone.
+await new Promise((resolve) => setTimeout(resolve, 200));
 if (node) {
   node.io.close();
 }
