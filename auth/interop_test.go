@@ -52,7 +52,9 @@ func TestInteropRefusals(t *testing.T) {
 		return c
 	}
 	with := func(k string, v any) jwt.MapClaims { c := good(time.Hour); c[k] = v; return c }
-	hs := func(c jwt.MapClaims) string { return sign(t, jwt.SigningMethodHS256, hmacKey, c, map[string]any{"kid": "hs"}) }
+	hs := func(c jwt.MapClaims) string {
+		return sign(t, jwt.SigningMethodHS256, hmacKey, c, map[string]any{"kid": "hs"})
+	}
 	rsaPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: must(x509.MarshalPKIXPublicKey(&rk.PublicKey))})
 	tok := func(s string) map[string]any { return map[string]any{"token": s} }
 
