@@ -10,6 +10,7 @@ import (
 	echojwt "github.com/labstack/echo-jwt/v4"
 	"github.com/labstack/echo/v4"
 
+	"github.com/echo-socketio/echo-socketio/auth"
 	"github.com/echo-socketio/echo-socketio/socketio"
 )
 
@@ -26,17 +27,6 @@ func issue(key []byte, name string) (string, time.Time, error) {
 	claims := jwt.RegisteredClaims{Subject: name, ExpiresAt: jwt.NewNumericDate(exp)}
 	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
 	return signed, exp, err
-}
-
-// parse checks a token signed with key and returns its user name.
-func parse(key []byte, token string) (string, error) {
-	var claims jwt.RegisteredClaims
-	_, err := jwt.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return key, nil },
-		jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired())
-	if err != nil {
-		return "", err
-	}
-	return claims.Subject, nil
 }
 
 // login answers POST /api/login {"name": "..."} with a token for that name. The example trusts
@@ -59,6 +49,27 @@ func login(key []byte) echo.HandlerFunc {
 		}
 		return c.JSON(http.StatusOK, map[string]any{"token": token, "name": name, "expiresAt": exp})
 	}
+}
+
+// authenticate is the handshake middleware of the Socket.IO server: the client sends
+// {"token": "..."} as its auth payload, a socket without a valid token is refused with the
+// connect_error "unauthorized", and a socket whose token expires is disconnected (the page
+// then connects again with a new token).
+func authenticate(key []byte) socketio.Middleware {
+	return auth.JWT(auth.Config{
+		SigningKey:         key,
+		NewClaims:          func() jwt.Claims { return new(jwt.RegisteredClaims) },
+		DisconnectOnExpiry: true,
+	})
+}
+
+// userName returns the name of the socket's user: the subject of its token.
+func userName(s *socketio.Socket) string {
+	claims, _ := auth.Claims[*jwt.RegisteredClaims](s)
+	if claims == nil {
+		return ""
+	}
+	return claims.Subject
 }
 
 // requireJWT protects an HTTP route with the tokens of /api/login, sent as
@@ -102,23 +113,5 @@ func notify(io *socketio.Server) echo.HandlerFunc {
 			return err
 		}
 		return c.JSON(http.StatusAccepted, map[string]int{"recipients": len(sockets)})
-	}
-}
-
-// authenticate is the handshake middleware of the Socket.IO server: the client sends
-// {"token": "..."} as its auth payload, and a socket without a valid token is refused with the
-// connect_error "unauthorized". The user name is stored in the socket.
-func authenticate(key []byte) socketio.Middleware {
-	return func(s *socketio.Socket) error {
-		var auth struct {
-			Token string `json:"token"`
-		}
-		_ = s.Auth(&auth)
-		name, err := parse(key, auth.Token)
-		if err != nil {
-			return &socketio.ConnectError{Message: "unauthorized"}
-		}
-		s.Set("name", name)
-		return nil
 	}
 }

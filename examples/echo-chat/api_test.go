@@ -30,12 +30,6 @@ func TestAPI(t *testing.T) {
 	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &got) != nil || got.Name != "ada" {
 		t.Fatalf("login: %d %s", rec.Code, rec.Body)
 	}
-	if name, err := parse(key, got.Token); err != nil || name != "ada" {
-		t.Fatalf("parse(login token) = %q, %v", name, err)
-	}
-	if _, err := parse([]byte("other key"), got.Token); err == nil {
-		t.Fatal("a token verified with another key")
-	}
 	other, _, _ := issue([]byte("other key"), "ada")
 
 	tests := []struct {

@@ -64,6 +64,7 @@ type chat struct {
 	history map[string][]message
 }
 
+// newChat returns the chat of the Socket.IO server io, with no history yet.
 func newChat(io *socketio.Server) *chat {
 	return &chat{io: io, history: make(map[string][]message)}
 }
@@ -73,6 +74,7 @@ func (c *chat) register() {
 	c.io.OnConnection(func(s *socketio.Socket) {
 		name := userName(s)
 		log.Printf("A client has connected: %s", s.ID())
+		s.Set("name", name) // FetchSockets reports it in Data(), for the presence lists
 		s.Join(userRoom(name))
 
 		s.On("join", func(channel string, ack socketio.Ack) {
@@ -151,13 +153,6 @@ func (c *chat) register() {
 			}
 		})
 	})
-}
-
-// userName returns the name the handshake middleware stored in the socket.
-func userName(s *socketio.Socket) string {
-	name, _ := s.Get("name")
-	str, _ := name.(string)
-	return str
 }
 
 // newMessage returns a message from a user, or an error when the text is empty or too long.
