@@ -111,7 +111,7 @@ func TestBroadcastEncodedOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitUntil(t, "every delivery", 10*time.Second, func() bool {
+	waitUntil(t, "every delivery", 30*time.Second, func() bool {
 		for _, r := range readers {
 			if r.events.Load() < broadcasts {
 				return false

@@ -28,6 +28,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 	"sync/atomic"
 
 	"github.com/echo-socketio/echo-socketio/engineio"
@@ -157,6 +158,15 @@ func (s *Server) In(rooms ...string) *BroadcastOperator { return s.main.To(rooms
 
 // Except selects the sockets of the main namespace not in rooms.
 func (s *Server) Except(rooms ...string) *BroadcastOperator { return s.main.Except(rooms...) }
+
+// Volatile marks a broadcast to the main namespace as droppable for busy receivers.
+func (s *Server) Volatile() *BroadcastOperator { return s.main.Volatile() }
+
+// Local limits a broadcast to the main namespace to this server.
+func (s *Server) Local() *BroadcastOperator { return s.main.Local() }
+
+// Timeout sets how long a broadcast with acknowledgements to the main namespace waits.
+func (s *Server) Timeout(d time.Duration) *BroadcastOperator { return s.main.Timeout(d) }
 
 // Emit sends an event to every socket of the main namespace.
 func (s *Server) Emit(event string, args ...any) error { return s.main.Emit(event, args...) }
