@@ -28,8 +28,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"time"
 	"sync/atomic"
+	"time"
 
 	"github.com/echo-socketio/echo-socketio/engineio"
 	"github.com/echo-socketio/echo-socketio/rooms"
