@@ -117,7 +117,8 @@ func TestInteropExpiry(t *testing.T) {
 		NewClaims: func() jwt.Claims { return &chatClaims{} },
 	}), claimsHook)
 	short := valid(0)
-	short["exp"] = time.Now().Add(2 * time.Second).Unix()
+	// Long enough for Node to start under the race detector; exp has a resolution of 1 s.
+	short["exp"] = time.Now().Add(4 * time.Second).Unix()
 	res := nodetest.Run(t, 30*time.Second, "auth-client.mjs", "URL="+ts.http.URL, "SCENARIO=expiry",
 		"TOKEN="+sign(t, jwt.SigningMethodHS256, hmacKey, short, nil),
 		"FRESH="+sign(t, jwt.SigningMethodHS256, hmacKey, valid(time.Hour), nil))

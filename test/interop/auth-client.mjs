@@ -44,7 +44,8 @@ async function expiry() {
   let token = process.env.TOKEN;
   const s = io(url, { reconnection: false, forceNew: true, auth: (cb) => cb({ token }) });
   const expired = until(s, "auth_expired");
-  await until(s, "connect");
+  const [err] = await Promise.race([until(s, "connect").then(() => [null]), until(s, "connect_error")]);
+  if (err) fail("refused: " + err.message + " " + JSON.stringify(err.data));
   const firstId = s.id;
   out("connected", { id: firstId, claims: await s.emitWithAck("claims") });
   const [reason] = await until(s, "disconnect");
