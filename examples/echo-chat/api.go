@@ -14,24 +14,21 @@ import (
 	"github.com/echo-socketio/echo-socketio/socketio"
 )
 
-// tokenTTL is the lifetime of a token. It is short because the page asks for a new one
-// every time it connects or reconnects.
-const tokenTTL = 15 * time.Minute
-
 // validName matches user names: letters, digits, spaces and a few marks, 1 to 24 of them.
 var validName = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,23}$`)
 
-// issue returns a token for the user name, signed with key.
-func issue(key []byte, name string) (string, time.Time, error) {
-	exp := time.Now().Add(tokenTTL)
+// issue returns a token for the user name, signed with key, valid for ttl.
+func issue(key []byte, name string, ttl time.Duration) (string, time.Time, error) {
+	exp := time.Now().Add(ttl)
 	claims := jwt.RegisteredClaims{Subject: name, ExpiresAt: jwt.NewNumericDate(exp)}
 	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
 	return signed, exp, err
 }
 
-// login answers POST /api/login {"name": "..."} with a token for that name. The example trusts
-// the name it is given; a real application checks a password or asks an identity provider.
-func login(key []byte) echo.HandlerFunc {
+// login answers POST /api/login {"name": "..."} with a token for that name, valid for ttl. The
+// example trusts the name it is given; a real application checks a password or asks an
+// identity provider.
+func login(key []byte, ttl time.Duration) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var in struct {
 			Name string `json:"name" form:"name"`
@@ -43,7 +40,7 @@ func login(key []byte) echo.HandlerFunc {
 		if !validName.MatchString(name) {
 			return echo.NewHTTPError(http.StatusBadRequest, "a name has 1 to 24 letters, digits, spaces, '.', '_' or '-'")
 		}
-		token, exp, err := issue(key, name)
+		token, exp, err := issue(key, name, ttl)
 		if err != nil {
 			return err
 		}

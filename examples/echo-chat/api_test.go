@@ -6,13 +6,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/echo-socketio/echo-socketio/socketio"
 )
 
 func TestAPI(t *testing.T) {
 	key := []byte("test key")
-	e, io := newApp(key, socketio.Options{})
+	e, io := newApp(key, time.Minute, socketio.Options{})
 	t.Cleanup(func() { _ = io.Shutdown(t.Context()) })
 	do := func(method, path, token, body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
@@ -30,7 +31,8 @@ func TestAPI(t *testing.T) {
 	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &got) != nil || got.Name != "ada" {
 		t.Fatalf("login: %d %s", rec.Code, rec.Body)
 	}
-	other, _, _ := issue([]byte("other key"), "ada")
+	other, _, _ := issue([]byte("other key"), "ada", time.Minute)
+	expired, _, _ := issue(key, "ada", -time.Minute)
 
 	tests := []struct {
 		name, path, token, body string
@@ -44,6 +46,7 @@ func TestAPI(t *testing.T) {
 		{"nok, login with a long name", "/api/login", "", `{"name":"` + strings.Repeat("a", 25) + `"}`, http.StatusBadRequest},
 		{"nok, notify without a token", "/api/notify", "", `{"user":"bob","text":"hi"}`, http.StatusUnauthorized},
 		{"nok, notify with another key's token", "/api/notify", other, `{"user":"bob","text":"hi"}`, http.StatusUnauthorized},
+		{"nok, notify with an expired token", "/api/notify", expired, `{"user":"bob","text":"hi"}`, http.StatusUnauthorized},
 		{"nok, notify a user and a channel", "/api/notify", got.Token, `{"user":"bob","channel":"general","text":"hi"}`, http.StatusBadRequest},
 		{"nok, notify without a text", "/api/notify", got.Token, `{"user":"bob"}`, http.StatusBadRequest},
 	}

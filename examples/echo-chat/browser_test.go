@@ -25,7 +25,8 @@ import (
 // TestBrowser builds the example, starts it on a free loopback port and runs
 // test/browser/chat.mjs: two users in headless Chromium chat through it, and the server is
 // restarted in the middle. The flow runs once with the client free to upgrade to websocket and
-// once forced to long-polling. Screenshots go to test-results/echo-chat/ at the repository root.
+// once forced to long-polling; a third run checks that a page whose token expires connects
+// again by itself. Screenshots go to test-results/echo-chat/ at the repository root.
 func TestBrowser(t *testing.T) {
 	root := nodetest.Root(t)
 	chromium := os.Getenv("CHROMIUM")
@@ -53,10 +54,18 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
-	for _, transport := range []string{"websocket", "polling"} {
-		t.Run(transport, func(t *testing.T) {
+	tests := []struct {
+		name, transport, scenario string
+		args                      []string
+	}{
+		{"websocket", "websocket", "chat", nil},
+		{"polling", "polling", "chat", nil},
+		{"token expiry", "websocket", "expiry", []string{"-token-ttl", "6s"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			addr := freeAddr(t)
-			srv := startServer(t, bin, addr)
+			srv := startServer(t, bin, addr, tt.args...)
 			defer func() { srv.stop(t) }()
 
 			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -65,7 +74,8 @@ func TestBrowser(t *testing.T) {
 			cmd.Dir = root
 			cmd.Env = append(os.Environ(),
 				"CHAT_URL=http://"+addr,
-				"CHAT_TRANSPORT="+transport,
+				"CHAT_TRANSPORT="+tt.transport,
+				"CHAT_SCENARIO="+tt.scenario,
 				"CHROMIUM="+chromium,
 				"SCREENSHOT_DIR="+shots)
 			cmd.WaitDelay = 5 * time.Second
@@ -95,7 +105,7 @@ func TestBrowser(t *testing.T) {
 				seen = append(seen, ev.Event)
 				if ev.Event == "restart" {
 					srv.stop(t)
-					srv = startServer(t, bin, addr)
+					srv = startServer(t, bin, addr, tt.args...)
 					_, _ = io.WriteString(stdin, "restarted\n")
 				}
 			}
@@ -108,7 +118,7 @@ func TestBrowser(t *testing.T) {
 			srv.stop(t)
 			for _, want := range []string{"A client has connected: ", "A client has disconnected: "} {
 				if !strings.Contains(srv.out.String(), want) {
-					t.Errorf("the server did not log %q after the restart:\n%s", want, srv.out.String())
+					t.Errorf("the server did not log %q:\n%s", want, srv.out.String())
 				}
 			}
 		})
@@ -123,11 +133,12 @@ type server struct {
 	stopped bool
 }
 
-// startServer starts the example on addr and waits until it serves its page.
-func startServer(t *testing.T, bin, addr string) *server {
+// startServer starts the example on addr, with more command-line arguments, and waits until it
+// serves its page.
+func startServer(t *testing.T, bin, addr string, args ...string) *server {
 	t.Helper()
 	s := &server{out: new(lockedBuffer), done: make(chan struct{})}
-	s.cmd = exec.Command(bin, "-addr", addr, "-redis", "")
+	s.cmd = exec.Command(bin, append([]string{"-addr", addr, "-redis", ""}, args...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@
 //
 // Usage:
 //
-//	go run ./examples/echo-chat [-addr :3000] [-redis 127.0.0.1:6379] [-secret KEY]
+//	go run ./examples/echo-chat [-addr :3000] [-redis 127.0.0.1:6379] [-secret KEY] [-token-ttl 15m]
 package main
 
 import (
@@ -44,6 +44,9 @@ func main() {
 	addr := flag.String("addr", envOr("ADDR", ":3000"), "address to listen on (env ADDR)")
 	redisAddr := flag.String("redis", envOr("REDIS_ADDR", ""), "address of a Redis server shared by several instances (env REDIS_ADDR)")
 	secret := flag.String("secret", envOr("JWT_SECRET", ""), "key that signs the tokens, random when empty (env JWT_SECRET)")
+	// Tokens are short-lived: the page asks for a new one every time it connects, and a socket
+	// whose token expires is disconnected, so it connects again with a new one.
+	ttl := flag.Duration("token-ttl", 15*time.Minute, "lifetime of the tokens")
 	flag.Parse()
 
 	key := []byte(*secret)
@@ -70,7 +73,7 @@ func main() {
 		log.Printf("sharing rooms through Redis at %s", *redisAddr)
 	}
 
-	e, io := newApp(key, opts)
+	e, io := newApp(key, *ttl, opts)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -87,8 +90,8 @@ func main() {
 }
 
 // newApp returns the Echo application and its Socket.IO server, whose tokens are signed with
-// key.
-func newApp(key []byte, opts socketio.Options) (*echo.Echo, *socketio.Server) {
+// key and valid for ttl.
+func newApp(key []byte, ttl time.Duration, opts socketio.Options) (*echo.Echo, *socketio.Server) {
 	io := socketio.NewServer(opts)
 	io.Use(authenticate(key))
 	newChat(io).register()
@@ -100,7 +103,7 @@ func newApp(key []byte, opts socketio.Options) (*echo.Echo, *socketio.Server) {
 	site := echo.MustSubFS(static, "static")
 	e.FileFS("/", "index.html", site)
 	e.StaticFS("/static", site)
-	e.POST("/api/login", login(key))
+	e.POST("/api/login", login(key, ttl))
 	e.POST("/api/notify", notify(io), requireJWT(key))
 	return e, io
 }

@@ -6,9 +6,13 @@
 // {"event":"restart"} and waits for a line on stdin), and both pages must reconnect by
 // themselves and chat again.
 //
+// With CHAT_SCENARIO=expiry, one user instead stays signed in while the short-lived token of
+// the connection expires, and the page must connect again with a new one.
+//
 // Environment: CHAT_URL (the server, required), CHAT_TRANSPORT ("polling" forces the client to
-// long-polling; anything else lets it upgrade to websocket), SCREENSHOT_DIR (where the
-// screenshots go), CHROMIUM (the browser, /usr/bin/chromium by default).
+// long-polling; anything else lets it upgrade to websocket), CHAT_SCENARIO ("chat" or
+// "expiry"), SCREENSHOT_DIR (where the screenshots go), CHROMIUM (the browser,
+// /usr/bin/chromium by default).
 //
 // Every wait has a timeout. The script prints JSON lines on stdout and exits 0 on success.
 import { chromium } from "playwright-core";
@@ -20,6 +24,7 @@ import { createInterface } from "node:readline";
 const base = process.env.CHAT_URL;
 if (!base) throw new Error("CHAT_URL is not set");
 const transport = process.env.CHAT_TRANSPORT === "polling" ? "polling" : "websocket";
+const scenario = process.env.CHAT_SCENARIO === "expiry" ? "expiry" : "chat";
 const shots = process.env.SCREENSHOT_DIR || "test-results/echo-chat";
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 const pageURL = transport === "polling" ? `${base}/?transport=polling` : `${base}/`;
@@ -67,7 +72,8 @@ async function openUser(name) {
 const problems = (u) => u.problems.filter((p) => p.phase !== "restart");
 
 async function shot(u, name) {
-  await u.page.screenshot({ path: join(shots, `${transport}-${name}-${u.name}.png`) });
+  const prefix = scenario === "chat" ? transport : scenario;
+  await u.page.screenshot({ path: join(shots, `${prefix}-${name}-${u.name}.png`) });
 }
 
 function check(cond, msg) {
@@ -152,12 +158,9 @@ async function waitLine(want, ms) {
   check(!done && value.trim() === want, `expected "${want}" on stdin, got ${done ? "EOF" : JSON.stringify(value)}`);
 }
 
-const alice = await openUser("alice");
-const bob = await openUser("bob");
-const users = [alice, bob];
-emit("launched");
-let failed = null;
-try {
+// The chat between two users, with a server restart in the middle.
+async function chatFlow(alice, bob) {
+  const users = [alice, bob];
   await Promise.all(users.map(signIn));
   emit("signed-in", { transport });
   await Promise.all(users.map(joinChannel));
@@ -235,7 +238,32 @@ try {
   } else {
     for (const u of users) check(u.websockets >= 2, `${u.name} opened ${u.websockets} websocket(s), want one per connection at least`);
   }
-  emit("done", { transport });
+}
+
+// Token expiry: the server disconnects a socket whose token expired (the Go side starts it
+// with a short -token-ttl), and the page connects again with a new token by itself.
+async function expiryFlow(carol) {
+  await signIn(carol);
+  await joinChannel(carol);
+  await carol.page.waitForFunction(() => {
+    const s = document.getElementById("status");
+    return Number(s.dataset.connects) >= 2 && s.dataset.state === "connected";
+  }, null, { timeout: 30000 });
+  emit("reconnected", { connects: await carol.page.getAttribute("#status", "data-connects") });
+  await send(carol, "still here after my token expired");
+  await shot(carol, "1-after-expiry");
+  check(problems(carol).length === 0, `carol: ${JSON.stringify(problems(carol))}`);
+}
+
+const users = scenario === "expiry"
+  ? [await openUser("carol")]
+  : [await openUser("alice"), await openUser("bob")];
+emit("launched");
+let failed = null;
+try {
+  if (scenario === "expiry") await expiryFlow(users[0]);
+  else await chatFlow(users[0], users[1]);
+  emit("done", { transport, scenario });
 } catch (err) {
   failed = err;
   for (const u of users) await shot(u, "failed").catch(() => {});
