@@ -16,7 +16,7 @@
 // echo.Context); those registered after it never do. Middlewares that buffer or time-limit
 // responses (Echo's Timeout and ContextTimeout) cut long polls and cannot hand a connection to
 // a websocket: register SocketIO before them, with e.Pre, or give them SkipSocketIO as their
-// Skipper. See docs/middleware.md for each of Echo's middlewares.
+// Skipper. See docs/echo.md for each of Echo's middlewares.
 package middleware
 
 import (
