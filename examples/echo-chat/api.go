@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"strings"
@@ -100,12 +101,14 @@ func notify(io *socketio.Server) echo.HandlerFunc {
 			room = channelRoom(in.Channel)
 		}
 		to := io.To(room)
-		sockets, err := to.FetchSockets(c.Request().Context())
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
+		defer cancel()
+		sockets, err := to.FetchSockets(ctx)
 		if err != nil {
 			return err
 		}
 		from := c.Get("user").(*jwt.Token).Claims.(*jwt.RegisteredClaims).Subject
-		n := notification{From: from, Channel: in.Channel, Text: text, At: time.Now()}
+		n := notification{From: from, Channel: in.Channel, Text: text, At: time.Now().UTC()}
 		if err := to.Emit("notification", n); err != nil {
 			return err
 		}

@@ -76,6 +76,7 @@ func (c *chat) register() {
 		log.Printf("A client has connected: %s", s.ID())
 		s.Set("name", name) // FetchSockets reports it in Data(), for the presence lists
 		s.Join(userRoom(name))
+		s.OnError(func(err error) { log.Printf("client %s: %v", s.ID(), err) })
 
 		s.On("join", func(channel string, ack socketio.Ack) {
 			if !validChannel.MatchString(channel) {
@@ -88,8 +89,10 @@ func (c *chat) register() {
 		})
 
 		s.On("leave", func(channel string) {
-			s.Leave(channelRoom(channel))
-			c.presence(channel)
+			if validChannel.MatchString(channel) {
+				s.Leave(channelRoom(channel))
+				c.presence(channel)
+			}
 		})
 
 		s.On("message", func(in struct{ Channel, Text string }, ack socketio.Ack) {
