@@ -43,7 +43,7 @@ type Adapter struct {
 	ctx    context.Context // ended by Close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	pubq   chan pubItem
+	pub    *publisher
 	ready  chan struct{}
 	subs   atomic.Int32 // subscription confirmations seen
 
@@ -79,7 +79,6 @@ func NewAdapter(client redis.UniversalClient, nsp rooms.Namespace, opts Options)
 		channel:         opts.Key + "#" + name + "#",
 		requestChannel:  opts.Key + "-request#" + name + "#",
 		responseChannel: opts.Key + "-response#" + name + "#",
-		pubq:            make(chan pubItem, opts.PublishQueueSize),
 		ready:           make(chan struct{}),
 		requests:        make(map[string]*pending),
 		acks:            make(map[string]*ackRequest),
@@ -87,6 +86,7 @@ func NewAdapter(client redis.UniversalClient, nsp rooms.Namespace, opts Options)
 	a.ownResponses = a.responseChannel + a.uid + "#"
 	a.ackIDs.Store(remoteAckBase)
 	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.pub = newPublisher(a.ctx, client, false, opts.PublishQueueSize, opts.RequestsTimeout, a.report)
 
 	// PSubscribe and Subscribe only send their commands; when Redis is unreachable, the
 	// reader reconnects and subscribes again, so their errors need no handling here.

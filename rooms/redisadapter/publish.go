@@ -28,28 +28,42 @@ type pubItem struct {
 	done    chan error
 }
 
-// publishAsync queues a message without waiting. The outcome of the publication goes to
-// Options.OnError when it fails.
-func (a *Adapter) publishAsync(channel string, payload []byte) error {
-	if a.ctx.Err() != nil {
+// publisher sends messages to Redis in order from one goroutine, pipelining those that wait
+// together: PUBLISH for the classic adapter, SPUBLISH for the sharded one.
+type publisher struct {
+	client  redis.UniversalClient
+	sharded bool
+	queue   chan pubItem
+	ctx     context.Context // the adapter's, ended by Close
+	timeout time.Duration
+	report  func(error)
+}
+
+func newPublisher(ctx context.Context, client redis.UniversalClient, sharded bool, size int, timeout time.Duration, report func(error)) *publisher {
+	return &publisher{client: client, sharded: sharded, queue: make(chan pubItem, size), ctx: ctx, timeout: timeout, report: report}
+}
+
+// async queues a message without waiting. A failed publication goes to the report hook.
+func (p *publisher) async(channel string, payload []byte) error {
+	if p.ctx.Err() != nil {
 		return ErrClosed
 	}
 	select {
-	case a.pubq <- pubItem{channel: channel, payload: payload}:
+	case p.queue <- pubItem{channel: channel, payload: payload}:
 		return nil
 	default:
 		err := fmt.Errorf("%w: dropped a message for %s", ErrPublishQueueFull, channel)
-		a.report(err)
+		p.report(err)
 		return err
 	}
 }
 
-// publishSync queues a message and waits until Redis has it, or ctx ends.
-func (a *Adapter) publishSync(ctx context.Context, channel string, payload []byte) error {
+// sync queues a message and waits until Redis has it, or ctx ends.
+func (p *publisher) sync(ctx context.Context, channel string, payload []byte) error {
 	it := pubItem{channel: channel, payload: payload, done: make(chan error, 1)}
 	select {
-	case a.pubq <- it:
-	case <-a.ctx.Done():
+	case p.queue <- it:
+	case <-p.ctx.Done():
 		return ErrClosed
 	case <-ctx.Done():
 		return fmt.Errorf("redisadapter: publish to %s: %w", channel, ctx.Err())
@@ -57,47 +71,50 @@ func (a *Adapter) publishSync(ctx context.Context, channel string, payload []byt
 	select {
 	case err := <-it.done:
 		return err
-	case <-a.ctx.Done():
+	case <-p.ctx.Done():
 		return ErrClosed
 	case <-ctx.Done():
 		return fmt.Errorf("redisadapter: publish to %s: %w", channel, ctx.Err())
 	}
 }
 
-// publish is the publisher goroutine: it sends the queued messages in order, several per
-// round trip, until Close.
-func (a *Adapter) publish() {
-	defer a.wg.Done()
+// run is the publisher goroutine: it sends the queued messages in order, several per round
+// trip, until the context ends.
+func (p *publisher) run() {
 	batch := make([]pubItem, 0, maxBatch)
 	for {
 		select {
-		case <-a.ctx.Done():
+		case <-p.ctx.Done():
 			return
-		case it := <-a.pubq:
+		case it := <-p.queue:
 			batch = append(batch[:0], it)
 		}
 	fill:
 		for len(batch) < maxBatch {
 			select {
-			case it := <-a.pubq:
+			case it := <-p.queue:
 				batch = append(batch, it)
 			default:
 				break fill
 			}
 		}
-		a.send(batch)
+		p.send(batch)
 		clear(batch)
 	}
 }
 
 // send publishes a batch in one pipeline and tells each waiter its outcome.
-func (a *Adapter) send(batch []pubItem) {
-	ctx, cancel := context.WithTimeout(a.ctx, a.opts.RequestsTimeout)
+func (p *publisher) send(batch []pubItem) {
+	ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
 	defer cancel()
 	cmds := make([]*redis.IntCmd, len(batch))
-	_, err := a.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := p.client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		for i, it := range batch {
-			cmds[i] = p.Publish(ctx, it.channel, it.payload)
+			if p.sharded {
+				cmds[i] = pipe.SPublish(ctx, it.channel, it.payload)
+			} else {
+				cmds[i] = pipe.Publish(ctx, it.channel, it.payload)
+			}
 		}
 		return nil
 	})
@@ -109,8 +126,8 @@ func (a *Adapter) send(batch []pubItem) {
 		}
 		if e != nil {
 			e = fmt.Errorf("redisadapter: publish to %s: %w", it.channel, e)
-			if it.done == nil && !reported && a.ctx.Err() == nil {
-				a.report(e)
+			if it.done == nil && !reported && p.ctx.Err() == nil {
+				p.report(e)
 				reported = true
 			}
 		}
@@ -118,6 +135,23 @@ func (a *Adapter) send(batch []pubItem) {
 			it.done <- e
 		}
 	}
+}
+
+// publishAsync queues a message without waiting. The outcome of the publication goes to
+// Options.OnError when it fails.
+func (a *Adapter) publishAsync(channel string, payload []byte) error {
+	return a.pub.async(channel, payload)
+}
+
+// publishSync queues a message and waits until Redis has it, or ctx ends.
+func (a *Adapter) publishSync(ctx context.Context, channel string, payload []byte) error {
+	return a.pub.sync(ctx, channel, payload)
+}
+
+// publish is the publisher goroutine of the adapter.
+func (a *Adapter) publish() {
+	defer a.wg.Done()
+	a.pub.run()
 }
 
 // sleep waits d, or less when ctx ends first; it reports whether it waited d.

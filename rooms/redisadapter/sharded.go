@@ -1,0 +1,383 @@
+package redisadapter
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/echo-socketio/echo-socketio/rooms"
+	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/redis/go-redis/v9"
+)
+
+// SubscriptionMode chooses the channels a sharded adapter listens on, as the Node adapter's
+// subscriptionMode option. Every server of a cluster must use the same mode.
+type SubscriptionMode string
+
+const (
+	// SubscriptionStatic: every server listens on the namespace's channel only, and every
+	// broadcast goes there.
+	SubscriptionStatic SubscriptionMode = "static"
+	// SubscriptionDynamic: a server also listens on the channel of each public room it has
+	// sockets in (socket.io#<nsp>#<room>#), and a broadcast to a single public room goes to
+	// that room's channel: only the servers with sockets in the room read it. The Node
+	// adapter's default, and the default here.
+	SubscriptionDynamic SubscriptionMode = "dynamic"
+	// SubscriptionDynamicPrivate: like SubscriptionDynamic, for the private rooms (the
+	// sockets' own rooms) as well: one channel per socket.
+	SubscriptionDynamicPrivate SubscriptionMode = "dynamic-private"
+)
+
+// ShardedOptions configures a sharded adapter. The zero value is the configuration of the
+// Node adapter's defaults.
+type ShardedOptions struct {
+	// Key is the prefix of the channel names, "socket.io" when empty: the Node adapter's
+	// channelPrefix. Every server of a cluster must use the same key.
+	Key string
+
+	// SubscriptionMode chooses the channels the adapter listens on; empty means
+	// SubscriptionDynamic.
+	SubscriptionMode SubscriptionMode
+
+	// RequestsTimeout bounds the wait for the answers of the other servers to a request
+	// (FetchSockets, ServerSideEmit with acknowledgements, the client counts of
+	// BroadcastWithAck). Zero means DefaultRequestsTimeout.
+	RequestsTimeout time.Duration
+
+	// OnError, when not nil, is told of the errors that no caller can see: a lost Redis
+	// connection, a failed publication or subscription, a malformed message read from
+	// Redis. It runs on the adapter's goroutines and must not block.
+	OnError func(error)
+
+	// MaxMessageSize bounds the size of the messages read from Redis; larger ones are
+	// dropped and reported. Zero means DefaultMaxMessageSize.
+	MaxMessageSize int
+
+	// PublishQueueSize is the number of messages waiting to be published to Redis. A
+	// broadcast finding the queue full is delivered to the local sockets only, and Broadcast
+	// returns ErrPublishQueueFull. Zero means DefaultPublishQueueSize.
+	PublishQueueSize int
+}
+
+func (o ShardedOptions) withDefaults() (ShardedOptions, error) {
+	if o.Key == "" {
+		o.Key = DefaultKey
+	}
+	switch o.SubscriptionMode {
+	case "":
+		o.SubscriptionMode = SubscriptionDynamic
+	case SubscriptionStatic, SubscriptionDynamic, SubscriptionDynamicPrivate:
+	default:
+		return o, fmt.Errorf("redisadapter: unknown subscription mode %q", o.SubscriptionMode)
+	}
+	if o.RequestsTimeout <= 0 {
+		o.RequestsTimeout = DefaultRequestsTimeout
+	}
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if o.PublishQueueSize <= 0 {
+		o.PublishQueueSize = DefaultPublishQueueSize
+	}
+	return o, nil
+}
+
+// nodeSocketIDLen is the length of a socket ID of the Node server (and of this module's):
+// the Node adapter sends a broadcast to a single room of that length on the namespace's
+// channel, taking it for a socket's private room.
+const nodeSocketIDLen = 20
+
+// ShardedAdapter is the adapter of one namespace in a cluster of servers that share a Redis
+// server (7.0 or later) through sharded pub/sub (SSUBSCRIBE, SPUBLISH), the protocol of the
+// Node adapter's createShardedAdapter. It keeps the rooms of the local sockets in a
+// rooms.Memory.
+//
+// Each ShardedAdapter holds one pub/sub connection of its own (one per hash slot in use with
+// a redis.ClusterClient), and runs a publisher, a subscription manager and one reader per
+// pub/sub connection until Close.
+type ShardedAdapter struct {
+	local  *rooms.Memory
+	nsp    rooms.Namespace
+	name   string
+	client redis.UniversalClient
+	opts   ShardedOptions
+	uid    string
+
+	channel         string // socket.io#<nsp>#: requests and broadcasts; a room's: <channel><room>#
+	responseChannel string // socket.io#<nsp>#<uid>#: the answers to this server's requests
+
+	ctx    context.Context // ended by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	pub    *publisher
+	subs   *subscriptions
+
+	ready              chan struct{}
+	readyOnce          sync.Once
+	mainOK, responseOK atomic.Bool
+
+	mu       sync.Mutex
+	closed   bool
+	requests map[string]*pending
+	acks     map[string]*ackRequest
+
+	ackIDs atomic.Uint64
+}
+
+var _ rooms.Adapter = (*ShardedAdapter)(nil)
+
+// NewSharded returns the factory of sharded adapters that share client's Redis server (or
+// Redis cluster). Every namespace gets a ShardedAdapter with its own pub/sub connection. The
+// client is the application's: the adapters never close it. It panics when
+// opts.SubscriptionMode is not one of the modes.
+func NewSharded(client redis.UniversalClient, opts ShardedOptions) rooms.Factory {
+	if _, err := opts.withDefaults(); err != nil {
+		panic(err)
+	}
+	return func(nsp rooms.Namespace) rooms.Adapter { return NewShardedAdapter(client, nsp, opts) }
+}
+
+// NewShardedAdapter returns the sharded adapter of namespace nsp, subscribed to its
+// channels. The subscription completes in the background; Ready waits for it. It panics
+// when opts.SubscriptionMode is not one of the modes.
+func NewShardedAdapter(client redis.UniversalClient, nsp rooms.Namespace, opts ShardedOptions) *ShardedAdapter {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		panic(err)
+	}
+	name := nsp.Name()
+	a := &ShardedAdapter{
+		local:    rooms.NewMemory(nsp),
+		nsp:      nsp,
+		name:     name,
+		client:   client,
+		opts:     opts,
+		uid:      hexID(),
+		channel:  opts.Key + "#" + name + "#",
+		ready:    make(chan struct{}),
+		requests: make(map[string]*pending),
+		acks:     make(map[string]*ackRequest),
+	}
+	a.responseChannel = a.channel + a.uid + "#"
+	a.ackIDs.Store(remoteAckBase)
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.pub = newPublisher(a.ctx, client, true, opts.PublishQueueSize, opts.RequestsTimeout, a.report)
+	a.subs = newSubscriptions(a)
+	if opts.SubscriptionMode != SubscriptionStatic {
+		a.local.SetRoomEvents(a.roomHooks(nil))
+	}
+
+	a.subs.subscribeFixed(a.channel, a.responseChannel)
+	a.wg.Add(2)
+	go func() {
+		defer a.wg.Done()
+		a.pub.run()
+	}()
+	go a.subs.manage()
+	return a
+}
+
+// hexID returns 16 random hexadecimal digits, like the IDs of the Node adapter.
+func hexID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// UID returns the adapter's server ID, unique in the cluster. Messages carry it so that a
+// server can tell its own from the others', and the answers to its requests come on
+// socket.io#<nsp>#<uid>#.
+func (a *ShardedAdapter) UID() string { return a.uid }
+
+// Ready waits until the adapter is subscribed to the namespace's channel and its response
+// channel, or ctx ends.
+func (a *ShardedAdapter) Ready(ctx context.Context) error {
+	if a.ctx.Err() != nil {
+		return ErrClosed
+	}
+	select {
+	case <-a.ready:
+		return nil
+	case <-a.ctx.Done():
+		return ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("redisadapter: not subscribed: %w", ctx.Err())
+	}
+}
+
+// subscribed notes the confirmation of a subscription.
+func (a *ShardedAdapter) subscribed(channel string) {
+	switch channel {
+	case a.channel:
+		a.mainOK.Store(true)
+	case a.responseChannel:
+		a.responseOK.Store(true)
+	default:
+		return
+	}
+	if a.mainOK.Load() && a.responseOK.Load() {
+		a.readyOnce.Do(func() { close(a.ready) })
+	}
+}
+
+// roomHooks returns the hooks of the local rooms: the adapter's, which follow the rooms in
+// the dynamic modes, then user's.
+func (a *ShardedAdapter) roomHooks(user *rooms.RoomEvents) rooms.RoomEvents {
+	if user == nil {
+		user = &rooms.RoomEvents{}
+	}
+	u := *user
+	return rooms.RoomEvents{
+		Create: func(r rooms.Room) {
+			a.subs.roomChanged(r)
+			if u.Create != nil {
+				u.Create(r)
+			}
+		},
+		Delete: func(r rooms.Room) {
+			a.subs.roomChanged(r)
+			if u.Delete != nil {
+				u.Delete(r)
+			}
+		},
+		Join:  u.Join,
+		Leave: u.Leave,
+	}
+}
+
+// SetRoomEvents sets the hooks of the local rooms' lives (see rooms.Memory.SetRoomEvents).
+func (a *ShardedAdapter) SetRoomEvents(ev rooms.RoomEvents) {
+	if a.opts.SubscriptionMode == SubscriptionStatic {
+		a.local.SetRoomEvents(ev)
+		return
+	}
+	a.local.SetRoomEvents(a.roomHooks(&ev))
+}
+
+// AddAll puts the local socket id in rooms.
+func (a *ShardedAdapter) AddAll(id rooms.SocketID, r ...rooms.Room) { a.local.AddAll(id, r...) }
+
+// Del takes the local socket id out of room.
+func (a *ShardedAdapter) Del(id rooms.SocketID, room rooms.Room) { a.local.Del(id, room) }
+
+// DelAll takes the local socket id out of every room.
+func (a *ShardedAdapter) DelAll(id rooms.SocketID) { a.local.DelAll(id) }
+
+// Sockets returns the IDs of the local sockets in any of rooms (all when rooms is empty).
+func (a *ShardedAdapter) Sockets(r ...rooms.Room) []rooms.SocketID { return a.local.Sockets(r...) }
+
+// SocketRooms returns the rooms of the local socket id.
+func (a *ShardedAdapter) SocketRooms(id rooms.SocketID) []rooms.Room {
+	return a.local.SocketRooms(id)
+}
+
+// roomChannel returns the channel of room r.
+func (a *ShardedAdapter) roomChannel(r rooms.Room) string { return a.channel + string(r) + "#" }
+
+// publishesOnRoomChannel reports whether a broadcast to the single room r goes to r's
+// channel, as the Node adapter decides: in the dynamic mode when r does not look like a
+// socket ID, in the dynamic-private mode always.
+func (a *ShardedAdapter) publishesOnRoomChannel(r rooms.Room) bool {
+	switch a.opts.SubscriptionMode {
+	case SubscriptionDynamic:
+		return len(r) != nodeSocketIDLen
+	case SubscriptionDynamicPrivate:
+		return true
+	}
+	return false
+}
+
+// listensOnRoomChannel reports whether the server listens on the channel of its local room
+// r: in the dynamic mode for the public rooms (those that are not the ID of a local socket)
+// and for any room whose broadcasts a server would send there; in the dynamic-private mode
+// always.
+func (a *ShardedAdapter) listensOnRoomChannel(r rooms.Room) bool {
+	switch a.opts.SubscriptionMode {
+	case SubscriptionDynamic:
+		return len(r) != nodeSocketIDLen || a.local.SocketRooms(rooms.SocketID(r)) == nil
+	case SubscriptionDynamicPrivate:
+		return true
+	}
+	return false
+}
+
+// broadcastChannel returns the channel of a broadcast without acknowledgements to sel.
+func (a *ShardedAdapter) broadcastChannel(sel *rooms.Selection) string {
+	if len(sel.Rooms) == 1 && a.publishesOnRoomChannel(sel.Rooms[0]) {
+		return a.roomChannel(sel.Rooms[0])
+	}
+	return a.channel
+}
+
+// Broadcast sends p to the selected sockets of this server and, unless sel.Flags.Local, of
+// every other server. It does not wait for Redis: the message is queued, and a failed
+// publication is reported to ShardedOptions.OnError. The local sockets get p in any case.
+func (a *ShardedAdapter) Broadcast(p *parser.Packet, sel rooms.Selection) error {
+	var err error
+	if !sel.Flags.Local {
+		var msg []byte
+		if msg, err = encodeClusterBroadcast(a.uid, a.name, "", p, &sel); err != nil {
+			err = fmt.Errorf("redisadapter: encode broadcast: %w", err)
+		} else {
+			err = a.pub.async(a.broadcastChannel(&sel), msg)
+		}
+	}
+	_ = a.local.Broadcast(p, sel)
+	return err
+}
+
+// Close unsubscribes (closing the pub/sub connections), stops the adapter's goroutines, ends
+// the requests that wait for answers with ErrClosed, and forgets the local rooms. It does
+// not close the Redis client. The other servers count one server less at once.
+func (a *ShardedAdapter) Close() error {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil
+	}
+	a.closed = true
+	a.mu.Unlock()
+	a.cancel()
+	err := a.subs.close()
+	a.wg.Wait()
+	_ = a.local.Close()
+	if err != nil {
+		return fmt.Errorf("redisadapter: close: %w", err)
+	}
+	return nil
+}
+
+// goTracked runs f on a goroutine that Close waits for, unless the adapter is closed.
+func (a *ShardedAdapter) goTracked(f func()) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return false
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		f()
+	}()
+	return true
+}
+
+func (a *ShardedAdapter) report(err error) {
+	if a.opts.OnError != nil && err != nil {
+		a.opts.OnError(err)
+	}
+}
+
+// nextRemoteAckID returns an acknowledgement ID for another server's broadcast.
+func (a *ShardedAdapter) nextRemoteAckID() uint64 {
+	id := a.ackIDs.Add(1)
+	if id > parser.MaxAckID {
+		a.ackIDs.Store(remoteAckBase)
+		id = a.ackIDs.Add(1)
+	}
+	return id
+}

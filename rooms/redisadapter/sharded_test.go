@@ -1,0 +1,637 @@
+package redisadapter_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/echo-socketio/echo-socketio/rooms"
+	"github.com/echo-socketio/echo-socketio/rooms/redisadapter"
+	"github.com/redis/go-redis/v9"
+)
+
+// snode is one server of a sharded test cluster.
+type snode struct {
+	ns      *recNS
+	adapter *redisadapter.ShardedAdapter
+	errs    *errLog
+}
+
+func newShardedNode(t testing.TB, srv *redisServer, name string, opts redisadapter.ShardedOptions) *snode {
+	t.Helper()
+	ns := newRecNS("/", name)
+	errs := &errLog{}
+	if opts.OnError == nil {
+		opts.OnError = errs.add
+	}
+	a := redisadapter.NewSharded(srv.client(t), opts)(ns).(*redisadapter.ShardedAdapter)
+	ns.mu.Lock()
+	ns.adapter = a
+	ns.mu.Unlock()
+	t.Cleanup(func() { _ = a.Close() })
+	if err := a.Ready(ctxT(t, 5*time.Second)); err != nil {
+		t.Fatalf("node %s: %v", name, err)
+	}
+	return &snode{ns: ns, adapter: a, errs: errs}
+}
+
+// shardSubs returns the number of subscribers of a sharded channel.
+func shardSubs(t testing.TB, rdb *redis.Client, channel string) int64 {
+	t.Helper()
+	m, err := rdb.PubSubShardNumSub(ctxT(t, 5*time.Second), channel).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m[channel]
+}
+
+// waitShardSubs waits until channel has n subscribers.
+func waitShardSubs(t testing.TB, rdb *redis.Client, channel string, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := shardSubs(t, rdb, channel)
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has %d subscribers, want %d", channel, got, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// shardedCluster starts three nodes with sockets:
+//
+//	a: a1 {room1}, a2 {}
+//	b: b1 {room1}, b2 {room1, room2}
+//	c: c1 {room2}, c2 {room3}
+//
+// and waits until the rooms' channels have their subscribers in the dynamic modes.
+func shardedCluster(t *testing.T, opts redisadapter.ShardedOptions) (*redisServer, []*snode) {
+	srv := startRedis(t)
+	a := newShardedNode(t, srv, "a", opts)
+	b := newShardedNode(t, srv, "b", opts)
+	c := newShardedNode(t, srv, "c", opts)
+	a.ns.connect("a1", "room1")
+	a.ns.connect("a2")
+	b.ns.connect("b1", "room1")
+	b.ns.connect("b2", "room1", "room2")
+	c.ns.connect("c1", "room2")
+	c.ns.connect("c2", "room3")
+	if opts.SubscriptionMode != redisadapter.SubscriptionStatic {
+		rdb := srv.client(t)
+		for room, n := range map[string]int64{"room1": 2, "room2": 2, "room3": 1, "a1": 1, "c2": 1} {
+			waitShardSubs(t, rdb, "socket.io#/#"+room+"#", n)
+		}
+	}
+	return srv, []*snode{a, b, c}
+}
+
+func syncSharded(t *testing.T, from *snode, nodes []*snode, marker string) {
+	t.Helper()
+	if err := from.adapter.Broadcast(event(t, marker), rooms.Selection{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		n.ns.waitFor(t, marker, 5*time.Second, func() bool {
+			return slices.ContainsFunc(n.ns.deliveries(), func(d delivery) bool { return d.Event == marker })
+		})
+	}
+}
+
+func TestShardedBroadcast(t *testing.T) {
+	for _, mode := range []redisadapter.SubscriptionMode{redisadapter.SubscriptionStatic, redisadapter.SubscriptionDynamic, redisadapter.SubscriptionDynamicPrivate} {
+		t.Run(string(mode), func(t *testing.T) {
+			_, nodes := shardedCluster(t, redisadapter.ShardedOptions{SubscriptionMode: mode})
+			a := nodes[0]
+			tests := []struct {
+				name string
+				sel  rooms.Selection
+				args []any
+				want [3][]rooms.SocketID
+			}{
+				{"ok, everyone", rooms.Selection{}, []any{"x"}, [3][]rooms.SocketID{ids("a1", "a2"), ids("b1", "b2"), ids("c1", "c2")}},
+				{"ok, one room", rooms.Selection{Rooms: []rooms.Room{"room1"}}, []any{1}, [3][]rooms.SocketID{ids("a1"), ids("b1", "b2"), nil}},
+				{"ok, one room of another node", rooms.Selection{Rooms: []rooms.Room{"room2"}}, []any{1}, [3][]rooms.SocketID{nil, ids("b2"), ids("c1")}},
+				{"ok, two rooms", rooms.Selection{Rooms: []rooms.Room{"room1", "room2"}}, nil, [3][]rooms.SocketID{ids("a1"), ids("b1", "b2"), ids("c1")}},
+				{"ok, except", rooms.Selection{Rooms: []rooms.Room{"room1"}, Except: []rooms.Room{"room2"}}, nil, [3][]rooms.SocketID{ids("a1"), ids("b1"), nil}},
+				{"ok, everyone except", rooms.Selection{Except: []rooms.Room{"room1", "c2"}}, nil, [3][]rooms.SocketID{ids("a2"), nil, ids("c1")}},
+				{"ok, a socket's own room", rooms.Selection{Rooms: []rooms.Room{"c2"}}, nil, [3][]rooms.SocketID{nil, nil, ids("c2")}},
+				{"ok, binary", rooms.Selection{Rooms: []rooms.Room{"room2"}}, []any{[]byte{0, 1, 2, 255}, map[string]any{"b": []byte("hi")}}, [3][]rooms.SocketID{nil, ids("b2"), ids("c1")}},
+				{"ok, binary to everyone", rooms.Selection{}, []any{[]byte{}}, [3][]rooms.SocketID{ids("a1", "a2"), ids("b1", "b2"), ids("c1", "c2")}},
+				{"ok, local", rooms.Selection{Flags: rooms.Flags{Local: true}}, nil, [3][]rooms.SocketID{ids("a1", "a2"), nil, nil}},
+				{"ok, volatile", rooms.Selection{Rooms: []rooms.Room{"room3"}, Flags: rooms.Flags{Volatile: true, Compress: true}}, nil, [3][]rooms.SocketID{nil, nil, ids("c2")}},
+				{"ok, a room nobody is in", rooms.Selection{Rooms: []rooms.Room{"nobody"}}, nil, [3][]rooms.SocketID{nil, nil, nil}},
+			}
+			for i, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					p := event(t, "ev", tt.args...)
+					if err := a.adapter.Broadcast(p, tt.sel); err != nil {
+						t.Fatal(err)
+					}
+					// Messages on different channels may arrive in any order: wait for the
+					// expected deliveries first, then for a marker on the namespace's channel.
+					for j, n := range nodes {
+						if tt.want[j] != nil {
+							n.ns.waitFor(t, "ev", 5*time.Second, func() bool {
+								return slices.ContainsFunc(n.ns.deliveries(), func(d delivery) bool { return d.Event == "ev" })
+							})
+						}
+					}
+					marker := "marker" + string(rune('a'+i))
+					syncSharded(t, a, nodes, marker)
+					for j, n := range nodes {
+						got := slices.DeleteFunc(n.ns.deliveries(), func(d delivery) bool { return strings.HasPrefix(d.Event, "marker") })
+						if tt.want[j] == nil {
+							if len(got) != 0 {
+								t.Fatalf("node %s got\n%s", n.ns.node, fmtDeliveries(got))
+							}
+							continue
+						}
+						if len(got) != 1 {
+							t.Fatalf("node %s: want one delivery, got %d\n%s", n.ns.node, len(got), fmtDeliveries(got))
+						}
+						d := got[0]
+						if !slices.Equal(d.IDs, tt.want[j]) || d.Data != string(p.Data) || len(d.Attachments) != len(p.Attachments) {
+							t.Fatalf("node %s: %s to %v with %d attachments, want %s to %v with %d", n.ns.node,
+								d.Data, d.IDs, len(d.Attachments), p.Data, tt.want[j], len(p.Attachments))
+						}
+						for k := range d.Attachments {
+							if !bytes.Equal(d.Attachments[k], p.Attachments[k]) {
+								t.Errorf("node %s: attachment %d is %v, want %v", n.ns.node, k, d.Attachments[k], p.Attachments[k])
+							}
+						}
+						if n != a && (d.Flags.Volatile != tt.sel.Flags.Volatile || d.Flags.Compress != tt.sel.Flags.Compress) {
+							t.Errorf("node %s: flags %+v, want %+v", n.ns.node, d.Flags, tt.sel.Flags)
+						}
+					}
+					for _, n := range nodes {
+						n.ns.mu.Lock()
+						n.ns.delivered = nil
+						n.ns.mu.Unlock()
+					}
+				})
+			}
+			for _, n := range nodes {
+				if errs := n.errs.list(); len(errs) > 0 {
+					t.Errorf("node %s reported %v", n.ns.node, errs)
+				}
+			}
+		})
+	}
+}
+
+// TestShardedChannels checks on which channel each message goes, as the Node adapter
+// publishes, with a plain subscriber of the channels.
+func TestShardedChannels(t *testing.T) {
+	const longRoom = "room-name-of-20-char" // looks like a socket ID
+	tests := []struct {
+		mode redisadapter.SubscriptionMode
+		room string
+		want string
+	}{
+		{redisadapter.SubscriptionStatic, "room1", "socket.io#/#"},
+		{redisadapter.SubscriptionDynamic, "room1", "socket.io#/#room1#"},
+		{redisadapter.SubscriptionDynamic, longRoom, "socket.io#/#"},
+		{redisadapter.SubscriptionDynamicPrivate, longRoom, "socket.io#/#" + longRoom + "#"},
+	}
+	srv := startRedis(t)
+	rdb := srv.client(t)
+	for _, tt := range tests {
+		t.Run(string(tt.mode)+" "+tt.room, func(t *testing.T) {
+			a := newShardedNode(t, srv, "a", redisadapter.ShardedOptions{SubscriptionMode: tt.mode, Key: "k" + string(tt.mode)})
+			want := strings.Replace(tt.want, "socket.io", "k"+string(tt.mode), 1)
+			main := "k" + string(tt.mode) + "#/#"
+			ps := rdb.SSubscribe(ctxT(t, 5*time.Second), main, want)
+			defer func() { _ = ps.Close() }()
+			for range 2 {
+				if _, err := ps.Receive(ctxT(t, 5*time.Second)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := a.adapter.Broadcast(event(t, "ev", 1), rooms.Selection{Rooms: []rooms.Room{rooms.Room(tt.room)}}); err != nil {
+				t.Fatal(err)
+			}
+			// A broadcast with acknowledgements goes to the namespace's channel always.
+			p := event(t, "ask")
+			p.ID, p.HasID = 1, true
+			done := make(chan int, 1)
+			if err := a.adapter.BroadcastWithAck(p, rooms.Selection{Rooms: []rooms.Room{rooms.Room(tt.room)}, Flags: rooms.Flags{Timeout: 100 * time.Millisecond}},
+				func(n int) { done <- n }, func(rooms.SocketID, []json.RawMessage) {}); err != nil {
+				t.Fatal(err)
+			}
+			for i, wantCh := range []string{want, main} {
+				m, err := ps.ReceiveMessage(ctxT(t, 5*time.Second))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var msg struct {
+					UID  string `json:"uid"`
+					Nsp  string `json:"nsp"`
+					Type int    `json:"type"`
+					Data struct {
+						Packet struct {
+							Type int             `json:"type"`
+							Data json.RawMessage `json:"data"`
+							Nsp  string          `json:"nsp"`
+						} `json:"packet"`
+						Opts struct {
+							Rooms  []string        `json:"rooms"`
+							Except []string        `json:"except"`
+							Flags  json.RawMessage `json:"flags"`
+						} `json:"opts"`
+						RequestID *string `json:"requestId"`
+					} `json:"data"`
+				}
+				if err := json.Unmarshal([]byte(m.Payload), &msg); err != nil {
+					t.Fatalf("message %d: %v: %q", i, err, m.Payload)
+				}
+				if m.Channel != wantCh || msg.UID != a.adapter.UID() || msg.Nsp != "/" || msg.Type != 3 ||
+					msg.Data.Packet.Type != 2 || msg.Data.Packet.Nsp != "/" || !slices.Equal(msg.Data.Opts.Rooms, []string{tt.room}) ||
+					msg.Data.Opts.Except == nil || (i == 1) != (msg.Data.RequestID != nil) {
+					t.Fatalf("message %d on %s: %s", i, m.Channel, m.Payload)
+				}
+			}
+			select {
+			case n := <-done:
+				if n != 0 {
+					t.Fatalf("count %d", n)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("no count")
+			}
+		})
+	}
+}
+
+// TestShardedDynamicSubscriptions follows the channels of the rooms as sockets join and
+// leave them.
+func TestShardedDynamicSubscriptions(t *testing.T) {
+	srv := startRedis(t)
+	rdb := srv.client(t)
+	dyn := newShardedNode(t, srv, "dyn", redisadapter.ShardedOptions{})
+	priv := newShardedNode(t, srv, "priv", redisadapter.ShardedOptions{SubscriptionMode: redisadapter.SubscriptionDynamicPrivate, Key: "p"})
+	static := newShardedNode(t, srv, "static", redisadapter.ShardedOptions{SubscriptionMode: redisadapter.SubscriptionStatic, Key: "s"})
+	const sid = "ABCDEFGHIJKLMNOPQRST" // a socket ID as the Node and Go servers make them
+	for _, n := range []*snode{dyn, priv, static} {
+		n.ns.connect(sid, "r1")
+		n.ns.connect("short", "r1")
+	}
+	waitShardSubs(t, rdb, "socket.io#/#r1#", 1)
+	waitShardSubs(t, rdb, "socket.io#/#short#", 1) // not the length of a socket ID
+	waitShardSubs(t, rdb, "p#/#r1#", 1)
+	waitShardSubs(t, rdb, "p#/#"+sid+"#", 1)
+	if n := shardSubs(t, rdb, "socket.io#/#"+sid+"#"); n != 0 {
+		t.Errorf("dynamic: the private room has %d subscribers", n)
+	}
+	if n := shardSubs(t, rdb, "s#/#r1#"); n != 0 {
+		t.Errorf("static: a room has %d subscribers", n)
+	}
+	// Many joins and leaves end with the channels of the rooms that remain.
+	for i := range 50 {
+		dyn.adapter.AddAll("short", "r2")
+		dyn.adapter.Del("short", "r2")
+		if i%2 == 0 {
+			dyn.adapter.Del("short", "r1")
+		} else {
+			dyn.adapter.AddAll("short", "r1")
+		}
+	}
+	dyn.adapter.DelAll(sid)
+	waitShardSubs(t, rdb, "socket.io#/#r1#", 1) // short is in r1 after an odd last round
+	waitShardSubs(t, rdb, "socket.io#/#r2#", 0)
+	dyn.adapter.DelAll("short")
+	priv.adapter.DelAll(sid)
+	waitShardSubs(t, rdb, "socket.io#/#r1#", 0)
+	waitShardSubs(t, rdb, "socket.io#/#short#", 0)
+	waitShardSubs(t, rdb, "p#/#"+sid+"#", 0)
+	waitShardSubs(t, rdb, "p#/#r1#", 1)
+	// A room named as the server's ID leaves its response channel alone.
+	dyn.adapter.AddAll("x", rooms.Room(dyn.adapter.UID()))
+	dyn.adapter.DelAll("x")
+	time.Sleep(50 * time.Millisecond)
+	waitShardSubs(t, rdb, "socket.io#/#"+dyn.adapter.UID()+"#", 1)
+	// The user's room hooks still run.
+	var mu sync.Mutex
+	var evs []string
+	dyn.adapter.SetRoomEvents(rooms.RoomEvents{
+		Create: func(r rooms.Room) { mu.Lock(); evs = append(evs, "create "+string(r)); mu.Unlock() },
+		Join:   func(r rooms.Room, id rooms.SocketID) { mu.Lock(); evs = append(evs, "join "+string(r)); mu.Unlock() },
+		Delete: func(r rooms.Room) { mu.Lock(); evs = append(evs, "delete "+string(r)); mu.Unlock() },
+	})
+	dyn.adapter.AddAll("y", "r5")
+	waitShardSubs(t, rdb, "socket.io#/#r5#", 1)
+	dyn.adapter.DelAll("y")
+	waitShardSubs(t, rdb, "socket.io#/#r5#", 0)
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(evs, ","); got != "create r5,join r5,delete r5" {
+		t.Errorf("hooks ran %s", got)
+	}
+}
+
+func TestShardedRequests(t *testing.T) {
+	srv, nodes := shardedCluster(t, redisadapter.ShardedOptions{})
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	ctx := ctxT(t, 20*time.Second)
+
+	t.Run("ok, ServerCount", func(t *testing.T) {
+		for _, n := range nodes {
+			if got, err := n.adapter.ServerCount(ctx); err != nil || got != 3 {
+				t.Fatalf("ServerCount = %d, %v; want 3", got, err)
+			}
+		}
+	})
+	t.Run("ok, FetchSockets", func(t *testing.T) {
+		for _, tt := range []struct {
+			sel  rooms.Selection
+			want []rooms.SocketID
+		}{
+			{rooms.Selection{}, ids("a1", "a2", "b1", "b2", "c1", "c2")},
+			{rooms.Selection{Rooms: []rooms.Room{"room1"}}, ids("a1", "b1", "b2")},
+			{rooms.Selection{Rooms: []rooms.Room{"room1", "room2"}, Except: []rooms.Room{"b2"}}, ids("a1", "b1", "c1")},
+			{rooms.Selection{Flags: rooms.Flags{Local: true}}, ids("c1", "c2")},
+		} {
+			got, err := c.adapter.FetchSockets(ctx, tt.sel)
+			if err != nil || !slices.Equal(socketIDs(got), tt.want) {
+				t.Fatalf("FetchSockets(%+v) = %v, %v; want %v", tt.sel, socketIDs(got), err, tt.want)
+			}
+		}
+		got, err := c.adapter.FetchSockets(ctx, rooms.Selection{Rooms: []rooms.Room{"b2"}})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("got %v, %v", got, err)
+		}
+		s := got[0]
+		slices.Sort(s.Rooms)
+		if !slices.Equal(s.Rooms, []rooms.Room{"b2", "room1", "room2"}) || string(s.Data) != `{"node":"b"}` ||
+			s.Handshake == nil || s.Handshake.Headers["x-node"][0] != "b" || s.Handshake.Issued != 1700000000000 ||
+			string(s.Handshake.Auth) != `{"token":"t"}` {
+			j, _ := json.Marshal(s)
+			t.Fatalf("remote socket: %s", j)
+		}
+	})
+	t.Run("ok, ServerSideEmit", func(t *testing.T) {
+		res, err := a.adapter.ServerSideEmit(ctx, "ping", []json.RawMessage{json.RawMessage(`{"n":1}`), json.RawMessage(`"two"`)}, false)
+		if err != nil || res != nil {
+			t.Fatalf("ServerSideEmit = %v, %v", res, err)
+		}
+		for _, n := range []*snode{b, c} {
+			n.ns.waitFor(t, "ping", 5*time.Second, func() bool { return len(n.ns.sseCalls()) == 1 })
+			if call := n.ns.sseCalls()[0]; call.Event != "ping" || len(call.Args) != 2 || string(call.Args[0]) != `{"n":1}` || call.Ack {
+				t.Fatalf("node %s got %+v", n.ns.node, call)
+			}
+		}
+		res, err = a.adapter.ServerSideEmit(ctx, "ping2", nil, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range res {
+			var s string
+			if len(r) != 1 || json.Unmarshal(r[0], &s) != nil {
+				t.Fatalf("answer %s", r)
+			}
+			got = append(got, s)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, []string{"pong from b", "pong from c"}) {
+			t.Fatalf("answers %v", got)
+		}
+		if calls := a.ns.sseCalls(); len(calls) != 0 {
+			t.Fatalf("the sender got its own event: %+v", calls)
+		}
+	})
+	t.Run("ok, BroadcastWithAck", func(t *testing.T) {
+		var mu sync.Mutex
+		var acks []string
+		counted := make(chan int, 1)
+		p := event(t, "question", "q?")
+		p.ID, p.HasID = 7, true
+		err := b.adapter.BroadcastWithAck(p, rooms.Selection{Except: []rooms.Room{"c2"}, Flags: rooms.Flags{Timeout: time.Second}},
+			func(n int) { counted <- n },
+			func(id rooms.SocketID, args []json.RawMessage) {
+				var s string
+				if len(args) != 1 || json.Unmarshal(args[0], &s) != nil {
+					t.Errorf("ack %q with %s", id, args)
+				}
+				mu.Lock()
+				acks = append(acks, s)
+				mu.Unlock()
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case n := <-counted:
+			if n != 5 {
+				t.Fatalf("count = %d, want 5", n)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("count not called")
+		}
+		b.ns.waitFor(t, "acks", 5*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(acks) == 5 })
+		mu.Lock()
+		slices.Sort(acks)
+		got := slices.Clone(acks)
+		mu.Unlock()
+		if want := []string{"ack a1", "ack a2", "ack b1", "ack b2", "ack c1"}; !slices.Equal(got, want) {
+			t.Fatalf("acks %v, want %v", got, want)
+		}
+		for _, n := range []*snode{a, c} {
+			if ds := n.ns.deliveries(); len(ds) != 1 || !ds[0].HasID {
+				t.Fatalf("node %s: %s", n.ns.node, fmtDeliveries(ds))
+			}
+		}
+	})
+	t.Run("ok, AddSockets, DelSockets and DisconnectSockets", func(t *testing.T) {
+		if err := a.adapter.AddSockets(ctx, rooms.Selection{Rooms: []rooms.Room{"room2"}}, "joined"); err != nil {
+			t.Fatal(err)
+		}
+		c.ns.waitFor(t, "join", 5*time.Second, func() bool { return len(c.adapter.Sockets("joined")) == 1 })
+		b.ns.waitFor(t, "join", 5*time.Second, func() bool { return len(b.adapter.Sockets("joined")) == 1 })
+		got, err := a.adapter.FetchSockets(ctx, rooms.Selection{Rooms: []rooms.Room{"joined"}})
+		if err != nil || !slices.Equal(socketIDs(got), ids("b2", "c1")) {
+			t.Fatalf("after join: %v, %v", socketIDs(got), err)
+		}
+		// A remote join subscribes the room's channel on the node: broadcasts reach it.
+		waitShardSubs(t, srv.client(t), "socket.io#/#joined#", 2)
+		if err := a.adapter.Broadcast(event(t, "toJoined"), rooms.Selection{Rooms: []rooms.Room{"joined"}}); err != nil {
+			t.Fatal(err)
+		}
+		c.ns.waitFor(t, "toJoined", 5*time.Second, func() bool {
+			return slices.ContainsFunc(c.ns.deliveries(), func(d delivery) bool { return d.Event == "toJoined" })
+		})
+		if err := a.adapter.DelSockets(ctx, rooms.Selection{Rooms: []rooms.Room{"c1"}}, "joined"); err != nil {
+			t.Fatal(err)
+		}
+		c.ns.waitFor(t, "leave", 5*time.Second, func() bool { return len(c.adapter.Sockets("joined")) == 0 })
+		if err := a.adapter.DisconnectSockets(ctx, rooms.Selection{Rooms: []rooms.Room{"room1"}}, true); err != nil {
+			t.Fatal(err)
+		}
+		b.ns.waitFor(t, "disconnect", 5*time.Second, func() bool { return len(b.ns.disconnects()) == 2 })
+		if d := a.ns.disconnects(); !slices.Equal(d, []rooms.SocketID{"a1"}) {
+			t.Fatalf("local disconnects %v", d)
+		}
+		got, err = c.adapter.FetchSockets(ctx, rooms.Selection{})
+		if err != nil || !slices.Equal(socketIDs(got), ids("a2", "c1", "c2")) {
+			t.Fatalf("after disconnect: %v, %v", socketIDs(got), err)
+		}
+	})
+	t.Run("ok, a node that closes stops counting at once", func(t *testing.T) {
+		if err := c.adapter.Close(); err != nil {
+			t.Fatal(err)
+		}
+		n, err := a.adapter.ServerCount(ctx)
+		if err != nil || n != 2 {
+			t.Fatalf("ServerCount after Close = %d, %v; want 2", n, err)
+		}
+		start := time.Now()
+		got, err := a.adapter.FetchSockets(ctx, rooms.Selection{})
+		if err != nil || !slices.Equal(socketIDs(got), ids("a2")) || time.Since(start) > time.Second {
+			t.Fatalf("FetchSockets after Close = %v, %v in %v", socketIDs(got), err, time.Since(start))
+		}
+		if _, err := c.adapter.FetchSockets(ctx, rooms.Selection{}); !errors.Is(err, redisadapter.ErrClosed) && err != nil {
+			t.Logf("FetchSockets on the closed adapter: %v", err)
+		}
+	})
+	for _, n := range nodes {
+		if errs := n.errs.list(); len(errs) > 0 {
+			t.Errorf("node %s reported %v", n.ns.node, errs)
+		}
+	}
+}
+
+func TestShardedTimeouts(t *testing.T) {
+	srv := startRedis(t)
+	opts := redisadapter.ShardedOptions{RequestsTimeout: 300 * time.Millisecond}
+	a := newShardedNode(t, srv, "a", opts)
+	b := newShardedNode(t, srv, "b", opts)
+	a.ns.connect("a1")
+	b.ns.connect("b1")
+	// A server that listens and never answers.
+	stuck := srv.client(t).SSubscribe(ctxT(t, 5*time.Second), "socket.io#/#")
+	t.Cleanup(func() { _ = stuck.Close() })
+	if _, err := stuck.Receive(ctxT(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	got, err := a.adapter.FetchSockets(ctxT(t, 10*time.Second), rooms.Selection{})
+	took := time.Since(start)
+	if !errors.Is(err, redisadapter.ErrTimeout) || got != nil {
+		t.Fatalf("FetchSockets = %v, %v; want nil and ErrTimeout", got, err)
+	}
+	if took < 300*time.Millisecond || took > 2*time.Second {
+		t.Fatalf("failed after %v, want about 300ms", took)
+	}
+	res, err := a.adapter.ServerSideEmit(ctxT(t, 5*time.Second), "ping", nil, true)
+	if !errors.Is(err, redisadapter.ErrTimeout) || len(res) != 1 {
+		t.Fatalf("ServerSideEmit = %v, %v; want one answer and ErrTimeout", res, err)
+	}
+	_ = stuck.Close()
+	waitShardSubs(t, srv.client(t), "socket.io#/#", 2)
+	got, err = a.adapter.FetchSockets(ctxT(t, 10*time.Second), rooms.Selection{})
+	if err != nil || !slices.Equal(socketIDs(got), ids("a1", "b1")) {
+		t.Fatalf("FetchSockets = %v, %v", socketIDs(got), err)
+	}
+}
+
+func TestShardedMalformedMessagesIgnored(t *testing.T) {
+	srv, nodes := shardedCluster(t, redisadapter.ShardedOptions{})
+	a, b := nodes[0], nodes[1]
+	rdb := srv.client(t)
+	ctx := ctxT(t, 10*time.Second)
+	junk := []string{"", "{", "{}", `{"type":3}`, `{"type":3,"nsp":"/","data":{"packet":{}}}`,
+		`{"type":3,"nsp":"/","data":{"packet":{"type":2,"data":"x"}}}`, `{"type":3,"nsp":"/","data":{"packet":{"type":9,"data":["x"]}}}`,
+		`{"type":7,"nsp":"/","data":{}}`, `{"type":9,"nsp":"/","data":{"packet":"x"}}`, `{"type":9,"nsp":"/","data":{"packet":[]}}`,
+		`{"type":4,"nsp":"/","data":{"opts":{"rooms":[{}]},"rooms":["x"]}}`, `{"type":8,"nsp":"/","data":{"requestId":"x","sockets":[{}]}}`,
+		`{"type":1,"nsp":"/","uid":"z"}`, `{"type":2,"nsp":"/","uid":"z"}`, `{"type":13,"nsp":"/","uid":"z"}`, `{"type":99,"nsp":"/"}`,
+		"\x84", "\x81\xa4data\xdd\xff\xff\xff\xff", "\x82\xa4type\x03\xa4data\x81\xa6packet\x81\xa4data\xc6\xff\xff\xff\xff",
+		"\xc6\xff\xff\xff\xff", "\xdf\xff\xff\xff\xff", "\xc1", "[1,2]"}
+	for _, ch := range []string{"socket.io#/#", "socket.io#/#room1#", "socket.io#/#" + b.adapter.UID() + "#"} {
+		for _, j := range junk {
+			if err := rdb.SPublish(ctx, ch, j).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	syncSharded(t, a, nodes, "after-junk")
+	if len(b.errs.list()) == 0 {
+		t.Fatal("no malformed message was reported")
+	}
+	got, err := b.adapter.FetchSockets(ctx, rooms.Selection{})
+	if err != nil || len(got) != 6 {
+		t.Fatalf("FetchSockets after junk: %v, %v", socketIDs(got), err)
+	}
+	if n, err := b.adapter.ServerCount(ctx); err != nil || n != 3 {
+		t.Fatalf("ServerCount after junk: %d, %v", n, err)
+	}
+}
+
+func TestShardedRedisRestart(t *testing.T) {
+	srv, nodes := shardedCluster(t, redisadapter.ShardedOptions{RequestsTimeout: time.Second})
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	srv.restart()
+	// Broadcasts published before the others have subscribed again are lost: keep sending
+	// until one arrives, on a room's channel (resubscribed with the others).
+	deadline := time.Now().Add(15 * time.Second)
+	for i := 0; ; i++ {
+		_ = a.adapter.Broadcast(event(t, "after", i), rooms.Selection{Rooms: []rooms.Room{"room2"}})
+		if slices.ContainsFunc(c.ns.deliveries(), func(d delivery) bool { return d.Event == "after" }) &&
+			slices.ContainsFunc(b.ns.deliveries(), func(d delivery) bool { return d.Event == "after" }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no broadcast got through after the restart; errors: %v", a.errs.list())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for {
+		n, err := a.adapter.ServerCount(ctxT(t, 2*time.Second))
+		if err == nil && n == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ServerCount = %d, %v", n, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	got, err := a.adapter.FetchSockets(ctxT(t, 5*time.Second), rooms.Selection{})
+	if err != nil || len(got) != 6 {
+		t.Fatalf("FetchSockets after restart: %v, %v", socketIDs(got), err)
+	}
+	if len(c.errs.list()) == 0 {
+		t.Error("the lost connection was not reported")
+	}
+}
+
+func TestShardedCloseAndOptions(t *testing.T) {
+	srv := startRedis(t)
+	a := newShardedNode(t, srv, "a", redisadapter.ShardedOptions{})
+	a.ns.connect("a1", "r")
+	if err := a.adapter.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.adapter.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.adapter.AddSockets(ctxT(t, time.Second), rooms.Selection{}, "x"); !errors.Is(err, redisadapter.ErrClosed) {
+		t.Fatalf("AddSockets after Close: %v", err)
+	}
+	if err := a.adapter.Ready(context.Background()); !errors.Is(err, redisadapter.ErrClosed) {
+		t.Fatalf("Ready after Close: %v", err)
+	}
+	waitShardSubs(t, srv.client(t), "socket.io#/#", 0)
+	defer func() {
+		if recover() == nil {
+			t.Fatal("an unknown subscription mode did not panic")
+		}
+	}()
+	redisadapter.NewSharded(srv.client(t), redisadapter.ShardedOptions{SubscriptionMode: "sometimes"})
+}

@@ -1,0 +1,358 @@
+package redisadapter
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+
+	"github.com/echo-socketio/echo-socketio/rooms"
+	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// The message types of the cluster protocol of socket.io-adapter (ClusterAdapter), which the
+// sharded Node adapter speaks, with their numbers on the wire.
+const (
+	cmInitialHeartbeat       = 1  // INITIAL_HEARTBEAT: not sent by the sharded adapter
+	cmHeartbeat              = 2  // HEARTBEAT: idem
+	cmBroadcast              = 3  // BROADCAST, with acknowledgements when it has a requestId
+	cmSocketsJoin            = 4  // SOCKETS_JOIN: selected sockets join rooms
+	cmSocketsLeave           = 5  // SOCKETS_LEAVE: selected sockets leave rooms
+	cmDisconnectSockets      = 6  // DISCONNECT_SOCKETS
+	cmFetchSockets           = 7  // FETCH_SOCKETS: describe the selected sockets
+	cmFetchSocketsResponse   = 8  // FETCH_SOCKETS_RESPONSE
+	cmServerSideEmit         = 9  // SERVER_SIDE_EMIT, with an answer when it has a requestId
+	cmServerSideEmitResponse = 10 // SERVER_SIDE_EMIT_RESPONSE
+	cmBroadcastClientCount   = 11 // BROADCAST_CLIENT_COUNT: how many sockets a server sent it to
+	cmBroadcastAck           = 12 // BROADCAST_ACK: one acknowledgement of a broadcast
+	cmAdapterClose           = 13 // ADAPTER_CLOSE: not sent by the sharded adapter
+)
+
+// clusterMsg is a decoded message of the cluster protocol: {uid, nsp, type, data}.
+type clusterMsg struct {
+	uid string
+	nsp string
+	typ int
+
+	// The fields of data that the type uses.
+	requestID   *string
+	packet      *parser.Packet  // BROADCAST
+	value       json.RawMessage // SERVER_SIDE_EMIT: [event, ...args]; the responses: the answer
+	opts        *wireOpts
+	rooms       []string
+	close       bool
+	sockets     json.RawMessage // FETCH_SOCKETS_RESPONSE
+	clientCount int
+}
+
+func (m *clusterMsg) selection() rooms.Selection {
+	if m.opts == nil {
+		return rooms.Selection{}
+	}
+	return m.opts.selection()
+}
+
+// isResponse reports whether the message answers a request of one server.
+func (m *clusterMsg) isResponse() bool {
+	switch m.typ {
+	case cmFetchSocketsResponse, cmServerSideEmitResponse, cmBroadcastClientCount, cmBroadcastAck:
+		return true
+	}
+	return false
+}
+
+// decodeCluster reads a message: JSON when it starts with '{', as the Node adapter decides,
+// MessagePack otherwise (the Node adapter uses it for messages with binary values).
+func decodeCluster(b []byte) (*clusterMsg, error) {
+	if len(b) == 0 {
+		return nil, malformed("empty")
+	}
+	if b[0] == '{' {
+		return decodeClusterJSON(b)
+	}
+	return decodeClusterMsgpack(b)
+}
+
+// jsonFlags are the flags of a JSON selection.
+type jsonFlags struct {
+	Volatile bool     `json:"volatile"`
+	Compress bool     `json:"compress"`
+	Local    bool     `json:"local"`
+	Timeout  *float64 `json:"timeout"`
+}
+
+type jsonSel struct {
+	Rooms  json.RawMessage `json:"rooms"`
+	Except json.RawMessage `json:"except"`
+	Flags  *jsonFlags      `json:"flags"`
+}
+
+func decodeClusterJSON(b []byte) (*clusterMsg, error) {
+	var top struct {
+		UID  string          `json:"uid"`
+		Nsp  string          `json:"nsp"`
+		Type int             `json:"type"`
+		Data json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(b, &top); err != nil {
+		return nil, malformed("JSON: %v", err)
+	}
+	msg := &clusterMsg{uid: top.UID, nsp: top.Nsp, typ: top.Type}
+	if len(top.Data) == 0 || string(top.Data) == "null" {
+		return msg, nil
+	}
+	var d struct {
+		RequestID   *string         `json:"requestId"`
+		Packet      json.RawMessage `json:"packet"`
+		Opts        *jsonSel        `json:"opts"`
+		Rooms       json.RawMessage `json:"rooms"`
+		Close       bool            `json:"close"`
+		Sockets     json.RawMessage `json:"sockets"`
+		ClientCount float64         `json:"clientCount"`
+	}
+	if err := json.Unmarshal(top.Data, &d); err != nil {
+		return nil, malformed("JSON data: %v", err)
+	}
+	msg.requestID, msg.close, msg.sockets = d.RequestID, d.Close, d.Sockets
+	if d.ClientCount < 0 || d.ClientCount > 1<<40 || math.IsNaN(d.ClientCount) {
+		return nil, malformed("client count %v", d.ClientCount)
+	}
+	msg.clientCount = int(d.ClientCount)
+	if d.Opts != nil {
+		var o wireOpts
+		var err error
+		if o.Rooms, err = roomList(d.Opts.Rooms); err != nil {
+			return nil, err
+		}
+		if o.Except, err = roomList(d.Opts.Except); err != nil {
+			return nil, err
+		}
+		if f := d.Opts.Flags; f != nil {
+			o.Flags = rooms.Flags{Volatile: f.Volatile, Compress: f.Compress, Local: f.Local}
+			if f.Timeout != nil && *f.Timeout > 0 && *f.Timeout < 1<<40 {
+				o.Flags.Timeout = msDuration(int64(*f.Timeout))
+			}
+		}
+		msg.opts = &o
+	}
+	if d.Rooms != nil {
+		var err error
+		if msg.rooms, err = roomList(d.Rooms); err != nil {
+			return nil, err
+		}
+	}
+	if d.Packet != nil {
+		if msg.typ == cmBroadcast {
+			var p struct {
+				Type *int            `json:"type"`
+				Data json.RawMessage `json:"data"`
+				Nsp  *string         `json:"nsp"`
+			}
+			if err := json.Unmarshal(d.Packet, &p); err != nil {
+				return nil, malformed("packet: %v", err)
+			}
+			if p.Type == nil || *p.Type < 0 || *p.Type > int(parser.BinaryAck) {
+				return nil, malformed("packet without a valid type")
+			}
+			pk := &parser.Packet{Type: parser.Type(*p.Type), Data: p.Data, Namespace: "/"}
+			if p.Nsp != nil {
+				pk.Namespace = *p.Nsp
+			}
+			msg.packet = pk
+		} else {
+			msg.value = d.Packet
+		}
+	}
+	return msg, nil
+}
+
+func decodeClusterMsgpack(b []byte) (*clusterMsg, error) {
+	m := newMPReader(b)
+	n, err := m.mapLen()
+	if err != nil {
+		return nil, err
+	}
+	msg := &clusterMsg{}
+	var data []byte
+	for range n {
+		k, err := m.key()
+		if err != nil {
+			return nil, err
+		}
+		switch k {
+		case "uid":
+			if !m.isNil() {
+				msg.uid, err = m.str()
+			}
+		case "nsp":
+			msg.nsp, err = m.str()
+		case "type":
+			var t int64
+			if t, err = m.integer(); err == nil {
+				if t < 0 || t > 1<<20 {
+					return nil, malformed("message type %d", t)
+				}
+				msg.typ = int(t)
+			}
+		case "data":
+			// Read once the type is known, which may come later.
+			from := len(b) - m.remaining()
+			if err = m.skip(); err == nil {
+				data = b[from : len(b)-m.remaining()]
+			}
+		default:
+			err = m.skip()
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if data != nil {
+		if err := msg.readData(newMPReader(data)); err != nil {
+			return nil, err
+		}
+	}
+	return msg, nil
+}
+
+// readData reads the data map of a MessagePack message.
+func (msg *clusterMsg) readData(m *mpReader) error {
+	if m.isNil() {
+		return nil
+	}
+	n, err := m.mapLen()
+	if err != nil {
+		return err
+	}
+	for range n {
+		k, err := m.key()
+		if err != nil {
+			return err
+		}
+		switch k {
+		case "requestId":
+			var id string
+			if id, err = m.str(); err == nil {
+				msg.requestID = &id
+			}
+		case "packet":
+			if msg.typ == cmBroadcast {
+				msg.packet, _, err = m.packet()
+			} else {
+				msg.value, err = m.json(nil, nil, 0)
+			}
+		case "opts":
+			var o wireOpts
+			if err = m.opts(&o); err == nil {
+				msg.opts = &o
+			}
+		case "rooms":
+			msg.rooms, err = m.strList()
+		case "close":
+			msg.close, err = m.boolean()
+		case "sockets":
+			msg.sockets, err = m.json(nil, nil, 0)
+		case "clientCount":
+			var c int64
+			if c, err = m.integer(); err == nil {
+				if c < 0 || c > 1<<40 {
+					return malformed("client count %d", c)
+				}
+				msg.clientCount = int(c)
+			}
+		default:
+			err = m.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// outMsg is a message in JSON: {uid, nsp, type, data}.
+type outMsg struct {
+	UID  string `json:"uid"`
+	Nsp  string `json:"nsp"`
+	Type int    `json:"type"`
+	Data any    `json:"data,omitempty"`
+}
+
+// outSel is the selection of a JSON message: {rooms, except, flags}.
+type outSel struct {
+	Rooms  []string       `json:"rooms"`
+	Except []string       `json:"except"`
+	Flags  map[string]any `json:"flags"`
+}
+
+func toOutSel(sel *rooms.Selection) *outSel {
+	o := &outSel{Rooms: fromRooms(sel.Rooms), Except: fromRooms(sel.Except), Flags: map[string]any{}}
+	if sel.Flags.Volatile {
+		o.Flags["volatile"] = true
+	}
+	if sel.Flags.Compress {
+		o.Flags["compress"] = true
+	}
+	if sel.Flags.Local {
+		o.Flags["local"] = true
+	}
+	if sel.Flags.Timeout > 0 {
+		o.Flags["timeout"] = sel.Flags.Timeout.Milliseconds()
+	}
+	return o
+}
+
+// outPacket is a packet without binary in JSON: {type, data, nsp}.
+type outPacket struct {
+	Type int             `json:"type"`
+	Data json.RawMessage `json:"data,omitempty"`
+	Nsp  string          `json:"nsp"`
+}
+
+// encodeClusterBroadcast returns a BROADCAST message: JSON when the packet has no binary
+// attachment, MessagePack with the attachments as binary values when it has, as the Node
+// adapter chooses. requestID is empty for a broadcast without acknowledgements.
+func encodeClusterBroadcast(uid, nsp, requestID string, p *parser.Packet, sel *rooms.Selection) ([]byte, error) {
+	if len(p.Attachments) == 0 {
+		t := p.Type
+		if t == parser.BinaryEvent {
+			t = parser.Event
+		}
+		data := map[string]any{
+			"packet": outPacket{Type: int(t), Data: p.Data, Nsp: nsp},
+			"opts":   toOutSel(sel),
+		}
+		if requestID != "" {
+			data["requestId"] = requestID
+		}
+		return json.Marshal(outMsg{UID: uid, Nsp: nsp, Type: cmBroadcast, Data: data})
+	}
+	var buf bytes.Buffer
+	e := msgpack.NewEncoder(&buf)
+	_ = e.EncodeMapLen(4)
+	_ = e.EncodeString("uid")
+	_ = e.EncodeString(uid)
+	_ = e.EncodeString("nsp")
+	_ = e.EncodeString(nsp)
+	_ = e.EncodeString("type")
+	_ = e.EncodeInt(cmBroadcast)
+	_ = e.EncodeString("data")
+	n := 2
+	if requestID != "" {
+		n++
+	}
+	_ = e.EncodeMapLen(n)
+	_ = e.EncodeString("packet")
+	if err := encodePacket(e, p, nsp); err != nil {
+		return nil, err
+	}
+	_ = e.EncodeString("opts")
+	if err := encodeOpts(e, sel); err != nil {
+		return nil, err
+	}
+	if requestID != "" {
+		_ = e.EncodeString("requestId")
+		_ = e.EncodeString(requestID)
+	}
+	return buf.Bytes(), nil
+}
