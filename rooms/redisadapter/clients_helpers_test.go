@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/internal/nodetest"
+	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/rooms/redisadapter"
 	"github.com/echo-socketio/echo-socketio/socketio"
 )
@@ -28,15 +29,35 @@ type sioNode struct {
 	name    string
 	io      *socketio.Server
 	url     string
-	adapter *redisadapter.Adapter
+	adapter clusterAdapter
 	errs    *errLog
+}
+
+// clusterAdapter is the part of the classic and sharded adapters the tests use.
+type clusterAdapter interface {
+	rooms.Adapter
+	Ready(ctx context.Context) error
 }
 
 func newSioNode(t *testing.T, srv *redisServer, name string, opts redisadapter.Options) *sioNode {
 	t.Helper()
-	n := &sioNode{name: name, errs: &errLog{}}
-	opts.OnError = n.errs.add
-	n.io = socketio.NewServer(socketio.Options{Adapter: redisadapter.New(srv.client(t), opts)})
+	errs := &errLog{}
+	opts.OnError = errs.add
+	return newSioNodeWith(t, name, errs, redisadapter.New(srv.client(t), opts))
+}
+
+// newShardedSioNode starts a Go Socket.IO server with the sharded adapter.
+func newShardedSioNode(t *testing.T, srv *redisServer, name string, opts redisadapter.ShardedOptions) *sioNode {
+	t.Helper()
+	errs := &errLog{}
+	opts.OnError = errs.add
+	return newSioNodeWith(t, name, errs, redisadapter.NewSharded(srv.client(t), opts))
+}
+
+func newSioNodeWith(t *testing.T, name string, errs *errLog, adapter rooms.Factory) *sioNode {
+	t.Helper()
+	n := &sioNode{name: name, errs: errs}
+	n.io = socketio.NewServer(socketio.Options{Adapter: adapter})
 	n.io.OnConnection(func(s *socketio.Socket) {
 		var auth struct {
 			Name  string   `json:"name"`
@@ -68,7 +89,7 @@ func newSioNode(t *testing.T, srv *redisServer, name string, opts redisadapter.O
 		hs.CloseClientConnections()
 		hs.Close()
 	})
-	n.adapter = n.io.Of("/").Adapter().(*redisadapter.Adapter)
+	n.adapter = n.io.Of("/").Adapter().(clusterAdapter)
 	if err := n.adapter.Ready(ctxT(t, 5*time.Second)); err != nil {
 		t.Fatalf("node %s: %v", name, err)
 	}
@@ -108,8 +129,14 @@ type jsClients struct {
 
 func startClients(t *testing.T, srv *redisServer) *jsClients {
 	t.Helper()
+	return startClientsScript(t, srv, "cluster.mjs")
+}
+
+// startClientsScript runs test/redis/<script>, which speaks the commands of cluster.mjs.
+func startClientsScript(t *testing.T, srv *redisServer, script string) *jsClients {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	cmd := exec.CommandContext(ctx, "node", nodeScript(t, "cluster.mjs"))
+	cmd := exec.CommandContext(ctx, "node", nodeScript(t, script))
 	cmd.Dir = nodetest.Root(t)
 	cmd.Env = append(os.Environ(), "REDIS_URL=redis://"+srv.Addr())
 	cmd.WaitDelay = 2 * time.Second
