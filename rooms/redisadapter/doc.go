@@ -1,7 +1,8 @@
 // Package redisadapter is a cluster adapter for Socket.IO servers that share a Redis server.
-// It speaks the protocol of the Node packages @socket.io/redis-adapter 8.x (the classic
-// pub/sub adapter) and @socket.io/redis-emitter 5.x, so Go and Node servers can serve one
-// cluster, and an emitter in any Node process can reach the clients of a Go server.
+// It speaks the protocols of the Node packages @socket.io/redis-adapter 8.x (New: the classic
+// pub/sub adapter; NewSharded: the sharded pub/sub adapter, createShardedAdapter) and
+// @socket.io/redis-emitter 5.x, so Go and Node servers can serve one cluster, and an emitter
+// in any Node process can reach the clients of a Go server.
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 //	sio := socketio.NewServer(socketio.Options{
@@ -54,10 +55,30 @@
 // length by the bytes that remain, limits nesting, and rejects what it cannot read; malformed
 // and foreign messages are dropped and reported.
 //
+// # Sharded pub/sub
+//
+// NewSharded is the counterpart of the Node adapter's createShardedAdapter, for Redis 7 and
+// later: SSUBSCRIBE and SPUBLISH, and the cluster protocol of socket.io-adapter's
+// ClusterAdapter. Messages are {uid, nsp, type, data}, in JSON, or in MessagePack when they
+// carry binary values, on the channels
+//
+//	socket.io#<nsp>#         broadcasts and requests, heard by every server
+//	socket.io#<nsp>#<uid>#   the answers to the requests of server uid
+//	socket.io#<nsp>#<room>#  broadcasts to a single room (dynamic subscription modes)
+//
+// The message types are BROADCAST (3, with acknowledgements when data.requestId is set),
+// SOCKETS_JOIN (4), SOCKETS_LEAVE (5), DISCONNECT_SOCKETS (6), FETCH_SOCKETS (7),
+// FETCH_SOCKETS_RESPONSE (8), SERVER_SIDE_EMIT (9), SERVER_SIDE_EMIT_RESPONSE (10),
+// BROADCAST_CLIENT_COUNT (11) and BROADCAST_ACK (12); the heartbeat types (1, 2, 13), which
+// the sharded Node adapter does not send, are ignored. The number of servers is the number of
+// subscribers of the namespace's channel (PUBSUB SHARDNUMSUB). ShardedOptions.SubscriptionMode
+// chooses the channels, as the Node option subscriptionMode: SubscriptionStatic,
+// SubscriptionDynamic (the default) or SubscriptionDynamicPrivate. Classic and sharded
+// servers do not hear each other: a cluster uses one protocol.
+//
 // # Differences from the Node adapter
 //
-// The Redis sharded pub/sub mode of @socket.io/redis-adapter (createShardedAdapter, a
-// different protocol) is not supported. Acknowledgements of a broadcast that come from
+// Acknowledgements of a broadcast that come from
 // another server carry one argument and no socket ID, because the Node adapter forwards only
 // the first argument of each acknowledgement; binary values in them arrive as base64
 // strings, as encoding/json reads a []byte.

@@ -231,6 +231,9 @@ func (s *subscriptions) read(g *subGroup) {
 				return
 			}
 			backoff = min(2*backoff, backoffMax)
+			if s.cluster {
+				s.renew(g)
+			}
 			continue
 		}
 		backoff = backoffMin
@@ -243,6 +246,30 @@ func (s *subscriptions) read(g *subGroup) {
 			a.dispatch(m)
 		}
 	}
+}
+
+// renew replaces the pub/sub connection of a cluster's group after an error. go-redis would
+// reconnect it to a node chosen without regard to the slot of its sharded channels, which
+// answers MOVED; a new connection created with the channels goes to the slot's node. Only the
+// group's reader calls it.
+func (s *subscriptions) renew(g *subGroup) {
+	s.mu.Lock()
+	select {
+	case <-g.done:
+		s.mu.Unlock()
+		return
+	default:
+	}
+	chs := make([]string, 0, len(g.channels))
+	for ch := range g.channels {
+		chs = append(chs, ch)
+	}
+	ctx, cancel := context.WithTimeout(s.a.ctx, s.a.opts.RequestsTimeout)
+	old := g.ps
+	g.ps = s.a.client.SSubscribe(ctx, chs...)
+	cancel()
+	s.mu.Unlock()
+	_ = old.Close()
 }
 
 // hashSlot returns the Redis cluster hash slot of key: CRC16 (XMODEM) of the key, or of its
