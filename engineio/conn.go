@@ -86,12 +86,14 @@ type Conn struct {
 }
 
 func newConn(s *Server, r *http.Request, id, transport string) *Conn {
-	req := r.Clone(r.Context())
+	// A shallow copy: the request is not used by net/http once its handler returned, so its
+	// header map and URL can be kept as they are instead of cloned.
+	req := r.WithContext(contextWithoutCancel(r))
 	req.Body = http.NoBody
 	return &Conn{
 		srv:       s,
 		id:        id,
-		req:       req.WithContext(contextWithoutCancel(r)),
+		req:       req,
 		transport: transport,
 		done:      make(chan struct{}),
 		pollWake:  make(chan struct{}, 1),

@@ -46,7 +46,7 @@ func NewServer(opts Options) *Server {
 		sessions: make(map[string]*Conn),
 	}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:    1024,
+		ReadBufferSize:    512,
 		WriteBufferSize:   4096,
 		WriteBufferPool:   &sync.Pool{},
 		EnableCompression: s.opts.PerMessageDeflate,

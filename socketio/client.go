@@ -35,7 +35,6 @@ func newClient(s *Server, c *engineio.Conn) {
 		conn:    c,
 		dec:     parser.Decoder{MaxAttachments: s.opts.MaxAttachments},
 		sockets: make(map[string]*Socket),
-		pending: make(map[string]bool),
 	}
 	cl.connectTimer = time.AfterFunc(s.opts.ConnectTimeout, cl.onConnectTimeout)
 	c.OnMessage(cl.onMessage)
@@ -110,6 +109,9 @@ func (c *client) onPacket(p *parser.Packet) {
 			c.mu.Unlock()
 			c.close(ReasonParseError, false) // a second CONNECT on a namespace
 			return
+		}
+		if c.pending == nil {
+			c.pending = make(map[string]bool, 1)
 		}
 		c.pending[nsp] = true
 		c.mu.Unlock()

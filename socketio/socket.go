@@ -68,7 +68,7 @@ func buildHandshake(r *http.Request, auth json.RawMessage) *rooms.Handshake {
 		auth = json.RawMessage("{}")
 	}
 	return &rooms.Handshake{
-		Headers: r.Header.Clone(),
+		Headers: r.Header, // the session's copy, never modified
 		Time:    now.Format("Mon Jan 02 2006 15:04:05 GMT-0700 (MST)"),
 		Address: addr,
 		XDomain: r.Header.Get("Origin") != "",
