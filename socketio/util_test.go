@@ -43,3 +43,13 @@ func decode(t *testing.T, enc string, body []byte) []byte {
 }
 
 func asArgumentError(err error, target **socketio.ArgumentError) bool { return errors.As(err, target) }
+
+func pollNoFail(base, sid string) error {
+	res, err := http.Get(base + "/socket.io/?EIO=4&transport=polling&sid=" + sid)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return err
+}
