@@ -135,3 +135,45 @@ func (c *benchClient) close() {
 	_ = c.ws.Close()
 	<-c.done
 }
+
+// BenchmarkBroadcastInProcess measures the server's own work for a broadcast to a room of
+// 10,000 sockets: selecting the receivers, encoding the packet once and queueing it for each.
+// The sockets are long-polling sessions that hold no connection while idle, so 10,000 of them fit
+// in one process; nothing is written to a network during the loop (the clients poll afterwards,
+// or never), so the figure excludes the write system calls measured by BenchmarkBroadcast.
+func BenchmarkBroadcastInProcess(b *testing.B) {
+	const n = 10000
+	opts := socketio.Options{}
+	opts.Engine.MaxQueuedPackets = 1 << 20 // every broadcast of the run stays queued
+	opts.Engine.PingInterval = time.Hour   // no heartbeat during the run
+	srv := socketio.NewServer(opts)
+	srv.OnConnection(func(s *socketio.Socket) { s.Join("room") })
+	hs := httptest.NewServer(srv)
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		_ = srv.Shutdown(ctx) // the sessions are closed at once when ctx ends
+		hs.Close()
+	}()
+	for range n {
+		sid := pollHandshake(b, hs.URL)
+		post(b, hs.URL, sid, "40")
+	}
+	for len(srv.Sockets()) < n {
+		time.Sleep(time.Millisecond)
+	}
+	payload := strings.Repeat("x", 64)
+	before := socketio.BroadcastEncodes(srv)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if err := srv.To("room").Emit("bcast", payload, i); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/delivery")
+	if got := socketio.BroadcastEncodes(srv) - before; got != int64(b.N) {
+		b.Fatalf("%d encodes for %d broadcasts", got, b.N)
+	}
+}

@@ -202,7 +202,7 @@ func pollHandshake(t testing.TB, base string) string {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	b := readAll(t.(*testing.T), res)
+	b := readAll(t, res)
 	const prefix = `0{"sid":"`
 	s := string(b)
 	if !strings.HasPrefix(s, prefix) {
@@ -227,7 +227,7 @@ func poll(t testing.TB, base, sid string) string {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	return string(readAll(t.(*testing.T), res))
+	return string(readAll(t, res))
 }
 
 func TestConcurrentRoomsAndBroadcasts(t *testing.T) {

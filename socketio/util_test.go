@@ -13,7 +13,7 @@ import (
 	"github.com/echo-socketio/echo-socketio/socketio"
 )
 
-func readAll(t *testing.T, res *http.Response) []byte {
+func readAll(t testing.TB, res *http.Response) []byte {
 	t.Helper()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
