@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-
 	"io"
 	"net"
 	"net/http"
@@ -26,7 +25,9 @@ import (
 // test/browser/chat.mjs: two users in headless Chromium chat through it, and the server is
 // restarted in the middle. The flow runs once with the client free to upgrade to websocket and
 // once forced to long-polling; a third run checks that a page whose token expires connects
-// again by itself. Screenshots go to test-results/echo-chat/ at the repository root.
+// again by itself. A fourth run starts two instances on one redis-server, with the same signing
+// key, and puts one user on each. Screenshots go to test-results/echo-chat/ at the repository
+// root.
 func TestBrowser(t *testing.T) {
 	root := nodetest.Root(t)
 	chromium := os.Getenv("CHROMIUM")
@@ -68,60 +69,118 @@ func TestBrowser(t *testing.T) {
 			srv := startServer(t, bin, addr, tt.args...)
 			defer func() { srv.stop(t) }()
 
-			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, "node", filepath.Join("test", "browser", "chat.mjs"))
-			cmd.Dir = root
-			cmd.Env = append(os.Environ(),
-				"CHAT_URL=http://"+addr,
-				"CHAT_TRANSPORT="+tt.transport,
-				"CHAT_SCENARIO="+tt.scenario,
-				"CHROMIUM="+chromium,
-				"SCREENSHOT_DIR="+shots)
-			cmd.WaitDelay = 5 * time.Second
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			stdin, err := cmd.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
+			restart := func() {
+				srv.stop(t)
+				srv = startServer(t, bin, addr, tt.args...)
 			}
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-
-			var seen []string
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				var ev struct{ Event string }
-				if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-					t.Errorf("chat.mjs printed a line that is not JSON: %q", sc.Text())
-					continue
-				}
-				t.Logf("chat.mjs: %s", sc.Text())
-				seen = append(seen, ev.Event)
-				if ev.Event == "restart" {
-					srv.stop(t)
-					srv = startServer(t, bin, addr, tt.args...)
-					_, _ = io.WriteString(stdin, "restarted\n")
-				}
-			}
-			if err := cmd.Wait(); err != nil {
-				t.Fatalf("chat.mjs: %v\nevents: %v\nstderr:\n%s\nserver:\n%s", err, seen, stderr.String(), srv.out.String())
-			}
-			if !slices.Contains(seen, "done") {
-				t.Fatalf("chat.mjs did not finish: events %v\nstderr:\n%s", seen, stderr.String())
-			}
+			runScript(t, root, chromium, shots, []string{
+				"CHAT_URL=http://" + addr,
+				"CHAT_TRANSPORT=" + tt.transport,
+				"CHAT_SCENARIO=" + tt.scenario,
+			}, restart, func() string { return srv.out.String() })
 			srv.stop(t)
-			for _, want := range []string{"A client has connected: ", "A client has disconnected: "} {
-				if !strings.Contains(srv.out.String(), want) {
-					t.Errorf("the server did not log %q:\n%s", want, srv.out.String())
-				}
-			}
+			checkLogs(t, srv)
 		})
+	}
+
+	// Two instances share their rooms through Redis: the pages on each see the messages,
+	// presence, private messages and notifications of the other.
+	t.Run("two instances", func(t *testing.T) {
+		rdb := startRedis(t)
+		defer rdb.stop(t)
+		secret := []string{"-redis", rdb.addr, "-secret", "a key both instances share"}
+		addr1, addr2 := freeAddr(t), freeAddr(t)
+		srv1 := startServer(t, bin, addr1, secret...)
+		defer srv1.stop(t)
+		srv2 := startServer(t, bin, addr2, secret...)
+		defer srv2.stop(t)
+
+		runScript(t, root, chromium, shots, []string{
+			"CHAT_URL=http://" + addr1,
+			"CHAT_URL2=http://" + addr2,
+			"CHAT_TRANSPORT=websocket",
+			"CHAT_SCENARIO=cluster",
+		}, nil, func() string {
+			return "instance 1:\n" + srv1.out.String() + "instance 2:\n" + srv2.out.String()
+		})
+		srv1.stop(t)
+		srv2.stop(t)
+		for _, srv := range []*server{srv1, srv2} {
+			checkLogs(t, srv)
+			if out := srv.out.String(); !strings.Contains(out, "sharing rooms through Redis at "+rdb.addr) {
+				t.Errorf("the server does not use Redis:\n%s", out)
+			}
+		}
+	})
+}
+
+// runScript runs test/browser/chat.mjs with more environment variables, and fails the test
+// unless it finishes. When the script asks for a restart, it calls restart, which may be nil
+// when the scenario has none. logs returns the output of the servers, for the failures.
+func runScript(t *testing.T, root, chromium, shots string, env []string, restart func(), logs func() string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", filepath.Join("test", "browser", "chat.mjs"))
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium, "SCREENSHOT_DIR="+shots)
+	cmd.Env = append(cmd.Env, env...)
+	cmd.WaitDelay = 5 * time.Second
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+
+	var seen []string
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		var ev struct{ Event string }
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Errorf("chat.mjs printed a line that is not JSON: %q", sc.Text())
+			continue
+		}
+		t.Logf("chat.mjs: %s", sc.Text())
+		seen = append(seen, ev.Event)
+		if ev.Event == "restart" {
+			if restart == nil {
+				t.Errorf("chat.mjs asked for a restart in a scenario without one")
+				continue
+			}
+			restart()
+			_, _ = io.WriteString(stdin, "restarted\n")
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("chat.mjs: %v\nevents: %v\nstderr:\n%s\nserver:\n%s", err, seen, stderr.String(), logs())
+	}
+	if !slices.Contains(seen, "done") {
+		t.Fatalf("chat.mjs did not finish: events %v\nstderr:\n%s", seen, stderr.String())
+	}
+}
+
+// checkLogs checks that a stopped server logged its clients' connections and disconnections,
+// and no error of the Redis adapter.
+func checkLogs(t *testing.T, srv *server) {
+	t.Helper()
+	out := srv.out.String()
+	for _, want := range []string{"A client has connected: ", "A client has disconnected: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the server did not log %q:\n%s", want, out)
+		}
+	}
+	for _, bad := range []string{"redis adapter: ", "presence of #"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the server logged %q:\n%s", bad, out)
+		}
 	}
 }
 
@@ -214,4 +273,66 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// redisServer is a redis-server process on a free loopback port, without persistence.
+type redisServer struct {
+	addr string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// startRedis starts a redis-server and waits until it answers PING.
+func startRedis(t *testing.T) *redisServer {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Fatal("redis-server is not installed: run `make redis-deps` (make test does it)")
+	}
+	addr := freeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
+	s := &redisServer{addr: addr, done: make(chan struct{})}
+	s.cmd = exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--protected-mode", "yes")
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start redis-server: %v", err)
+	}
+	go func() { _ = s.cmd.Wait(); close(s.done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			_, _ = c.Write([]byte("PING\r\n"))
+			buf := make([]byte, 16)
+			_ = c.SetReadDeadline(time.Now().Add(time.Second))
+			n, _ := c.Read(buf)
+			_ = c.Close()
+			if string(buf[:n]) == "+PONG\r\n" {
+				return s
+			}
+		}
+		select {
+		case <-s.done:
+			t.Fatalf("redis-server on port %s exited", port)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			s.stop(t)
+			t.Fatalf("redis-server on port %s did not start", port)
+		}
+	}
+}
+
+// stop kills the redis-server and waits until it is gone.
+func (s *redisServer) stop(t *testing.T) {
+	t.Helper()
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		t.Errorf("redis-server did not stop")
+	}
+	s.cmd = nil
 }

@@ -9,10 +9,16 @@
 // With CHAT_SCENARIO=expiry, one user instead stays signed in while the short-lived token of
 // the connection expires, and the page must connect again with a new one.
 //
-// Environment: CHAT_URL (the server, required), CHAT_TRANSPORT ("polling" forces the client to
-// long-polling; anything else lets it upgrade to websocket), CHAT_SCENARIO ("chat" or
-// "expiry"), SCREENSHOT_DIR (where the screenshots go), CHROMIUM (the browser,
-// /usr/bin/chromium by default).
+// With CHAT_SCENARIO=cluster, two instances share their rooms through Redis: alice's page is on
+// CHAT_URL, bob's on CHAT_URL2. They chat in one channel, see each other online and typing,
+// exchange a private message, and POST /api/notify on alice's instance, with a token from bob's,
+// reaches bob's page.
+//
+// Environment: CHAT_URL (the server, required), CHAT_URL2 (the second instance, required with
+// the cluster scenario), CHAT_TRANSPORT ("polling" forces the client to long-polling; anything
+// else lets it upgrade to websocket), CHAT_SCENARIO ("chat", "expiry" or "cluster"),
+// SCREENSHOT_DIR (where the screenshots go), CHROMIUM (the browser, /usr/bin/chromium by
+// default).
 //
 // Every wait has a timeout. The script prints JSON lines on stdout and exits 0 on success.
 import { chromium } from "playwright-core";
@@ -24,10 +30,12 @@ import { createInterface } from "node:readline";
 const base = process.env.CHAT_URL;
 if (!base) throw new Error("CHAT_URL is not set");
 const transport = process.env.CHAT_TRANSPORT === "polling" ? "polling" : "websocket";
-const scenario = process.env.CHAT_SCENARIO === "expiry" ? "expiry" : "chat";
+const scenario = ["expiry", "cluster"].includes(process.env.CHAT_SCENARIO) ? process.env.CHAT_SCENARIO : "chat";
+const base2 = process.env.CHAT_URL2;
+if (scenario === "cluster" && !base2) throw new Error("CHAT_URL2 is not set");
 const shots = process.env.SCREENSHOT_DIR || "test-results/echo-chat";
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-const pageURL = transport === "polling" ? `${base}/?transport=polling` : `${base}/`;
+const pageURL = (server) => transport === "polling" ? `${server}/?transport=polling` : `${server}/`;
 const channel = "dev";
 const T = 15000; // the default timeout of every wait
 
@@ -37,8 +45,9 @@ const emit = (event, fields = {}) => console.log(JSON.stringify({ event, ms: Dat
 const stdin = createInterface({ input: process.stdin });
 const lines = stdin[Symbol.asyncIterator]();
 
-// Each user gets a browser of their own with a fresh --user-data-dir.
-async function openUser(name) {
+// Each user gets a browser of their own with a fresh --user-data-dir, and opens the page of
+// server.
+async function openUser(name, server = base) {
   const profile = mkdtempSync(join(tmpdir(), "echo-chat-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath,
@@ -52,7 +61,7 @@ async function openUser(name) {
   });
   context.setDefaultTimeout(T);
   const page = context.pages()[0] || (await context.newPage());
-  const user = { name, profile, context, page, problems: [], phase: "load", websockets: 0 };
+  const user = { name, server, profile, context, page, problems: [], phase: "load", websockets: 0 };
   page.on("console", (msg) => {
     if (msg.type() === "error") user.problems.push({ phase: user.phase, what: `console: ${msg.text()}` });
   });
@@ -81,7 +90,7 @@ function check(cond, msg) {
 }
 
 async function signIn(u) {
-  await u.page.goto(pageURL, { waitUntil: "load", timeout: T });
+  await u.page.goto(pageURL(u.server), { waitUntil: "load", timeout: T });
   await u.page.waitForLoadState("networkidle", { timeout: T }).catch(() => {});
   emit("loaded", { user: u.name });
   await shot(u, "0-signin");
@@ -142,8 +151,17 @@ async function chat(a, b, round) {
   await sees(a, b.name, `hi ${a.name}, ${b.name} here (${round})`);
 }
 
-async function notify(body, token) {
-  const res = await fetch(`${base}/api/notify`, {
+async function login(server, name) {
+  const res = await fetch(`${server}/api/login`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name }),
+    signal: AbortSignal.timeout(T),
+  });
+  check(res.status === 200, `POST ${server}/api/login answered ${res.status}`);
+  return (await res.json()).token;
+}
+
+async function notify(body, token, server = base) {
+  const res = await fetch(`${server}/api/notify`, {
     method: "POST",
     headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body),
@@ -184,10 +202,7 @@ async function chatFlow(alice, bob) {
 
   // A notification from plain HTTP: refused without a token, shown only on bob's page.
   check((await notify({ user: "bob", text: "nope" })).status === 401, "POST /api/notify without a token was not refused");
-  const { token } = await (await fetch(`${base}/api/login`, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "ops" }),
-    signal: AbortSignal.timeout(T),
-  })).json();
+  const token = await login(base, "ops");
   const sent = await notify({ user: "bob", text: "Deploy finished" }, token);
   check(sent.status === 202 && sent.body.recipients === 1, `POST /api/notify answered ${JSON.stringify(sent)}`);
   await bob.page.waitForSelector('.toast:has-text("Deploy finished")');
@@ -255,13 +270,73 @@ async function expiryFlow(carol) {
   check(problems(carol).length === 0, `carol: ${JSON.stringify(problems(carol))}`);
 }
 
+// Two instances on one Redis: alice on the first, bob on the second.
+async function clusterFlow(alice, bob) {
+  const users = [alice, bob];
+  check(alice.server !== bob.server, "alice and bob are on the same instance");
+  await Promise.all(users.map(signIn));
+  emit("signed-in", { alice: alice.server, bob: bob.server });
+  // One after the other, so that the presence list of the first join, which misses bob, is
+  // not delivered after the one of the second.
+  await joinChannel(alice);
+  await presenceOf(alice, ["alice"]);
+  await joinChannel(bob);
+  await Promise.all(users.map((u) => presenceOf(u, ["alice", "bob"])));
+  emit("presence");
+
+  await chat(alice, bob, "across");
+  await Promise.all(users.map((u) => shot(u, "1-chat")));
+  emit("chatted");
+
+  // A private message from alice to bob: the server of alice finds bob on the other one.
+  await alice.page.click(`#presence .item:text-is("bob")`);
+  await alice.page.waitForSelector('#directs li.active[data-key="@bob"]');
+  await send(alice, "a private word across instances");
+  await bob.page.waitForSelector('#directs li[data-key="@alice"] .badge');
+  await bob.page.click('#directs li[data-key="@alice"] .item');
+  await sees(bob, "alice", "a private word across instances");
+  await shot(bob, "2-private");
+  for (const u of users) await u.page.click(`#channels li[data-key="#${channel}"] .item`);
+  emit("private");
+
+  // POST /api/notify on alice's instance, with a token signed by bob's: bob's page shows it,
+  // and alice's does not.
+  const token = await login(bob.server, "ops");
+  const sent = await notify({ user: "bob", text: "Deploy finished" }, token, alice.server);
+  check(sent.status === 202 && sent.body.recipients === 1, `POST /api/notify answered ${JSON.stringify(sent)}`);
+  await bob.page.waitForSelector('.toast:has-text("Deploy finished")');
+  await new Promise((r) => setTimeout(r, 300)); // the toast's animation, and time for a stray one
+  await shot(bob, "3-toast");
+  check(await alice.page.locator(".toast").count() === 0, "alice got bob's notification");
+  const channelSent = await notify({ channel, text: "Standup in 5" }, token, alice.server);
+  check(channelSent.status === 202 && channelSent.body.recipients === 2, `POST /api/notify to #${channel} answered ${JSON.stringify(channelSent)}`);
+  await Promise.all(users.map((u) => u.page.waitForSelector('.toast:has-text("Standup in 5")')));
+  emit("notified");
+
+  for (const u of users) check(problems(u).length === 0, `${u.name}: ${JSON.stringify(problems(u))}`);
+
+  // bob leaves: alice's list, sent by bob's instance when his socket is gone, has only her.
+  bob.phase = "closed";
+  await bob.page.close();
+  await alice.page.waitForFunction(() => {
+    const seen = [...document.querySelectorAll("#presence .item")].map((b) => b.textContent.replace(" (you)", ""));
+    return seen.length === 1 && seen[0] === "alice";
+  });
+  await shot(alice, "4-bob-left");
+  emit("left");
+  check(problems(alice).length === 0, `alice: ${JSON.stringify(problems(alice))}`);
+}
+
 const users = scenario === "expiry"
   ? [await openUser("carol")]
-  : [await openUser("alice"), await openUser("bob")];
+  : scenario === "cluster"
+    ? [await openUser("alice", base), await openUser("bob", base2)]
+    : [await openUser("alice"), await openUser("bob")];
 emit("launched");
 let failed = null;
 try {
   if (scenario === "expiry") await expiryFlow(users[0]);
+  else if (scenario === "cluster") await clusterFlow(users[0], users[1]);
   else await chatFlow(users[0], users[1]);
   emit("done", { transport, scenario });
 } catch (err) {
