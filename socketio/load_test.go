@@ -166,6 +166,18 @@ func TestSlowConsumer(t *testing.T) {
 		if err := io.To("room").Emit("msg", i); err != nil {
 			t.Fatal(err)
 		}
+		if (i+1)%50 == 0 {
+			// Pace the broadcasts as the readers read, so that on a loaded machine none of
+			// them falls a whole queue behind: only the client that stopped reading must.
+			waitUntil(t, "the readers to catch up", 30*time.Second, func() bool {
+				for _, r := range readers {
+					if r.events.Load() < int64(i+1) {
+						return false
+					}
+				}
+				return true
+			})
+		}
 	}
 	select {
 	case r := <-reasons:
