@@ -193,7 +193,12 @@ func (c *chat) recent(channel string) []message {
 
 // presence tells the members of a channel who is in it. The list comes from FetchSockets,
 // so with the Redis adapter it covers every instance.
+//
+// Two sockets joining at once, on one instance or on two, send two lists, and the one fetched
+// first may arrive last and miss a user. Each list therefore carries the time its fetch
+// started, and the page keeps the newest: that fetch began after the last change, so it saw it.
 func (c *chat) presence(channel string) {
+	at := time.Now().UnixMicro()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	room := c.io.In(channelRoom(channel))
@@ -210,5 +215,5 @@ func (c *chat) presence(channel string) {
 		}
 	}
 	slices.Sort(users)
-	_ = room.Emit("presence", map[string]any{"channel": channel, "users": users})
+	_ = room.Emit("presence", map[string]any{"channel": channel, "users": users, "at": at})
 }

@@ -100,9 +100,12 @@ function connect() {
 
   socket.on("message", (m) => addMessage(`#${m.channel}`, m));
   socket.on("private", (m) => addMessage(`@${m.from === state.name ? m.to : m.from}`, m, true));
-  socket.on("presence", ({ channel, users }) => {
+  socket.on("presence", ({ channel, users, at }) => {
     const conv = state.convs.get(`#${channel}`);
-    if (conv) conv.users = users;
+    // A list fetched before the one already shown can arrive after it: it is out of date.
+    if (!conv || at < (conv.presenceAt || 0)) return;
+    conv.users = users;
+    conv.presenceAt = at;
     renderPresence();
   });
   socket.on("typing", ({ channel, user, typing }) => setTyping(channel, user, typing));
