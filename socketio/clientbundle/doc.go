@@ -14,10 +14,10 @@
 // [Options.MaxAge] says otherwise. When the request's Accept-Encoding allows
 // it, the handler sends a brotli or gzip variant, each with its own ETag, and
 // it always sends Vary: Accept-Encoding. Each compressed variant is produced
-// once per Handler, at the best compression level, the first time a client
-// asks for it; later requests reuse the stored bytes. For the largest files
-// that first brotli compression takes a good part of a second, which only the
-// first request for that variant waits for.
+// once per Handler (gzip at its best level, brotli at quality 9), the first
+// time a client asks for it; later requests reuse the stored bytes. The first
+// compression of the largest file takes some tens of milliseconds, which only
+// the first request for that variant waits for.
 //
 // A Socket.IO server mounted at a path such as /socket.io/ strips that prefix
 // and hands requests whose remaining path is one of [Handler.Names] to the

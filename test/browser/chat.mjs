@@ -37,7 +37,7 @@ const shots = process.env.SCREENSHOT_DIR || "test-results/echo-chat";
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 const pageURL = (server) => transport === "polling" ? `${server}/?transport=polling` : `${server}/`;
 const channel = "dev";
-const T = 15000; // the default timeout of every wait
+const T = 30000; // the default timeout of every wait (generous: CI machines are shared)
 
 mkdirSync(shots, { recursive: true });
 const started = Date.now();
