@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
@@ -27,8 +26,7 @@ const remoteAckBase = 1 << 52
 // Each Adapter holds one pub/sub connection of its own (one per namespace) and runs two
 // goroutines, a reader and a publisher, until Close.
 type Adapter struct {
-	local  *rooms.Memory
-	nsp    rooms.Namespace
+	core
 	name   string
 	client redis.UniversalClient
 	opts   Options
@@ -39,20 +37,10 @@ type Adapter struct {
 	responseChannel string // socket.io-response#<nsp>#
 	ownResponses    string // socket.io-response#<nsp>#<uid>#
 
-	ps     *redis.PubSub
-	ctx    context.Context // ended by Close
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	pub    *publisher
-	ready  chan struct{}
-	subs   atomic.Int32 // subscription confirmations seen
-
-	mu       sync.Mutex
-	closed   bool
-	requests map[string]*pending
-	acks     map[string]*ackRequest
-
-	ackIDs atomic.Uint64
+	ps    *redis.PubSub
+	pub   *publisher
+	ready chan struct{}
+	subs  atomic.Int32 // subscription confirmations seen
 }
 
 var _ rooms.Adapter = (*Adapter)(nil)
@@ -70,8 +58,6 @@ func NewAdapter(client redis.UniversalClient, nsp rooms.Namespace, opts Options)
 	opts = opts.withDefaults()
 	name := nsp.Name()
 	a := &Adapter{
-		local:           rooms.NewMemory(nsp),
-		nsp:             nsp,
 		name:            name,
 		client:          client,
 		opts:            opts,
@@ -80,12 +66,10 @@ func NewAdapter(client redis.UniversalClient, nsp rooms.Namespace, opts Options)
 		requestChannel:  opts.Key + "-request#" + name + "#",
 		responseChannel: opts.Key + "-response#" + name + "#",
 		ready:           make(chan struct{}),
-		requests:        make(map[string]*pending),
-		acks:            make(map[string]*ackRequest),
 	}
+	a.init(nsp, opts.RequestsTimeout, opts.OnError, randomID)
+	a.serverCount = a.ServerCount
 	a.ownResponses = a.responseChannel + a.uid + "#"
-	a.ackIDs.Store(remoteAckBase)
-	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.pub = newPublisher(a.ctx, client, false, opts.PublishQueueSize, opts.RequestsTimeout, a.report)
 
 	// PSubscribe and Subscribe only send their commands; when Redis is unreachable, the
@@ -181,44 +165,7 @@ func (a *Adapter) Broadcast(p *parser.Packet, sel rooms.Selection) error {
 
 // Close unsubscribes, stops the adapter's goroutines, ends the requests that wait for
 // answers with ErrClosed, and forgets the local rooms. It does not close the Redis client.
-func (a *Adapter) Close() error {
-	a.mu.Lock()
-	if a.closed {
-		a.mu.Unlock()
-		return nil
-	}
-	a.closed = true
-	a.mu.Unlock()
-	a.cancel()
-	err := a.ps.Close()
-	a.wg.Wait()
-	_ = a.local.Close()
-	if err != nil {
-		return fmt.Errorf("redisadapter: close: %w", err)
-	}
-	return nil
-}
-
-// goTracked runs f on a goroutine that Close waits for, unless the adapter is closed.
-func (a *Adapter) goTracked(f func()) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		return false
-	}
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		f()
-	}()
-	return true
-}
-
-func (a *Adapter) report(err error) {
-	if a.opts.OnError != nil && err != nil {
-		a.opts.OnError(err)
-	}
-}
+func (a *Adapter) Close() error { return a.close(a.ps.Close) }
 
 // read is the reader goroutine: it receives the messages of the subscription until Close.
 // The pub/sub connection reconnects and subscribes again by itself after an error.
@@ -299,16 +246,6 @@ func (a *Adapter) onBroadcast(b []byte) error {
 	sel := msg.opts.selection()
 	sel.Flags.Local = true
 	return a.local.Broadcast(msg.packet, sel)
-}
-
-// nextRemoteAckID returns an acknowledgement ID for another server's broadcast.
-func (a *Adapter) nextRemoteAckID() uint64 {
-	id := a.ackIDs.Add(1)
-	if id > parser.MaxAckID {
-		a.ackIDs.Store(remoteAckBase)
-		id = a.ackIDs.Add(1)
-	}
-	return id
 }
 
 // localSelection returns sel limited to this server.

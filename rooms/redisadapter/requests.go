@@ -4,33 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
-	"github.com/redis/go-redis/v9"
 )
-
-// pending is a request of this server waiting for the answers of the others.
-type pending struct {
-	kind      int
-	want, got int
-	sockets   []rooms.SocketInfo
-	responses [][]json.RawMessage
-	done      chan struct{} // closed when got reaches want
-}
-
-// ackRequest is a broadcast with acknowledgements of this server, gathering the client
-// counts and the acknowledgements of the other servers.
-type ackRequest struct {
-	ack     rooms.AckFunc
-	mu      sync.Mutex
-	servers int // servers that told their client count
-	clients int
-	changed chan struct{} // signalled on each count
-}
 
 // outRequest is a JSON request, in the Node adapter's layout.
 type outRequest struct {
@@ -55,25 +32,7 @@ func selOpts(sel *rooms.Selection) *outOpts {
 // ServerCount returns the number of servers in the cluster, this one included: the
 // subscribers of the request channel (PUBSUB NUMSUB, summed over the masters of a cluster).
 func (a *Adapter) ServerCount(ctx context.Context) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, a.opts.RequestsTimeout)
-	defer cancel()
-	if cc, ok := a.client.(*redis.ClusterClient); ok {
-		var total atomic.Int64
-		err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
-			m, err := c.PubSubNumSub(ctx, a.requestChannel).Result()
-			total.Add(m[a.requestChannel])
-			return err
-		})
-		if err != nil {
-			return 0, fmt.Errorf("redisadapter: server count: %w", err)
-		}
-		return int(total.Load()), nil
-	}
-	m, err := a.client.PubSubNumSub(ctx, a.requestChannel).Result()
-	if err != nil {
-		return 0, fmt.Errorf("redisadapter: server count: %w", err)
-	}
-	return int(m[a.requestChannel]), nil
+	return countSubscribers(ctx, a.client, a.opts.RequestsTimeout, a.requestChannel, false)
 }
 
 // publishRequest publishes a JSON request and waits until Redis has it.
@@ -87,79 +46,13 @@ func (a *Adapter) publishRequest(ctx context.Context, req *outRequest) error {
 	return a.publishSync(ctx, a.requestChannel, b)
 }
 
-// newPending registers a request that waits for want answers.
-func (a *Adapter) newPending(kind, want int) (string, *pending, error) {
-	id := randomID()
-	p := &pending{kind: kind, want: want, done: make(chan struct{})}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		return "", nil, ErrClosed
-	}
-	a.requests[id] = p
-	return id, p, nil
-}
-
-// await waits for the answers of request id, at most Options.RequestsTimeout. After a
-// nil return, p holds every answer and nothing writes to it any more.
-func (a *Adapter) await(ctx context.Context, id string, p *pending, what string) error {
-	t := time.NewTimer(a.opts.RequestsTimeout)
-	defer t.Stop()
-	var err error
-	select {
-	case <-p.done:
-		return nil
-	case <-t.C:
-		err = ErrTimeout
-	case <-ctx.Done():
-		err = ctx.Err()
-	case <-a.ctx.Done():
-		return ErrClosed
-	}
-	a.mu.Lock()
-	delete(a.requests, id)
-	got := p.got
-	a.mu.Unlock()
-	if err == ErrTimeout {
-		return fmt.Errorf("%w to %s (%d of %d answered within %v)", ErrTimeout, what, got, p.want, a.opts.RequestsTimeout)
-	}
-	return fmt.Errorf("redisadapter: %s: %w (%d of %d other servers answered)", what, err, got, p.want)
-}
-
 // FetchSockets describes the selected sockets of every server, unless sel.Flags.Local. It
 // fails, returning no sockets, when a server does not answer within
 // Options.RequestsTimeout: the error wraps ErrTimeout.
 func (a *Adapter) FetchSockets(ctx context.Context, sel rooms.Selection) ([]rooms.SocketInfo, error) {
-	local, _ := a.local.FetchSockets(ctx, sel)
-	if sel.Flags.Local {
-		return local, nil
-	}
-	n, err := a.ServerCount(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if n <= 1 {
-		return local, nil
-	}
-	id, p, err := a.newPending(reqRemoteFetch, n-1)
-	if err != nil {
-		return nil, err
-	}
-	err = a.publishRequest(ctx, &outRequest{UID: a.uid, RequestID: id, Type: reqRemoteFetch, Opts: selOpts(&sel)})
-	if err == nil {
-		err = a.await(ctx, id, p, "fetch sockets")
-	}
-	if err != nil {
-		a.dropPending(id)
-		return nil, err
-	}
-	return append(local, p.sockets...), nil
-}
-
-func (a *Adapter) dropPending(id string) {
-	a.mu.Lock()
-	delete(a.requests, id)
-	a.mu.Unlock()
+	return a.fetchSockets(ctx, sel, reqRemoteFetch, func(id string) error {
+		return a.publishRequest(ctx, &outRequest{UID: a.uid, RequestID: id, Type: reqRemoteFetch, Opts: selOpts(&sel)})
+	})
 }
 
 // AddSockets makes the selected sockets of every server join rooms. Like the Node adapter,
@@ -198,42 +91,9 @@ func (a *Adapter) DisconnectSockets(ctx context.Context, sel rooms.Selection, cl
 // Options.RequestsTimeout; when some servers did not answer, it returns the answers it has
 // with an error that wraps ErrTimeout.
 func (a *Adapter) ServerSideEmit(ctx context.Context, event string, args []json.RawMessage, withAck bool) ([][]json.RawMessage, error) {
-	items := make([]any, 0, len(args)+1)
-	items = append(items, event)
-	for _, x := range args {
-		items = append(items, x)
-	}
-	data, err := json.Marshal(items)
-	if err != nil {
-		return nil, fmt.Errorf("redisadapter: server-side emit: %w", err)
-	}
-	req := &outRequest{UID: a.uid, Type: reqServerSideEmit, Data: data}
-	if !withAck {
-		return nil, a.publishRequest(ctx, req)
-	}
-	n, err := a.ServerCount(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if n <= 1 {
-		return [][]json.RawMessage{}, nil
-	}
-	id, p, err := a.newPending(reqServerSideEmit, n-1)
-	if err != nil {
-		return nil, err
-	}
-	req.RequestID = id
-	if err := a.publishRequest(ctx, req); err != nil {
-		a.dropPending(id)
-		return nil, err
-	}
-	if err := a.await(ctx, id, p, "server-side emit"); err != nil {
-		a.mu.Lock()
-		partial := append([][]json.RawMessage(nil), p.responses...)
-		a.mu.Unlock()
-		return partial, err
-	}
-	return p.responses, nil
+	return a.serverSideEmit(ctx, event, args, withAck, reqServerSideEmit, func(packet []byte, id string) error {
+		return a.publishRequest(ctx, &outRequest{UID: a.uid, RequestID: id, Type: reqServerSideEmit, Data: packet})
+	})
 }
 
 // BroadcastWithAck sends p to the selected sockets of every server, unless sel.Flags.Local,
@@ -243,77 +103,9 @@ func (a *Adapter) ServerSideEmit(ctx context.Context, event string, args []json.
 // from the sockets of other servers come with an empty socket ID and one argument: the Node
 // adapter forwards the first argument only.
 func (a *Adapter) BroadcastWithAck(p *parser.Packet, sel rooms.Selection, count func(n int), ack rooms.AckFunc) error {
-	if sel.Flags.Local {
-		return a.local.BroadcastWithAck(p, sel, count, ack)
-	}
-	timeout := sel.Flags.Timeout
-	if timeout <= 0 {
-		timeout = a.opts.RequestsTimeout
-	}
-	id := randomID()
-	msg, err := encodeBroadcastRequest(a.uid, id, a.name, p, &sel)
-	if err != nil {
-		_ = a.local.BroadcastWithAck(p, localSelection(sel), count, ack)
-		return fmt.Errorf("redisadapter: encode broadcast: %w", err)
-	}
-	ar := &ackRequest{ack: ack, changed: make(chan struct{}, 1)}
-	a.mu.Lock()
-	a.acks[id] = ar
-	a.mu.Unlock()
-	err = a.publishAsync(a.requestChannel, msg)
-
-	localN := 0
-	_ = a.local.BroadcastWithAck(p, localSelection(sel), func(n int) { localN = n }, ack)
-	if err == nil && a.goTracked(func() { a.gatherCounts(id, ar, localN, timeout, count) }) {
-		return nil
-	}
-	a.dropAck(id)
-	count(localN)
-	if err == nil {
-		err = ErrClosed
-	}
-	return err
-}
-
-func (a *Adapter) dropAck(id string) {
-	a.mu.Lock()
-	delete(a.acks, id)
-	a.mu.Unlock()
-}
-
-// gatherCounts waits for the client counts of the other servers, calls count with the
-// total, then keeps the request open for their acknowledgements until timeout.
-func (a *Adapter) gatherCounts(id string, ar *ackRequest, localN int, timeout time.Duration, count func(int)) {
-	deadline := time.Now().Add(timeout)
-	defer a.dropAck(id)
-	n, err := a.ServerCount(a.ctx)
-	if err != nil {
-		a.report(err)
-	}
-	t := time.NewTimer(min(timeout, a.opts.RequestsTimeout))
-	defer t.Stop()
-	clients := 0
-wait:
-	for {
-		ar.mu.Lock()
-		servers := ar.servers
-		clients = ar.clients
-		ar.mu.Unlock()
-		if servers >= n-1 {
-			break
-		}
-		select {
-		case <-ar.changed:
-		case <-t.C:
-			a.report(fmt.Errorf("%w to count the clients of a broadcast with acks (%d of %d answered)", ErrTimeout, servers, n-1))
-			break wait
-		case <-a.ctx.Done():
-			count(localN + clients)
-			return
-		}
-	}
-	count(localN + clients)
-	sleep(a.ctx, time.Until(deadline))
+	return a.broadcastWithAck(p, sel, count, ack,
+		func(id string) ([]byte, error) { return encodeBroadcastRequest(a.uid, id, a.name, p, &sel) },
+		func(msg []byte) error { return a.publishAsync(a.requestChannel, msg) })
 }
 
 // publishResponse queues the answer to a request, on the channel the options choose.
@@ -411,52 +203,24 @@ func (a *Adapter) onRequest(b []byte) error {
 		a.nsp.Disconnect(id, req.Close)
 		return a.respondJSON(req, map[string]any{"requestId": req.requestID()})
 	case reqRemoteFetch:
-		infos, _ := a.local.FetchSockets(ctx, sel)
-		out := make([]wireSocket, len(infos))
-		for i := range infos {
-			out[i] = toWireSocket(&infos[i])
-		}
-		return a.respondJSON(req, map[string]any{"requestId": req.requestID(), "sockets": out})
+		return a.respondJSON(req, map[string]any{"requestId": req.requestID(), "sockets": a.localWireSockets(sel)})
 	case reqServerSideEmit:
-		return a.onServerSideEmit(req)
-	case reqBroadcast:
-		return a.onBroadcastWithAck(req, sel)
-	}
-	return nil
-}
-
-func (a *Adapter) onServerSideEmit(req *message) error {
-	args, err := jsonArgs(req.Data)
-	if err != nil {
-		return err
-	}
-	if len(args) == 0 {
-		return malformed("server-side emit without an event")
-	}
-	var event string
-	if err := json.Unmarshal(args[0], &event); err != nil {
-		return malformed("server-side emit event: %v", err)
-	}
-	var ack func([]json.RawMessage)
-	if req.RequestID != nil {
-		var once sync.Once
-		id := *req.RequestID
-		ack = func(res []json.RawMessage) {
-			once.Do(func() {
-				var first json.RawMessage = []byte("null")
-				if len(res) > 0 && json.Valid(res[0]) {
-					first = res[0]
-				}
+		var reply func(json.RawMessage)
+		if req.RequestID != nil {
+			id := *req.RequestID
+			reply = func(first json.RawMessage) {
 				b, _ := json.Marshal(map[string]any{"type": reqServerSideEmit, "requestId": id, "data": first})
 				a.publishResponse(req, b)
-			})
+			}
 		}
+		return a.onServerSideEmit(req.Data, reply != nil, reply)
+	case reqBroadcast:
+		return a.onBroadcastRequest(req, sel)
 	}
-	a.nsp.ServerSideEmit(event, args[1:], ack)
 	return nil
 }
 
-func (a *Adapter) onBroadcastWithAck(req *message, sel rooms.Selection) error {
+func (a *Adapter) onBroadcastRequest(req *message, sel rooms.Selection) error {
 	p := req.packet
 	if p == nil || !p.Type.IsEvent() {
 		return malformed("broadcast request without an event packet")
@@ -467,12 +231,8 @@ func (a *Adapter) onBroadcastWithAck(req *message, sel rooms.Selection) error {
 	if p.Namespace != a.name {
 		return nil
 	}
-	if sel.Flags.Timeout <= 0 {
-		sel.Flags.Timeout = a.opts.RequestsTimeout
-	}
-	p.ID, p.HasID = a.nextRemoteAckID(), true
 	id := req.requestID()
-	return a.local.BroadcastWithAck(p, sel,
+	return a.onBroadcastWithAck(p, sel,
 		func(n int) {
 			_ = a.respondJSON(req, map[string]any{"type": reqBroadcastClientCount, "requestId": id, "clientCount": n})
 		},
@@ -506,30 +266,16 @@ func (a *Adapter) onResponse(b []byte) error {
 			return err
 		}
 	}
-	a.mu.Lock()
-	if ar := a.acks[id]; ar != nil {
-		a.mu.Unlock()
+	ar, p := a.lookup(id)
+	if ar != nil {
 		switch resp.Type {
 		case reqBroadcastClientCount:
-			ar.mu.Lock()
-			ar.servers++
-			ar.clients += resp.ClientCount
-			ar.mu.Unlock()
-			select {
-			case ar.changed <- struct{}{}:
-			default:
-			}
+			ar.addCount(resp.ClientCount)
 		case reqBroadcastAck:
-			arg := resp.Packet
-			if arg == nil {
-				arg = json.RawMessage("null")
-			}
-			ar.ack("", []json.RawMessage{arg})
+			ar.addAck(resp.Packet)
 		}
 		return nil
 	}
-	defer a.mu.Unlock()
-	p := a.requests[id]
 	if p == nil {
 		return nil
 	}
@@ -538,20 +284,9 @@ func (a *Adapter) onResponse(b []byte) error {
 		if resp.Sockets == nil {
 			return malformed("fetch response without sockets")
 		}
-		p.sockets = append(p.sockets, sockets...)
+		a.answer(id, p, sockets, nil, true)
 	case reqServerSideEmit:
-		data := resp.Data
-		if data == nil {
-			data = json.RawMessage("null")
-		}
-		p.responses = append(p.responses, []json.RawMessage{data})
-	default:
-		return nil
-	}
-	p.got++
-	if p.got == p.want {
-		delete(a.requests, id)
-		close(p.done)
+		a.answer(id, p, nil, resp.Data, false)
 	}
 	return nil
 }

@@ -100,8 +100,7 @@ const nodeSocketIDLen = 20
 // a redis.ClusterClient), and runs a publisher, a subscription manager and one reader per
 // pub/sub connection until Close.
 type ShardedAdapter struct {
-	local  *rooms.Memory
-	nsp    rooms.Namespace
+	core
 	name   string
 	client redis.UniversalClient
 	opts   ShardedOptions
@@ -110,22 +109,12 @@ type ShardedAdapter struct {
 	channel         string // socket.io#<nsp>#: requests and broadcasts; a room's: <channel><room>#
 	responseChannel string // socket.io#<nsp>#<uid>#: the answers to this server's requests
 
-	ctx    context.Context // ended by Close
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	pub    *publisher
-	subs   *subscriptions
+	pub  *publisher
+	subs *subscriptions
 
 	ready              chan struct{}
 	readyOnce          sync.Once
 	mainOK, responseOK atomic.Bool
-
-	mu       sync.Mutex
-	closed   bool
-	requests map[string]*pending
-	acks     map[string]*ackRequest
-
-	ackIDs atomic.Uint64
 }
 
 var _ rooms.Adapter = (*ShardedAdapter)(nil)
@@ -151,20 +140,16 @@ func NewShardedAdapter(client redis.UniversalClient, nsp rooms.Namespace, opts S
 	}
 	name := nsp.Name()
 	a := &ShardedAdapter{
-		local:    rooms.NewMemory(nsp),
-		nsp:      nsp,
-		name:     name,
-		client:   client,
-		opts:     opts,
-		uid:      hexID(),
-		channel:  opts.Key + "#" + name + "#",
-		ready:    make(chan struct{}),
-		requests: make(map[string]*pending),
-		acks:     make(map[string]*ackRequest),
+		name:    name,
+		client:  client,
+		opts:    opts,
+		uid:     hexID(),
+		channel: opts.Key + "#" + name + "#",
+		ready:   make(chan struct{}),
 	}
+	a.init(nsp, opts.RequestsTimeout, opts.OnError, hexID)
+	a.serverCount = a.ServerCount
 	a.responseChannel = a.channel + a.uid + "#"
-	a.ackIDs.Store(remoteAckBase)
-	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.pub = newPublisher(a.ctx, client, true, opts.PublishQueueSize, opts.RequestsTimeout, a.report)
 	a.subs = newSubscriptions(a)
 	if opts.SubscriptionMode != SubscriptionStatic {
@@ -333,51 +318,4 @@ func (a *ShardedAdapter) Broadcast(p *parser.Packet, sel rooms.Selection) error 
 // Close unsubscribes (closing the pub/sub connections), stops the adapter's goroutines, ends
 // the requests that wait for answers with ErrClosed, and forgets the local rooms. It does
 // not close the Redis client. The other servers count one server less at once.
-func (a *ShardedAdapter) Close() error {
-	a.mu.Lock()
-	if a.closed {
-		a.mu.Unlock()
-		return nil
-	}
-	a.closed = true
-	a.mu.Unlock()
-	a.cancel()
-	err := a.subs.close()
-	a.wg.Wait()
-	_ = a.local.Close()
-	if err != nil {
-		return fmt.Errorf("redisadapter: close: %w", err)
-	}
-	return nil
-}
-
-// goTracked runs f on a goroutine that Close waits for, unless the adapter is closed.
-func (a *ShardedAdapter) goTracked(f func()) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		return false
-	}
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		f()
-	}()
-	return true
-}
-
-func (a *ShardedAdapter) report(err error) {
-	if a.opts.OnError != nil && err != nil {
-		a.opts.OnError(err)
-	}
-}
-
-// nextRemoteAckID returns an acknowledgement ID for another server's broadcast.
-func (a *ShardedAdapter) nextRemoteAckID() uint64 {
-	id := a.ackIDs.Add(1)
-	if id > parser.MaxAckID {
-		a.ackIDs.Store(remoteAckBase)
-		id = a.ackIDs.Add(1)
-	}
-	return id
-}
+func (a *ShardedAdapter) Close() error { return a.close(a.subs.close) }

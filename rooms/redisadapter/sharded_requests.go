@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
@@ -18,25 +15,7 @@ import (
 // cluster), as the Node adapter counts them. A server that closes its adapter, or whose
 // connection to Redis is gone, stops counting at once.
 func (a *ShardedAdapter) ServerCount(ctx context.Context) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, a.opts.RequestsTimeout)
-	defer cancel()
-	if cc, ok := a.client.(*redis.ClusterClient); ok {
-		var total atomic.Int64
-		err := cc.ForEachShard(ctx, func(ctx context.Context, c *redis.Client) error {
-			m, err := c.PubSubShardNumSub(ctx, a.channel).Result()
-			total.Add(m[a.channel])
-			return err
-		})
-		if err != nil {
-			return 0, fmt.Errorf("redisadapter: server count: %w", err)
-		}
-		return int(total.Load()), nil
-	}
-	m, err := a.client.PubSubShardNumSub(ctx, a.channel).Result()
-	if err != nil {
-		return 0, fmt.Errorf("redisadapter: server count: %w", err)
-	}
-	return int(m[a.channel]), nil
+	return countSubscribers(ctx, a.client, a.opts.RequestsTimeout, a.channel, true)
 }
 
 // request publishes a JSON message on the namespace's channel and waits until Redis has it.
@@ -63,79 +42,13 @@ func (a *ShardedAdapter) respond(uid string, typ int, data any) error {
 	return nil
 }
 
-// newPending registers a request that waits for want answers.
-func (a *ShardedAdapter) newPending(kind, want int) (string, *pending, error) {
-	id := hexID()
-	p := &pending{kind: kind, want: want, done: make(chan struct{})}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		return "", nil, ErrClosed
-	}
-	a.requests[id] = p
-	return id, p, nil
-}
-
-func (a *ShardedAdapter) dropPending(id string) {
-	a.mu.Lock()
-	delete(a.requests, id)
-	a.mu.Unlock()
-}
-
-// await waits for the answers of request id, at most ShardedOptions.RequestsTimeout. After a
-// nil return, p holds every answer and nothing writes to it any more.
-func (a *ShardedAdapter) await(ctx context.Context, id string, p *pending, what string) error {
-	t := time.NewTimer(a.opts.RequestsTimeout)
-	defer t.Stop()
-	var err error
-	select {
-	case <-p.done:
-		return nil
-	case <-t.C:
-		err = ErrTimeout
-	case <-ctx.Done():
-		err = ctx.Err()
-	case <-a.ctx.Done():
-		return ErrClosed
-	}
-	a.mu.Lock()
-	delete(a.requests, id)
-	got := p.got
-	a.mu.Unlock()
-	if err == ErrTimeout {
-		return fmt.Errorf("%w to %s (%d of %d answered within %v)", ErrTimeout, what, got, p.want, a.opts.RequestsTimeout)
-	}
-	return fmt.Errorf("redisadapter: %s: %w (%d of %d other servers answered)", what, err, got, p.want)
-}
-
 // FetchSockets describes the selected sockets of every server, unless sel.Flags.Local. It
 // fails, returning no sockets, when a server does not answer within
 // ShardedOptions.RequestsTimeout: the error wraps ErrTimeout.
 func (a *ShardedAdapter) FetchSockets(ctx context.Context, sel rooms.Selection) ([]rooms.SocketInfo, error) {
-	local, _ := a.local.FetchSockets(ctx, sel)
-	if sel.Flags.Local {
-		return local, nil
-	}
-	n, err := a.ServerCount(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if n <= 1 {
-		return local, nil
-	}
-	id, p, err := a.newPending(cmFetchSockets, n-1)
-	if err != nil {
-		return nil, err
-	}
-	err = a.request(ctx, cmFetchSockets, map[string]any{"opts": toOutSel(&sel), "requestId": id})
-	if err == nil {
-		err = a.await(ctx, id, p, "fetch sockets")
-	}
-	if err != nil {
-		a.dropPending(id)
-		return nil, err
-	}
-	return append(local, p.sockets...), nil
+	return a.fetchSockets(ctx, sel, cmFetchSockets, func(id string) error {
+		return a.request(ctx, cmFetchSockets, map[string]any{"opts": toOutSel(&sel), "requestId": id})
+	})
 }
 
 // AddSockets makes the selected sockets of every server join rooms, without waiting for
@@ -173,40 +86,13 @@ func (a *ShardedAdapter) DisconnectSockets(ctx context.Context, sel rooms.Select
 // acknowledgement) until ctx ends or ShardedOptions.RequestsTimeout; when some servers did
 // not answer, it returns the answers it has with an error that wraps ErrTimeout.
 func (a *ShardedAdapter) ServerSideEmit(ctx context.Context, event string, args []json.RawMessage, withAck bool) ([][]json.RawMessage, error) {
-	items := make([]any, 0, len(args)+1)
-	items = append(items, event)
-	for _, x := range args {
-		items = append(items, x)
-	}
-	packet, err := json.Marshal(items)
-	if err != nil {
-		return nil, fmt.Errorf("redisadapter: server-side emit: %w", err)
-	}
-	if !withAck {
-		return nil, a.request(ctx, cmServerSideEmit, map[string]any{"packet": json.RawMessage(packet)})
-	}
-	n, err := a.ServerCount(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if n <= 1 {
-		return [][]json.RawMessage{}, nil
-	}
-	id, p, err := a.newPending(cmServerSideEmit, n-1)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.request(ctx, cmServerSideEmit, map[string]any{"packet": json.RawMessage(packet), "requestId": id}); err != nil {
-		a.dropPending(id)
-		return nil, err
-	}
-	if err := a.await(ctx, id, p, "server-side emit"); err != nil {
-		a.mu.Lock()
-		partial := append([][]json.RawMessage(nil), p.responses...)
-		a.mu.Unlock()
-		return partial, err
-	}
-	return p.responses, nil
+	return a.serverSideEmit(ctx, event, args, withAck, cmServerSideEmit, func(packet []byte, id string) error {
+		data := map[string]any{"packet": json.RawMessage(packet)}
+		if id != "" {
+			data["requestId"] = id
+		}
+		return a.request(ctx, cmServerSideEmit, data)
+	})
 }
 
 // BroadcastWithAck sends p to the selected sockets of every server, unless sel.Flags.Local,
@@ -217,77 +103,9 @@ func (a *ShardedAdapter) ServerSideEmit(ctx context.Context, event string, args 
 // Acknowledgements from the sockets of other servers come with an empty socket ID and one
 // argument: the Node adapter forwards the first argument only.
 func (a *ShardedAdapter) BroadcastWithAck(p *parser.Packet, sel rooms.Selection, count func(n int), ack rooms.AckFunc) error {
-	if sel.Flags.Local {
-		return a.local.BroadcastWithAck(p, sel, count, ack)
-	}
-	timeout := sel.Flags.Timeout
-	if timeout <= 0 {
-		timeout = a.opts.RequestsTimeout
-	}
-	id := hexID()
-	msg, err := encodeClusterBroadcast(a.uid, a.name, id, p, &sel)
-	if err != nil {
-		_ = a.local.BroadcastWithAck(p, localSelection(sel), count, ack)
-		return fmt.Errorf("redisadapter: encode broadcast: %w", err)
-	}
-	ar := &ackRequest{ack: ack, changed: make(chan struct{}, 1)}
-	a.mu.Lock()
-	a.acks[id] = ar
-	a.mu.Unlock()
-	err = a.pub.async(a.channel, msg)
-
-	localN := 0
-	_ = a.local.BroadcastWithAck(p, localSelection(sel), func(n int) { localN = n }, ack)
-	if err == nil && a.goTracked(func() { a.gatherCounts(id, ar, localN, timeout, count) }) {
-		return nil
-	}
-	a.dropAck(id)
-	count(localN)
-	if err == nil {
-		err = ErrClosed
-	}
-	return err
-}
-
-func (a *ShardedAdapter) dropAck(id string) {
-	a.mu.Lock()
-	delete(a.acks, id)
-	a.mu.Unlock()
-}
-
-// gatherCounts waits for the client counts of the other servers, calls count with the
-// total, then keeps the request open for their acknowledgements until timeout.
-func (a *ShardedAdapter) gatherCounts(id string, ar *ackRequest, localN int, timeout time.Duration, count func(int)) {
-	deadline := time.Now().Add(timeout)
-	defer a.dropAck(id)
-	n, err := a.ServerCount(a.ctx)
-	if err != nil {
-		a.report(err)
-	}
-	t := time.NewTimer(min(timeout, a.opts.RequestsTimeout))
-	defer t.Stop()
-	clients := 0
-wait:
-	for {
-		ar.mu.Lock()
-		servers := ar.servers
-		clients = ar.clients
-		ar.mu.Unlock()
-		if servers >= n-1 {
-			break
-		}
-		select {
-		case <-ar.changed:
-		case <-t.C:
-			a.report(fmt.Errorf("%w to count the clients of a broadcast with acks (%d of %d answered)", ErrTimeout, servers, n-1))
-			break wait
-		case <-a.ctx.Done():
-			count(localN + clients)
-			return
-		}
-	}
-	count(localN + clients)
-	sleep(a.ctx, time.Until(deadline))
+	return a.broadcastWithAck(p, sel, count, ack,
+		func(id string) ([]byte, error) { return encodeClusterBroadcast(a.uid, a.name, id, p, &sel) },
+		func(msg []byte) error { return a.pub.async(a.channel, msg) })
 }
 
 // dispatch handles one message read from Redis.
@@ -327,7 +145,7 @@ func (a *ShardedAdapter) onMessage(msg *clusterMsg) error {
 		}
 		p.Namespace = a.name
 		if msg.requestID != nil {
-			return a.onBroadcastWithAck(msg, p, sel)
+			return a.onBroadcastRequest(msg, p, sel)
 		}
 		return a.local.Broadcast(p, sel)
 	case cmSocketsJoin:
@@ -340,14 +158,18 @@ func (a *ShardedAdapter) onMessage(msg *clusterMsg) error {
 		if msg.requestID == nil {
 			return malformed("fetch request without a requestId")
 		}
-		infos, _ := a.local.FetchSockets(ctx, sel)
-		out := make([]wireSocket, len(infos))
-		for i := range infos {
-			out[i] = toWireSocket(&infos[i])
-		}
-		return a.respond(msg.uid, cmFetchSocketsResponse, map[string]any{"requestId": *msg.requestID, "sockets": out})
+		return a.respond(msg.uid, cmFetchSocketsResponse, map[string]any{"requestId": *msg.requestID, "sockets": a.localWireSockets(sel)})
 	case cmServerSideEmit:
-		return a.onServerSideEmit(msg)
+		var reply func(json.RawMessage)
+		if msg.requestID != nil {
+			id, uid := *msg.requestID, msg.uid
+			reply = func(first json.RawMessage) {
+				if err := a.respond(uid, cmServerSideEmitResponse, map[string]any{"requestId": id, "packet": first}); err != nil {
+					a.report(err)
+				}
+			}
+		}
+		return a.onServerSideEmit(msg.value, reply != nil, reply)
 	}
 	// Heartbeats and ADAPTER_CLOSE belong to the adapters that count the servers by their
 	// heartbeats; the sharded adapter counts the subscribers. Unknown types are ignored, as
@@ -355,45 +177,9 @@ func (a *ShardedAdapter) onMessage(msg *clusterMsg) error {
 	return nil
 }
 
-func (a *ShardedAdapter) onServerSideEmit(msg *clusterMsg) error {
-	args, err := jsonArgs(msg.value)
-	if err != nil {
-		return err
-	}
-	if len(args) == 0 {
-		return malformed("server-side emit without an event")
-	}
-	var event string
-	if err := json.Unmarshal(args[0], &event); err != nil {
-		return malformed("server-side emit event: %v", err)
-	}
-	var ack func([]json.RawMessage)
-	if msg.requestID != nil {
-		var once sync.Once
-		id, uid := *msg.requestID, msg.uid
-		ack = func(res []json.RawMessage) {
-			once.Do(func() {
-				var first json.RawMessage = []byte("null")
-				if len(res) > 0 && json.Valid(res[0]) {
-					first = res[0]
-				}
-				if err := a.respond(uid, cmServerSideEmitResponse, map[string]any{"requestId": id, "packet": first}); err != nil {
-					a.report(err)
-				}
-			})
-		}
-	}
-	a.nsp.ServerSideEmit(event, args[1:], ack)
-	return nil
-}
-
-func (a *ShardedAdapter) onBroadcastWithAck(msg *clusterMsg, p *parser.Packet, sel rooms.Selection) error {
-	if sel.Flags.Timeout <= 0 {
-		sel.Flags.Timeout = a.opts.RequestsTimeout
-	}
-	p.ID, p.HasID = a.nextRemoteAckID(), true
+func (a *ShardedAdapter) onBroadcastRequest(msg *clusterMsg, p *parser.Packet, sel rooms.Selection) error {
 	id, uid := *msg.requestID, msg.uid
-	return a.local.BroadcastWithAck(p, sel,
+	return a.onBroadcastWithAck(p, sel,
 		func(n int) {
 			if err := a.respond(uid, cmBroadcastClientCount, map[string]any{"requestId": id, "clientCount": n}); err != nil {
 				a.report(err)
@@ -416,65 +202,31 @@ func (a *ShardedAdapter) onResponse(msg *clusterMsg) error {
 		return nil
 	}
 	id := *msg.requestID
-	a.mu.Lock()
-	if ar := a.acks[id]; ar != nil {
-		a.mu.Unlock()
+	ar, p := a.lookup(id)
+	if ar != nil {
 		switch msg.typ {
 		case cmBroadcastClientCount:
-			ar.mu.Lock()
-			ar.servers++
-			ar.clients += msg.clientCount
-			ar.mu.Unlock()
-			select {
-			case ar.changed <- struct{}{}:
-			default:
-			}
+			ar.addCount(msg.clientCount)
 		case cmBroadcastAck:
-			arg := msg.value
-			if arg == nil {
-				arg = json.RawMessage("null")
-			}
-			ar.ack("", []json.RawMessage{arg})
+			ar.addAck(msg.value)
 		}
 		return nil
 	}
-	p := a.requests[id]
-	a.mu.Unlock()
 	if p == nil {
 		return nil
 	}
-	var sockets []rooms.SocketInfo
 	switch {
 	case p.kind == cmFetchSockets && msg.typ == cmFetchSocketsResponse:
 		if msg.sockets == nil {
 			return malformed("fetch response without sockets")
 		}
-		var err error
-		if sockets, err = fromWireSockets(msg.sockets); err != nil {
+		sockets, err := fromWireSockets(msg.sockets)
+		if err != nil {
 			return err
 		}
+		a.answer(id, p, sockets, nil, true)
 	case p.kind == cmServerSideEmit && msg.typ == cmServerSideEmitResponse:
-	default:
-		return nil
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.requests[id] != p {
-		return nil // timed out meanwhile
-	}
-	if p.kind == cmFetchSockets {
-		p.sockets = append(p.sockets, sockets...)
-	} else {
-		v := msg.value
-		if v == nil {
-			v = json.RawMessage("null")
-		}
-		p.responses = append(p.responses, []json.RawMessage{v})
-	}
-	p.got++
-	if p.got == p.want {
-		delete(a.requests, id)
-		close(p.done)
+		a.answer(id, p, nil, msg.value, false)
 	}
 	return nil
 }
