@@ -74,6 +74,24 @@ func (m *mpReader) mapLen() (int, error) {
 	return n, nil
 }
 
+// fields reads a map, calling field with each key to read the value that follows it.
+func (m *mpReader) fields(field func(key string) error) error {
+	n, err := m.mapLen()
+	if err != nil {
+		return err
+	}
+	for range n {
+		k, err := m.key()
+		if err != nil {
+			return err
+		}
+		if err := field(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (m *mpReader) checkLen(c byte) error {
 	var n int
 	switch {

@@ -168,17 +168,9 @@ func decodeClusterJSON(b []byte) (*clusterMsg, error) {
 
 func decodeClusterMsgpack(b []byte) (*clusterMsg, error) {
 	m := newMPReader(b)
-	n, err := m.mapLen()
-	if err != nil {
-		return nil, err
-	}
 	msg := &clusterMsg{}
 	var data []byte
-	for range n {
-		k, err := m.key()
-		if err != nil {
-			return nil, err
-		}
+	err := m.fields(func(k string) (err error) {
 		switch k {
 		case "uid":
 			if !m.isNil() {
@@ -190,7 +182,7 @@ func decodeClusterMsgpack(b []byte) (*clusterMsg, error) {
 			var t int64
 			if t, err = m.integer(); err == nil {
 				if t < 0 || t > 1<<20 {
-					return nil, malformed("message type %d", t)
+					return malformed("message type %d", t)
 				}
 				msg.typ = int(t)
 			}
@@ -203,9 +195,10 @@ func decodeClusterMsgpack(b []byte) (*clusterMsg, error) {
 		default:
 			err = m.skip()
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if data != nil {
 		if err := msg.readData(newMPReader(data)); err != nil {
@@ -220,21 +213,10 @@ func (msg *clusterMsg) readData(m *mpReader) error {
 	if m.isNil() {
 		return nil
 	}
-	n, err := m.mapLen()
-	if err != nil {
-		return err
-	}
-	for range n {
-		k, err := m.key()
-		if err != nil {
-			return err
-		}
+	return m.fields(func(k string) (err error) {
 		switch k {
 		case "requestId":
-			var id string
-			if id, err = m.str(); err == nil {
-				msg.requestID = &id
-			}
+			msg.requestID, err = m.requestID()
 		case "packet":
 			if msg.typ == cmBroadcast {
 				msg.packet, _, err = m.packet()
@@ -253,21 +235,12 @@ func (msg *clusterMsg) readData(m *mpReader) error {
 		case "sockets":
 			msg.sockets, err = m.json(nil, nil, 0)
 		case "clientCount":
-			var c int64
-			if c, err = m.integer(); err == nil {
-				if c < 0 || c > 1<<40 {
-					return malformed("client count %d", c)
-				}
-				msg.clientCount = int(c)
-			}
+			msg.clientCount, err = m.clientCount()
 		default:
 			err = m.skip()
 		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+		return err
+	})
 }
 
 // outMsg is a message in JSON: {uid, nsp, type, data}.

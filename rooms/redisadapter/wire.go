@@ -224,43 +224,37 @@ func decodeBroadcast(b []byte) (*broadcastMsg, error) {
 
 // packet reads a packet map {type, data, nsp, id}. A missing nsp is "/".
 func (m *mpReader) packet() (*parser.Packet, string, error) {
-	n, err := m.mapLen()
-	if err != nil {
-		return nil, "", err
-	}
 	p := &parser.Packet{Type: 255}
 	nsp := "/"
-	for range n {
-		k, err := m.key()
-		if err != nil {
-			return nil, "", err
-		}
+	err := m.fields(func(k string) (err error) {
 		switch k {
 		case "type":
 			t, err := m.integer()
 			if err != nil {
-				return nil, "", err
+				return err
 			}
 			if t < 0 || t > int64(parser.BinaryAck) {
-				return nil, "", malformed("packet type %d", t)
+				return malformed("packet type %d", t)
 			}
 			p.Type = parser.Type(t)
 		case "data":
 			var atts [][]byte
 			data, err := m.json(nil, &atts, 0)
 			if err != nil {
-				return nil, "", err
+				return err
 			}
 			p.Data, p.Attachments = data, atts
 		case "nsp":
 			if nsp, err = m.str(); err != nil {
-				return nil, "", err
+				return err
 			}
 		default: // id, attachments: the receiving server numbers its own acknowledgements
-			if err := m.skip(); err != nil {
-				return nil, "", err
-			}
+			return m.skip()
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
 	}
 	if !p.Type.Valid() {
 		return nil, "", malformed("packet without a type")
@@ -282,15 +276,7 @@ func (m *mpReader) opts(o *wireOpts) error {
 	if m.isNil() {
 		return nil
 	}
-	n, err := m.mapLen()
-	if err != nil {
-		return err
-	}
-	for range n {
-		k, err := m.key()
-		if err != nil {
-			return err
-		}
+	return m.fields(func(k string) (err error) {
 		switch k {
 		case "rooms":
 			o.Rooms, err = m.strList()
@@ -301,26 +287,15 @@ func (m *mpReader) opts(o *wireOpts) error {
 		default:
 			err = m.skip()
 		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+		return err
+	})
 }
 
 func (m *mpReader) flags(f *rooms.Flags) error {
 	if m.isNil() {
 		return nil
 	}
-	n, err := m.mapLen()
-	if err != nil {
-		return err
-	}
-	for range n {
-		k, err := m.key()
-		if err != nil {
-			return err
-		}
+	return m.fields(func(k string) (err error) {
 		switch k {
 		case "volatile":
 			f.Volatile, err = m.boolean()
@@ -341,11 +316,29 @@ func (m *mpReader) flags(f *rooms.Flags) error {
 		default:
 			err = m.skip()
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	})
+}
+
+// requestID reads a request ID.
+func (m *mpReader) requestID() (*string, error) {
+	id, err := m.str()
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	return &id, nil
+}
+
+// clientCount reads the client count of an answer to a broadcast with acknowledgements.
+func (m *mpReader) clientCount() (int, error) {
+	c, err := m.integer()
+	if err != nil {
+		return 0, err
+	}
+	if c < 0 || c > 1<<40 {
+		return 0, malformed("client count %d", c)
+	}
+	return int(c), nil
 }
 
 // message is a request or a response between servers, decoded from JSON or MessagePack.
@@ -447,29 +440,18 @@ func decodeMessage(b []byte) (*message, error) {
 		return &msg, nil
 	}
 	m := newMPReader(b)
-	n, err := m.mapLen()
-	if err != nil {
-		return nil, err
-	}
 	var rawPacket []byte
-	for range n {
-		k, err := m.key()
-		if err != nil {
-			return nil, err
-		}
+	err := m.fields(func(k string) (err error) {
 		switch k {
 		case "uid":
 			msg.UID, err = m.str()
 		case "requestId":
-			var id string
-			if id, err = m.str(); err == nil {
-				msg.RequestID = &id
-			}
+			msg.RequestID, err = m.requestID()
 		case "type":
 			var t int64
 			if t, err = m.integer(); err == nil {
 				if t < 0 || t > 1<<20 {
-					return nil, malformed("request type %d", t)
+					return malformed("request type %d", t)
 				}
 				msg.Type = int(t)
 			}
@@ -495,13 +477,7 @@ func decodeMessage(b []byte) (*message, error) {
 		case "data":
 			msg.Data, err = m.json(nil, nil, 0)
 		case "clientCount":
-			var c int64
-			if c, err = m.integer(); err == nil {
-				if c < 0 || c > 1<<40 {
-					return nil, malformed("client count %d", c)
-				}
-				msg.ClientCount = int(c)
-			}
+			msg.ClientCount, err = m.clientCount()
 		case "sid":
 			msg.Sid, err = m.str()
 		case "sockets":
@@ -509,9 +485,10 @@ func decodeMessage(b []byte) (*message, error) {
 		default:
 			err = m.skip()
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if rawPacket != nil {
 		r := newMPReader(rawPacket)
