@@ -30,13 +30,23 @@ func malformed(format string, args ...any) error {
 // the input is checked against the bytes that remain, so a forged length never makes it
 // allocate more than the message itself.
 type mpReader struct {
+	b []byte
 	r *bytes.Reader
 	d *msgpack.Decoder
 }
 
 func newMPReader(b []byte) *mpReader {
 	r := bytes.NewReader(b)
-	return &mpReader{r: r, d: msgpack.NewDecoder(r)}
+	return &mpReader{b: b, r: r, d: msgpack.NewDecoder(r)}
+}
+
+// raw skips the next value and returns its encoding, a part of the input.
+func (m *mpReader) raw() ([]byte, error) {
+	from := len(m.b) - m.remaining()
+	if err := m.skip(); err != nil {
+		return nil, err
+	}
+	return m.b[from : len(m.b)-m.remaining()], nil
 }
 
 // remaining returns the number of bytes not read yet.

@@ -179,19 +179,10 @@ func decodeClusterMsgpack(b []byte) (*clusterMsg, error) {
 		case "nsp":
 			msg.nsp, err = m.str()
 		case "type":
-			var t int64
-			if t, err = m.integer(); err == nil {
-				if t < 0 || t > 1<<20 {
-					return malformed("message type %d", t)
-				}
-				msg.typ = int(t)
-			}
+			msg.typ, err = m.msgType("message")
 		case "data":
 			// Read once the type is known, which may come later.
-			from := len(b) - m.remaining()
-			if err = m.skip(); err == nil {
-				data = b[from : len(b)-m.remaining()]
-			}
+			data, err = m.raw()
 		default:
 			err = m.skip()
 		}

@@ -329,6 +329,18 @@ func (m *mpReader) requestID() (*string, error) {
 	return &id, nil
 }
 
+// msgType reads the type of a message, what it is named in errors.
+func (m *mpReader) msgType(what string) (int, error) {
+	t, err := m.integer()
+	if err != nil {
+		return 0, err
+	}
+	if t < 0 || t > 1<<20 {
+		return 0, malformed("%s type %d", what, t)
+	}
+	return int(t), nil
+}
+
 // clientCount reads the client count of an answer to a broadcast with acknowledgements.
 func (m *mpReader) clientCount() (int, error) {
 	c, err := m.integer()
@@ -448,20 +460,11 @@ func decodeMessage(b []byte) (*message, error) {
 		case "requestId":
 			msg.RequestID, err = m.requestID()
 		case "type":
-			var t int64
-			if t, err = m.integer(); err == nil {
-				if t < 0 || t > 1<<20 {
-					return malformed("request type %d", t)
-				}
-				msg.Type = int(t)
-			}
+			msg.Type, err = m.msgType("request")
 		case "packet":
 			// A packet for BROADCAST, an acknowledgement's argument for BROADCAST_ACK: the
 			// type may come later, so keep the raw value for now.
-			from := len(b) - m.remaining()
-			if err = m.skip(); err == nil {
-				rawPacket = b[from : len(b)-m.remaining()]
-			}
+			rawPacket, err = m.raw()
 		case "opts":
 			var o wireOpts
 			if err = m.opts(&o); err == nil {
