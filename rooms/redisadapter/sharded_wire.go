@@ -306,12 +306,7 @@ func encodeClusterBroadcast(uid, nsp, requestID string, p *parser.Packet, sel *r
 		n++
 	}
 	_ = e.EncodeMapLen(n)
-	_ = e.EncodeString("packet")
-	if err := encodePacket(e, p, nsp); err != nil {
-		return nil, err
-	}
-	_ = e.EncodeString("opts")
-	if err := encodeOpts(e, sel); err != nil {
+	if err := encodePacketAndOpts(e, p, nsp, sel); err != nil {
 		return nil, err
 	}
 	if requestID != "" {

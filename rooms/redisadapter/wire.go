@@ -125,6 +125,16 @@ func encodePacket(e *msgpack.Encoder, p *parser.Packet, nsp string) error {
 	return e.EncodeString(nsp)
 }
 
+// encodePacketAndOpts writes the entries packet and opts of a broadcast request's map.
+func encodePacketAndOpts(e *msgpack.Encoder, p *parser.Packet, nsp string, sel *rooms.Selection) error {
+	_ = e.EncodeString("packet")
+	if err := encodePacket(e, p, nsp); err != nil {
+		return err
+	}
+	_ = e.EncodeString("opts")
+	return encodeOpts(e, sel)
+}
+
 // encodeBroadcast returns the message of a broadcast: [uid, packet, opts] in MessagePack.
 func encodeBroadcast(uid, nsp string, p *parser.Packet, sel *rooms.Selection) ([]byte, error) {
 	var buf bytes.Buffer
@@ -152,12 +162,7 @@ func encodeBroadcastRequest(uid, requestID, nsp string, p *parser.Packet, sel *r
 	_ = e.EncodeString(requestID)
 	_ = e.EncodeString("type")
 	_ = e.EncodeInt(reqBroadcast)
-	_ = e.EncodeString("packet")
-	if err := encodePacket(e, p, nsp); err != nil {
-		return nil, err
-	}
-	_ = e.EncodeString("opts")
-	if err := encodeOpts(e, sel); err != nil {
+	if err := encodePacketAndOpts(e, p, nsp, sel); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
