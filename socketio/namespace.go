@@ -232,6 +232,8 @@ func marshalEach(args []any) ([]json.RawMessage, error) {
 // nspLocal is the side of a Namespace its adapter sees (rooms.Namespace).
 type nspLocal struct{ n *Namespace }
 
+var _ rooms.Namespace = nspLocal{}
+
 func (l nspLocal) Name() string { return l.n.name }
 
 // encodeFrames encodes p once into the frames every receiver gets.

@@ -32,7 +32,6 @@ import (
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/engineio"
-	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/clientbundle"
 )
 
@@ -189,6 +188,3 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) onEngineConnection(c *engineio.Conn) {
 	newClient(s, c)
 }
-
-// adapterNamespace is the side of a Namespace its adapter sees.
-var _ rooms.Namespace = nspLocal{}
