@@ -69,7 +69,7 @@ func MarshalEvent(event string, args ...any) (data json.RawMessage, attachments 
 	e := getEncoder()
 	defer putEncoder(e)
 	e.buf = append(e.buf, '[')
-	e.buf = appendString(e.buf, event)
+	e.buf = AppendString(e.buf, event)
 	for _, a := range args {
 		e.buf = append(e.buf, ',')
 		if err := e.marshal(a); err != nil {
@@ -287,7 +287,7 @@ func (e *encoder) mapValue(v reflect.Value) error {
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		e.buf = appendString(e.buf, en.key)
+		e.buf = AppendString(e.buf, en.key)
 		e.buf = append(e.buf, ':')
 		if err := e.walk(en.val); err != nil {
 			return err
@@ -376,7 +376,7 @@ func (e *encoder) quoted(v reflect.Value) error {
 		return err
 	}
 	inner := string(e.buf[start:])
-	e.buf = appendString(e.buf[:start], inner)
+	e.buf = AppendString(e.buf[:start], inner)
 	return nil
 }
 
@@ -486,9 +486,10 @@ func computeBinary(t reflect.Type, inProgress map[reflect.Type]bool) (has, provi
 	return has, provisional
 }
 
-// appendString appends s as a JSON string, escaped as encoding/json escapes
-// strings.
-func appendString(dst []byte, s string) []byte {
+// AppendString appends s to dst as a JSON string, escaped as encoding/json
+// escapes strings (invalid UTF-8 becomes U+FFFD), and returns the extended
+// slice. It allocates nothing when dst has room.
+func AppendString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
