@@ -263,12 +263,7 @@ func (c *client) send(p *parser.Packet, volatile bool) error {
 	if len(atts) == 0 {
 		err = c.conn.Send(text, false)
 	} else {
-		frames := make([]*engineio.Prepared, 0, 1+len(atts))
-		frames = append(frames, engineio.NewPrepared(text, false))
-		for _, a := range atts {
-			frames = append(frames, engineio.NewPrepared(a, true))
-		}
-		err = c.conn.SendPrepared(frames...)
+		err = c.conn.SendPrepared(preparedFrames(text, atts)...)
 	}
 	switch {
 	case err == nil:

@@ -243,12 +243,18 @@ func (l nspLocal) encodeFrames(p *parser.Packet) ([]*engineio.Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	return preparedFrames(text, atts), nil
+}
+
+// preparedFrames returns the Engine.IO messages of an encoded packet: its text frame, then one
+// binary frame per attachment.
+func preparedFrames(text []byte, atts [][]byte) []*engineio.Prepared {
 	frames := make([]*engineio.Prepared, 0, 1+len(atts))
 	frames = append(frames, engineio.NewPrepared(text, false))
 	for _, a := range atts {
 		frames = append(frames, engineio.NewPrepared(a, true))
 	}
-	return frames, nil
+	return frames
 }
 
 func (l nspLocal) Deliver(p *parser.Packet, ids []rooms.SocketID, flags rooms.Flags) {
