@@ -83,6 +83,11 @@ func (b *BroadcastOperator) selection() rooms.Selection {
 }
 
 func (b *BroadcastOperator) packet(event string, args []any) (*parser.Packet, error) {
+	return eventPacket(b.nsp.name, event, args)
+}
+
+// eventPacket marshals an EVENT packet of namespace nsp, refusing reserved event names.
+func eventPacket(nsp, event string, args []any) (*parser.Packet, error) {
 	if parser.IsReservedEvent(event) {
 		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
@@ -90,7 +95,7 @@ func (b *BroadcastOperator) packet(event string, args []any) (*parser.Packet, er
 	if err != nil {
 		return nil, fmt.Errorf("socketio: emit %q: %w", event, err)
 	}
-	return &parser.Packet{Type: parser.Event, Namespace: b.nsp.name, Data: data, Attachments: atts}, nil
+	return &parser.Packet{Type: parser.Event, Namespace: nsp, Data: data, Attachments: atts}, nil
 }
 
 // Emit sends an event to the selected sockets. The packet is encoded once for all of them, and

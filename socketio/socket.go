@@ -249,12 +249,9 @@ func (s *Socket) EmitVolatile(event string, args ...any) error {
 }
 
 func (s *Socket) eventPacket(event string, args []any) (*parser.Packet, error) {
-	if parser.IsReservedEvent(event) {
-		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
-	}
-	data, atts, err := parser.MarshalEvent(event, args...)
+	p, err := eventPacket(s.nsp.name, event, args)
 	if err != nil {
-		return nil, fmt.Errorf("socketio: emit %q: %w", event, err)
+		return nil, err
 	}
 	s.mu.Lock()
 	out := s.onAnyOut
@@ -262,7 +259,7 @@ func (s *Socket) eventPacket(event string, args []any) (*parser.Packet, error) {
 	for _, fn := range out {
 		fn(event, args)
 	}
-	return &parser.Packet{Type: parser.Event, Namespace: s.nsp.name, Data: data, Attachments: atts}, nil
+	return p, nil
 }
 
 func (s *Socket) send(p *parser.Packet, volatile bool) error {
