@@ -178,19 +178,9 @@ func (a *Adapter) read() {
 			return
 		}
 		if err != nil {
-			if isTimeout(err) {
-				// Nothing for a while: check that the connection is alive. A dead one
-				// fails the next receive, which reconnects.
-				ctx, cancel := context.WithTimeout(a.ctx, a.opts.RequestsTimeout)
-				_ = a.ps.Ping(ctx)
-				cancel()
-				continue
-			}
-			a.report(fmt.Errorf("redisadapter: receive from Redis: %w", err))
-			if !sleep(a.ctx, backoff) {
+			if _, ok := a.receiveFailed(a.ps, err, &backoff); !ok {
 				return
 			}
-			backoff = min(2*backoff, backoffMax)
 			continue
 		}
 		backoff = backoffMin

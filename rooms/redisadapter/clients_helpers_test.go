@@ -1,15 +1,11 @@
 package redisadapter_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"slices"
 	"sort"
 	"strings"
@@ -116,9 +112,7 @@ func (n *sioNode) fetch(t *testing.T, rs ...string) map[string]*socketio.RemoteS
 // jsClients is test/redis/cluster.mjs running beside the test: official socket.io-client
 // clients, and on demand a Node socket.io server of the cluster and a Redis emitter.
 type jsClients struct {
-	stdin  io.WriteCloser
-	stderr *syncBuffer
-	done   chan struct{}
+	*script
 
 	mu      sync.Mutex
 	events  []nodetest.Event
@@ -135,53 +129,23 @@ func startClients(t *testing.T, srv *redisServer) *jsClients {
 // startClientsScript runs test/redis/<script>, which speaks the commands of cluster.mjs.
 func startClientsScript(t *testing.T, srv *redisServer, script string) *jsClients {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	cmd := exec.CommandContext(ctx, "node", nodeScript(t, script))
-	cmd.Dir = nodetest.Root(t)
-	cmd.Env = append(os.Environ(), "REDIS_URL=redis://"+srv.Addr())
-	cmd.WaitDelay = 2 * time.Second
-	c := &jsClients{stderr: &syncBuffer{}, done: make(chan struct{}), sids: map[string]string{}, changed: make(chan struct{}, 1)}
-	cmd.Stderr = c.stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.stdin, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		defer close(c.done)
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-		for sc.Scan() {
-			var e nodetest.Event
-			if json.Unmarshal(sc.Bytes(), &e) != nil {
-				e = nodetest.Event{"event": "garbage", "line": sc.Text()}
-			}
-			c.mu.Lock()
-			c.events = append(c.events, e)
-			c.mu.Unlock()
-			c.signal()
-		}
-	}()
+	c := &jsClients{sids: map[string]string{}, changed: make(chan struct{}, 1)}
+	// Registered first, this check runs after the script has ended.
 	t.Cleanup(func() {
-		_, _ = io.WriteString(c.stdin, `{"cmd":"quit"}`+"\n")
-		_ = c.stdin.Close()
-		select {
-		case <-c.done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-c.done
-		}
-		_ = cmd.Wait()
-		cancel()
 		if bad := c.find(func(e nodetest.Event) bool { return e.Name() == "garbage" }); len(bad) > 0 {
 			t.Errorf("cluster.mjs printed lines that are not JSON: %v", bad)
 		}
 	})
+	c.script = runScript(t, script, []string{"REDIS_URL=redis://" + srv.Addr()}, func(line []byte) {
+		var e nodetest.Event
+		if json.Unmarshal(line, &e) != nil {
+			e = nodetest.Event{"event": "garbage", "line": string(line)}
+		}
+		c.mu.Lock()
+		c.events = append(c.events, e)
+		c.mu.Unlock()
+		c.signal()
+	}, nil)
 	return c
 }
 

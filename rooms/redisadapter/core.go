@@ -75,6 +75,26 @@ func (c *core) report(err error) {
 	}
 }
 
+// receiveFailed handles the error of a receive from ps, for the reader goroutines. A
+// timeout means that nothing came for a while: it pings ps to check that the connection is
+// alive, as a dead one fails the next receive, which reconnects. Another error is reported
+// and waited out for *backoff, which then doubles up to backoffMax. failed tells which of the
+// two err was; ok is false when the adapter closed during the wait.
+func (c *core) receiveFailed(ps *redis.PubSub, err error, backoff *time.Duration) (failed, ok bool) {
+	if isTimeout(err) {
+		ctx, cancel := context.WithTimeout(c.ctx, c.timeout)
+		_ = ps.Ping(ctx)
+		cancel()
+		return false, true
+	}
+	c.report(fmt.Errorf("redisadapter: receive from Redis: %w", err))
+	if !sleep(c.ctx, *backoff) {
+		return true, false
+	}
+	*backoff = min(2**backoff, backoffMax)
+	return true, true
+}
+
 // close marks the adapter closed, ends its context, runs closeConns, waits for the
 // adapter's goroutines and forgets the local rooms. A second call does nothing.
 func (c *core) close(closeConns func() error) error {

@@ -23,11 +23,15 @@ import (
 // nodeProc is a Node script of test/redis running beside the test: its JSON lines arrive on
 // events, commands go to its standard input.
 type nodeProc struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
+	*script
 	events chan nodetest.Event
+}
+
+// script is a Node script of test/redis running beside the test.
+type script struct {
+	stdin  io.WriteCloser
 	stderr *syncBuffer
-	done   chan struct{}
+	done   chan struct{} // closed when its standard output ends
 }
 
 type syncBuffer struct {
@@ -50,15 +54,17 @@ func nodeScript(t *testing.T, name string) string {
 	return filepath.Join(root, "test", "redis", name)
 }
 
-// startNodeScript runs test/redis/<name> until the test ends.
-func startNodeScript(t *testing.T, name string, env ...string) *nodeProc {
+// runScript runs test/redis/<name>, with env added to the environment, until the test
+// ends: it then asks the script to quit, and kills it after 10 s. One goroutine passes each
+// line of its standard output to onLine, and runs onEnd (when not nil) after the last.
+func runScript(t *testing.T, name string, env []string, onLine func([]byte), onEnd func()) *script {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	cmd := exec.CommandContext(ctx, "node", nodeScript(t, name))
 	cmd.Dir = nodetest.Root(t)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.WaitDelay = 2 * time.Second
-	p := &nodeProc{cmd: cmd, events: make(chan nodetest.Event, 100), stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &script{stderr: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -72,16 +78,13 @@ func startNodeScript(t *testing.T, name string, env ...string) *nodeProc {
 	}
 	go func() {
 		defer close(p.done)
-		defer close(p.events)
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 		for sc.Scan() {
-			var e nodetest.Event
-			if json.Unmarshal(sc.Bytes(), &e) != nil {
-				t.Errorf("%s printed %q", name, sc.Text())
-				continue
-			}
-			p.events <- e
+			onLine(sc.Bytes())
+		}
+		if onEnd != nil {
+			onEnd()
 		}
 	}()
 	t.Cleanup(func() {
@@ -96,6 +99,21 @@ func startNodeScript(t *testing.T, name string, env ...string) *nodeProc {
 		_ = cmd.Wait()
 		cancel()
 	})
+	return p
+}
+
+// startNodeScript runs test/redis/<name> until the test ends.
+func startNodeScript(t *testing.T, name string, env ...string) *nodeProc {
+	t.Helper()
+	p := &nodeProc{events: make(chan nodetest.Event, 100)}
+	p.script = runScript(t, name, env, func(line []byte) {
+		var e nodetest.Event
+		if json.Unmarshal(line, &e) != nil {
+			t.Errorf("%s printed %q", name, line)
+			return
+		}
+		p.events <- e
+	}, func() { close(p.events) })
 	return p
 }
 

@@ -220,18 +220,11 @@ func (s *subscriptions) read(g *subGroup) {
 		default:
 		}
 		if err != nil {
-			if isTimeout(err) {
-				ctx, cancel := context.WithTimeout(a.ctx, a.opts.RequestsTimeout)
-				_ = g.ps.Ping(ctx)
-				cancel()
-				continue
-			}
-			a.report(fmt.Errorf("redisadapter: receive from Redis: %w", err))
-			if !sleep(a.ctx, backoff) {
+			failed, ok := a.receiveFailed(g.ps, err, &backoff)
+			if !ok {
 				return
 			}
-			backoff = min(2*backoff, backoffMax)
-			if s.cluster {
+			if failed && s.cluster {
 				s.renew(g)
 			}
 			continue

@@ -1,7 +1,6 @@
 package redisadapter_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -96,21 +95,14 @@ func shardedCluster(t *testing.T, opts redisadapter.ShardedOptions) (*redisServe
 
 func syncSharded(t *testing.T, from *snode, nodes []*snode, marker string) {
 	t.Helper()
-	if err := from.adapter.Broadcast(event(t, marker), rooms.Selection{}); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range nodes {
-		n.ns.waitFor(t, marker, 5*time.Second, func() bool {
-			return slices.ContainsFunc(n.ns.deliveries(), func(d delivery) bool { return d.Event == marker })
-		})
-	}
+	syncPeers(t, from.adapter, shardedPeers(nodes), marker)
 }
 
 func TestShardedBroadcast(t *testing.T) {
 	for _, mode := range []redisadapter.SubscriptionMode{redisadapter.SubscriptionStatic, redisadapter.SubscriptionDynamic, redisadapter.SubscriptionDynamicPrivate} {
 		t.Run(string(mode), func(t *testing.T) {
 			_, nodes := shardedCluster(t, redisadapter.ShardedOptions{SubscriptionMode: mode})
-			a := nodes[0]
+			a, ps := nodes[0], shardedPeers(nodes)
 			tests := []struct {
 				name string
 				sel  rooms.Selection
@@ -147,36 +139,7 @@ func TestShardedBroadcast(t *testing.T) {
 					}
 					marker := "marker" + string(rune('a'+i))
 					syncSharded(t, a, nodes, marker)
-					for j, n := range nodes {
-						got := slices.DeleteFunc(n.ns.deliveries(), func(d delivery) bool { return strings.HasPrefix(d.Event, "marker") })
-						if tt.want[j] == nil {
-							if len(got) != 0 {
-								t.Fatalf("node %s got\n%s", n.ns.node, fmtDeliveries(got))
-							}
-							continue
-						}
-						if len(got) != 1 {
-							t.Fatalf("node %s: want one delivery, got %d\n%s", n.ns.node, len(got), fmtDeliveries(got))
-						}
-						d := got[0]
-						if !slices.Equal(d.IDs, tt.want[j]) || d.Data != string(p.Data) || len(d.Attachments) != len(p.Attachments) {
-							t.Fatalf("node %s: %s to %v with %d attachments, want %s to %v with %d", n.ns.node,
-								d.Data, d.IDs, len(d.Attachments), p.Data, tt.want[j], len(p.Attachments))
-						}
-						for k := range d.Attachments {
-							if !bytes.Equal(d.Attachments[k], p.Attachments[k]) {
-								t.Errorf("node %s: attachment %d is %v, want %v", n.ns.node, k, d.Attachments[k], p.Attachments[k])
-							}
-						}
-						if n != a && (d.Flags.Volatile != tt.sel.Flags.Volatile || d.Flags.Compress != tt.sel.Flags.Compress) {
-							t.Errorf("node %s: flags %+v, want %+v", n.ns.node, d.Flags, tt.sel.Flags)
-						}
-					}
-					for _, n := range nodes {
-						n.ns.mu.Lock()
-						n.ns.delivered = nil
-						n.ns.mu.Unlock()
-					}
+					checkBroadcastDeliveries(t, ps[0], ps, p, tt.sel, tt.want)
 				})
 			}
 			for _, n := range nodes {
@@ -339,7 +302,7 @@ func TestShardedDynamicSubscriptions(t *testing.T) {
 
 func TestShardedRequests(t *testing.T) {
 	srv, nodes := shardedCluster(t, redisadapter.ShardedOptions{})
-	a, b, c := nodes[0], nodes[1], nodes[2]
+	a, c := nodes[0], nodes[2]
 	ctx := ctxT(t, 20*time.Second)
 
 	t.Run("ok, ServerCount", func(t *testing.T) {
@@ -350,139 +313,31 @@ func TestShardedRequests(t *testing.T) {
 		}
 	})
 	t.Run("ok, FetchSockets", func(t *testing.T) {
-		for _, tt := range []struct {
-			sel  rooms.Selection
-			want []rooms.SocketID
-		}{
-			{rooms.Selection{}, ids("a1", "a2", "b1", "b2", "c1", "c2")},
-			{rooms.Selection{Rooms: []rooms.Room{"room1"}}, ids("a1", "b1", "b2")},
-			{rooms.Selection{Rooms: []rooms.Room{"room1", "room2"}, Except: []rooms.Room{"b2"}}, ids("a1", "b1", "c1")},
-			{rooms.Selection{Flags: rooms.Flags{Local: true}}, ids("c1", "c2")},
-		} {
+		for _, tt := range fetchSocketsCases {
 			got, err := c.adapter.FetchSockets(ctx, tt.sel)
 			if err != nil || !slices.Equal(socketIDs(got), tt.want) {
 				t.Fatalf("FetchSockets(%+v) = %v, %v; want %v", tt.sel, socketIDs(got), err, tt.want)
 			}
 		}
-		got, err := c.adapter.FetchSockets(ctx, rooms.Selection{Rooms: []rooms.Room{"b2"}})
-		if err != nil || len(got) != 1 {
-			t.Fatalf("got %v, %v", got, err)
-		}
-		s := got[0]
-		slices.Sort(s.Rooms)
-		if !slices.Equal(s.Rooms, []rooms.Room{"b2", "room1", "room2"}) || string(s.Data) != `{"node":"b"}` ||
-			s.Handshake == nil || s.Handshake.Headers["x-node"][0] != "b" || s.Handshake.Issued != 1700000000000 ||
-			string(s.Handshake.Auth) != `{"token":"t"}` {
-			j, _ := json.Marshal(s)
-			t.Fatalf("remote socket: %s", j)
-		}
+		checkRemoteSocket(t, ctx, c.adapter)
 	})
 	t.Run("ok, ServerSideEmit", func(t *testing.T) {
-		res, err := a.adapter.ServerSideEmit(ctx, "ping", []json.RawMessage{json.RawMessage(`{"n":1}`), json.RawMessage(`"two"`)}, false)
-		if err != nil || res != nil {
-			t.Fatalf("ServerSideEmit = %v, %v", res, err)
-		}
-		for _, n := range []*snode{b, c} {
-			n.ns.waitFor(t, "ping", 5*time.Second, func() bool { return len(n.ns.sseCalls()) == 1 })
-			if call := n.ns.sseCalls()[0]; call.Event != "ping" || len(call.Args) != 2 || string(call.Args[0]) != `{"n":1}` || call.Ack {
-				t.Fatalf("node %s got %+v", n.ns.node, call)
-			}
-		}
-		res, err = a.adapter.ServerSideEmit(ctx, "ping2", nil, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, r := range res {
-			var s string
-			if len(r) != 1 || json.Unmarshal(r[0], &s) != nil {
-				t.Fatalf("answer %s", r)
-			}
-			got = append(got, s)
-		}
-		slices.Sort(got)
-		if !slices.Equal(got, []string{"pong from b", "pong from c"}) {
-			t.Fatalf("answers %v", got)
-		}
-		if calls := a.ns.sseCalls(); len(calls) != 0 {
-			t.Fatalf("the sender got its own event: %+v", calls)
-		}
+		checkServerSideEmit(t, ctx, shardedPeers(nodes))
 	})
 	t.Run("ok, BroadcastWithAck", func(t *testing.T) {
-		var mu sync.Mutex
-		var acks []string
-		counted := make(chan int, 1)
-		p := event(t, "question", "q?")
-		p.ID, p.HasID = 7, true
-		err := b.adapter.BroadcastWithAck(p, rooms.Selection{Except: []rooms.Room{"c2"}, Flags: rooms.Flags{Timeout: time.Second}},
-			func(n int) { counted <- n },
-			func(id rooms.SocketID, args []json.RawMessage) {
-				var s string
-				if len(args) != 1 || json.Unmarshal(args[0], &s) != nil {
-					t.Errorf("ack %q with %s", id, args)
-				}
-				mu.Lock()
-				acks = append(acks, s)
-				mu.Unlock()
-			})
-		if err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case n := <-counted:
-			if n != 5 {
-				t.Fatalf("count = %d, want 5", n)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("count not called")
-		}
-		b.ns.waitFor(t, "acks", 5*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(acks) == 5 })
-		mu.Lock()
-		slices.Sort(acks)
-		got := slices.Clone(acks)
-		mu.Unlock()
-		if want := []string{"ack a1", "ack a2", "ack b1", "ack b2", "ack c1"}; !slices.Equal(got, want) {
-			t.Fatalf("acks %v, want %v", got, want)
-		}
-		for _, n := range []*snode{a, c} {
-			if ds := n.ns.deliveries(); len(ds) != 1 || !ds[0].HasID {
-				t.Fatalf("node %s: %s", n.ns.node, fmtDeliveries(ds))
-			}
-		}
+		checkBroadcastWithAck(t, shardedPeers(nodes))
 	})
 	t.Run("ok, AddSockets, DelSockets and DisconnectSockets", func(t *testing.T) {
-		if err := a.adapter.AddSockets(ctx, rooms.Selection{Rooms: []rooms.Room{"room2"}}, "joined"); err != nil {
-			t.Fatal(err)
-		}
-		c.ns.waitFor(t, "join", 5*time.Second, func() bool { return len(c.adapter.Sockets("joined")) == 1 })
-		b.ns.waitFor(t, "join", 5*time.Second, func() bool { return len(b.adapter.Sockets("joined")) == 1 })
-		got, err := a.adapter.FetchSockets(ctx, rooms.Selection{Rooms: []rooms.Room{"joined"}})
-		if err != nil || !slices.Equal(socketIDs(got), ids("b2", "c1")) {
-			t.Fatalf("after join: %v, %v", socketIDs(got), err)
-		}
-		// A remote join subscribes the room's channel on the node: broadcasts reach it.
-		waitShardSubs(t, srv.client(t), "socket.io#/#joined#", 2)
-		if err := a.adapter.Broadcast(event(t, "toJoined"), rooms.Selection{Rooms: []rooms.Room{"joined"}}); err != nil {
-			t.Fatal(err)
-		}
-		c.ns.waitFor(t, "toJoined", 5*time.Second, func() bool {
-			return slices.ContainsFunc(c.ns.deliveries(), func(d delivery) bool { return d.Event == "toJoined" })
+		checkRemoteJoinLeaveDisconnect(t, ctx, shardedPeers(nodes), func() {
+			// A remote join subscribes the room's channel on the node: broadcasts reach it.
+			waitShardSubs(t, srv.client(t), "socket.io#/#joined#", 2)
+			if err := a.adapter.Broadcast(event(t, "toJoined"), rooms.Selection{Rooms: []rooms.Room{"joined"}}); err != nil {
+				t.Fatal(err)
+			}
+			c.ns.waitFor(t, "toJoined", 5*time.Second, func() bool {
+				return slices.ContainsFunc(c.ns.deliveries(), func(d delivery) bool { return d.Event == "toJoined" })
+			})
 		})
-		if err := a.adapter.DelSockets(ctx, rooms.Selection{Rooms: []rooms.Room{"c1"}}, "joined"); err != nil {
-			t.Fatal(err)
-		}
-		c.ns.waitFor(t, "leave", 5*time.Second, func() bool { return len(c.adapter.Sockets("joined")) == 0 })
-		if err := a.adapter.DisconnectSockets(ctx, rooms.Selection{Rooms: []rooms.Room{"room1"}}, true); err != nil {
-			t.Fatal(err)
-		}
-		b.ns.waitFor(t, "disconnect", 5*time.Second, func() bool { return len(b.ns.disconnects()) == 2 })
-		if d := a.ns.disconnects(); !slices.Equal(d, []rooms.SocketID{"a1"}) {
-			t.Fatalf("local disconnects %v", d)
-		}
-		got, err = c.adapter.FetchSockets(ctx, rooms.Selection{})
-		if err != nil || !slices.Equal(socketIDs(got), ids("a2", "c1", "c2")) {
-			t.Fatalf("after disconnect: %v, %v", socketIDs(got), err)
-		}
 	})
 	t.Run("ok, a node that closes stops counting at once", func(t *testing.T) {
 		if err := c.adapter.Close(); err != nil {
@@ -521,22 +376,14 @@ func TestShardedTimeouts(t *testing.T) {
 	if _, err := stuck.Receive(ctxT(t, 5*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	got, err := a.adapter.FetchSockets(ctxT(t, 10*time.Second), rooms.Selection{})
-	took := time.Since(start)
-	if !errors.Is(err, redisadapter.ErrTimeout) || got != nil {
-		t.Fatalf("FetchSockets = %v, %v; want nil and ErrTimeout", got, err)
-	}
-	if took < 300*time.Millisecond || took > 2*time.Second {
-		t.Fatalf("failed after %v, want about 300ms", took)
-	}
+	checkFetchSocketsTimeout(t, a.adapter)
 	res, err := a.adapter.ServerSideEmit(ctxT(t, 5*time.Second), "ping", nil, true)
 	if !errors.Is(err, redisadapter.ErrTimeout) || len(res) != 1 {
 		t.Fatalf("ServerSideEmit = %v, %v; want one answer and ErrTimeout", res, err)
 	}
 	_ = stuck.Close()
 	waitShardSubs(t, srv.client(t), "socket.io#/#", 2)
-	got, err = a.adapter.FetchSockets(ctxT(t, 10*time.Second), rooms.Selection{})
+	got, err := a.adapter.FetchSockets(ctxT(t, 10*time.Second), rooms.Selection{})
 	if err != nil || !slices.Equal(socketIDs(got), ids("a1", "b1")) {
 		t.Fatalf("FetchSockets = %v, %v", socketIDs(got), err)
 	}
@@ -592,16 +439,7 @@ func TestShardedRedisRestart(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for {
-		n, err := a.adapter.ServerCount(ctxT(t, 2*time.Second))
-		if err == nil && n == 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("ServerCount = %d, %v", n, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitServerCount(t, a.adapter, deadline)
 	got, err := a.adapter.FetchSockets(ctxT(t, 5*time.Second), rooms.Selection{})
 	if err != nil || len(got) != 6 {
 		t.Fatalf("FetchSockets after restart: %v, %v", socketIDs(got), err)

@@ -7,92 +7,26 @@
 // {"event":"disconnect","client","reason"}. Binary values travel as {"$bin":"<hex>"} in both
 // directions.
 import { createServer } from "node:http";
-import { createInterface } from "node:readline";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { Emitter } from "@socket.io/redis-emitter";
-import { createClient } from "redis";
-import { io as connect } from "socket.io-client";
+import { binary, clientCommands, listen, onConnection, plain, redis, redisClients, redisPair, run } from "./common.mjs";
 
-const out = (o) => console.log(JSON.stringify(o));
-
-// plain turns the binary values in v into {"$bin": hex}, for JSON.
-const plain = (v) => {
-  if (Buffer.isBuffer(v)) return { $bin: v.toString("hex") };
-  if (v instanceof ArrayBuffer) return { $bin: Buffer.from(v).toString("hex") };
-  if (ArrayBuffer.isView(v)) return { $bin: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex") };
-  if (Array.isArray(v)) return v.map(plain);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
-  return v;
-};
-
-// binary turns the {"$bin": hex} values in v into Buffers.
-const binary = (v) => {
-  if (Array.isArray(v)) return v.map(binary);
-  if (v && typeof v === "object") {
-    if (typeof v.$bin === "string" && Object.keys(v).length === 1) return Buffer.from(v.$bin, "hex");
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, binary(x)]));
-  }
-  return v;
-};
-
-const clients = new Map();
 let node = null; // the Node server, once started
 let emitter = null;
-const redisClients = [];
-
-const redis = async () => {
-  const c = createClient({ url: process.env.REDIS_URL });
-  c.on("error", (err) => console.error("redis:", err.message));
-  await c.connect();
-  redisClients.push(c);
-  return c;
-};
 
 const commands = {
-  // connect {name, url, rooms, transports, silent}: a client that joins rooms (the server
-  // reads auth.rooms), answers every event that asks for an acknowledgement with its name
-  // unless silent, and reports what it receives.
-  async connect({ name, url, rooms = [], transports = ["websocket"], silent = false }) {
-    const s = connect(url, { transports, forceNew: true, reconnection: false, auth: { name, rooms } });
-    s.onAny((ev, ...args) => {
-      const cb = typeof args[args.length - 1] === "function" ? args.pop() : null;
-      out({ event: "got", client: name, name: ev, args: plain(args) });
-      if (cb && !silent) cb(name);
-    });
-    s.on("disconnect", (reason) => out({ event: "disconnect", client: name, reason }));
-    await new Promise((resolve, reject) => {
-      s.once("connect", resolve);
-      s.once("connect_error", reject);
-    });
-    clients.set(name, s);
-    // The server joins the rooms in its connection hook; a round trip makes sure it ran.
-    await s.timeout(5000).emitWithAck("ready");
-    return { sid: s.id };
-  },
-  // emit {client, ev, args}: the client emits an event and waits for its acknowledgement.
-  async emit({ client, ev, args = [] }) {
-    const reply = await clients.get(client).timeout(5000).emitWithAck(ev, ...binary(args));
-    return { reply: plain(reply) };
-  },
+  // connect and emit: the clients (common.mjs).
+  ...clientCommands,
   // serve: starts the Node server in the cluster.
   async serve() {
-    const pub = await redis();
-    const sub = pub.duplicate();
-    sub.on("error", (err) => console.error("redis:", err.message));
-    await sub.connect();
-    redisClients.push(sub);
+    const { pub, sub } = await redisPair();
     const httpServer = createServer();
     const io = new Server(httpServer, { adapter: createAdapter(pub, sub) });
-    io.on("connection", (socket) => {
-      const { name, rooms = [] } = socket.handshake.auth;
-      socket.data = { name };
-      socket.join(rooms);
-      socket.on("ready", (cb) => cb(true));
-    });
-    await new Promise((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
+    io.on("connection", onConnection);
+    const url = await listen(httpServer);
     node = { io, httpServer };
-    return { url: `http://127.0.0.1:${httpServer.address().port}` };
+    return { url };
   },
   // nodeEmit {to, except, ev, args}: a broadcast of the Node server.
   async nodeEmit({ to = [], except = [], ev, args = [] }) {
@@ -118,26 +52,9 @@ const commands = {
   },
 };
 
-const rl = createInterface({ input: process.stdin });
-for await (const line of rl) {
-  if (!line.trim()) continue;
-  const msg = JSON.parse(line);
-  if (msg.cmd === "quit") break;
-  // Commands run concurrently: a client may wait for an answer while the test acts.
-  (async () => {
-    try {
-      out({ event: "done", id: msg.id, cmd: msg.cmd, ...(await commands[msg.cmd](msg)) });
-    } catch (err) {
-      out({ event: "done", id: msg.id, cmd: msg.cmd, error: String(err && err.message ? err.message : err) });
-    }
-  })();
-}
-for (const s of clients.values()) s.close();
-// Let the long-polling clients' close requests leave before the process ends, so that the
-// servers do not wait for sessions whose clients are gone.
-await new Promise((resolve) => setTimeout(resolve, 200));
-if (node) {
-  node.io.close();
-}
-await Promise.allSettled(redisClients.map((c) => c.quit()));
-process.exit(0);
+await run(commands, async () => {
+  if (node) {
+    node.io.close();
+  }
+  await Promise.allSettled(redisClients.map((c) => c.quit()));
+});

@@ -9,45 +9,11 @@
 // can run several and stop one. Server-side events reaching a Node server are printed as
 // {"event":"sse","server","name","args"}.
 import { createServer } from "node:http";
-import { createInterface } from "node:readline";
 import { Server } from "socket.io";
 import { createShardedAdapter } from "@socket.io/redis-adapter";
-import { createClient } from "redis";
-import { io as connect } from "socket.io-client";
+import { binary, clientCommands, listen, onConnection, out, plain, redisClients, redisPair, run } from "./common.mjs";
 
-const out = (o) => console.log(JSON.stringify(o));
-
-// plain turns the binary values in v into {"$bin": hex}, for JSON.
-const plain = (v) => {
-  if (Buffer.isBuffer(v)) return { $bin: v.toString("hex") };
-  if (v instanceof ArrayBuffer) return { $bin: Buffer.from(v).toString("hex") };
-  if (ArrayBuffer.isView(v)) return { $bin: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex") };
-  if (Array.isArray(v)) return v.map(plain);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
-  return v;
-};
-
-// binary turns the {"$bin": hex} values in v into Buffers.
-const binary = (v) => {
-  if (Array.isArray(v)) return v.map(binary);
-  if (v && typeof v === "object") {
-    if (typeof v.$bin === "string" && Object.keys(v).length === 1) return Buffer.from(v.$bin, "hex");
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, binary(x)]));
-  }
-  return v;
-};
-
-const clients = new Map();
 const servers = new Map(); // name -> {io, pub, sub}
-const redisClients = [];
-
-const redis = async () => {
-  const c = createClient({ url: process.env.REDIS_URL });
-  c.on("error", (err) => console.error("redis:", err.message));
-  await c.connect();
-  redisClients.push(c);
-  return c;
-};
 
 const server = (name = "node") => {
   const s = servers.get(name);
@@ -56,43 +22,14 @@ const server = (name = "node") => {
 };
 
 const commands = {
-  // connect {name, url, rooms, transports, silent}: as in cluster.mjs.
-  async connect({ name, url, rooms = [], transports = ["websocket"], silent = false }) {
-    const s = connect(url, { transports, forceNew: true, reconnection: false, auth: { name, rooms } });
-    s.onAny((ev, ...args) => {
-      const cb = typeof args[args.length - 1] === "function" ? args.pop() : null;
-      out({ event: "got", client: name, name: ev, args: plain(args) });
-      if (cb && !silent) cb(name);
-    });
-    s.on("disconnect", (reason) => out({ event: "disconnect", client: name, reason }));
-    await new Promise((resolve, reject) => {
-      s.once("connect", resolve);
-      s.once("connect_error", reject);
-    });
-    clients.set(name, s);
-    await s.timeout(5000).emitWithAck("ready");
-    return { sid: s.id };
-  },
-  // emit {client, ev, args}: the client emits an event and waits for its acknowledgement.
-  async emit({ client, ev, args = [] }) {
-    const reply = await clients.get(client).timeout(5000).emitWithAck(ev, ...binary(args));
-    return { reply: plain(reply) };
-  },
+  // connect and emit: the clients (common.mjs), as in cluster.mjs.
+  ...clientCommands,
   // serve {server, mode}: starts a Node server with the sharded adapter in subscription mode.
   async serve({ server: name = "node", mode = "dynamic" }) {
-    const pub = await redis();
-    const sub = pub.duplicate();
-    sub.on("error", (err) => console.error("redis:", err.message));
-    await sub.connect();
-    redisClients.push(sub);
+    const { pub, sub } = await redisPair();
     const httpServer = createServer();
     const io = new Server(httpServer, { adapter: createShardedAdapter(pub, sub, { subscriptionMode: mode }) });
-    io.on("connection", (socket) => {
-      const { name: client, rooms = [] } = socket.handshake.auth;
-      socket.data = { name: client };
-      socket.join(rooms);
-      socket.on("ready", (cb) => cb(true));
-    });
+    io.on("connection", onConnection);
     io.on("goSSE", (...args) => out({ event: "sse", server: name, name: "goSSE", args: plain(args) }));
     for (const ev of ["goAsk", "nodeAsk"]) {
       io.on(ev, (...args) => {
@@ -101,9 +38,9 @@ const commands = {
         cb(`${name} answer`);
       });
     }
-    await new Promise((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
+    const url = await listen(httpServer);
     servers.set(name, { io, pub, sub });
-    return { url: `http://127.0.0.1:${httpServer.address().port}`, uid: io.of("/").adapter.uid };
+    return { url, uid: io.of("/").adapter.uid };
   },
   // nodeEmit {server, to, except, ev, args}: a broadcast of a Node server.
   async nodeEmit({ server: name, to = [], except = [], ev, args = [] }) {
@@ -156,21 +93,7 @@ const commands = {
   },
 };
 
-const rl = createInterface({ input: process.stdin });
-for await (const line of rl) {
-  if (!line.trim()) continue;
-  const msg = JSON.parse(line);
-  if (msg.cmd === "quit") break;
-  (async () => {
-    try {
-      out({ event: "done", id: msg.id, cmd: msg.cmd, ...(await commands[msg.cmd](msg)) });
-    } catch (err) {
-      out({ event: "done", id: msg.id, cmd: msg.cmd, error: String(err && err.message ? err.message : err) });
-    }
-  })();
-}
-for (const s of clients.values()) s.close();
-await new Promise((resolve) => setTimeout(resolve, 200));
-for (const s of servers.values()) s.io.close();
-await Promise.allSettled(redisClients.filter((c) => c.isOpen).map((c) => c.quit()));
-process.exit(0);
+await run(commands, async () => {
+  for (const s of servers.values()) s.io.close();
+  await Promise.allSettled(redisClients.filter((c) => c.isOpen).map((c) => c.quit()));
+});

@@ -1,0 +1,120 @@
+// What cluster.mjs and sharded.mjs share: the JSON lines they print, the binary values in
+// them, the Redis clients, the official socket.io-client clients and their commands (connect,
+// emit), the Node servers' connection hook, and the loop that reads the commands.
+import { createInterface } from "node:readline";
+import { createClient } from "redis";
+import { io as connect } from "socket.io-client";
+
+export const out = (o) => console.log(JSON.stringify(o));
+
+// plain turns the binary values in v into {"$bin": hex}, for JSON.
+export const plain = (v) => {
+  if (Buffer.isBuffer(v)) return { $bin: v.toString("hex") };
+  if (v instanceof ArrayBuffer) return { $bin: Buffer.from(v).toString("hex") };
+  if (ArrayBuffer.isView(v)) return { $bin: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex") };
+  if (Array.isArray(v)) return v.map(plain);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  return v;
+};
+
+// binary turns the {"$bin": hex} values in v into Buffers.
+export const binary = (v) => {
+  if (Array.isArray(v)) return v.map(binary);
+  if (v && typeof v === "object") {
+    if (typeof v.$bin === "string" && Object.keys(v).length === 1) return Buffer.from(v.$bin, "hex");
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, binary(x)]));
+  }
+  return v;
+};
+
+// redisClients are the Redis clients made by redis and redisPair, for the script to quit.
+export const redisClients = [];
+
+// redis returns a new client connected to REDIS_URL.
+export const redis = async () => {
+  const c = createClient({ url: process.env.REDIS_URL });
+  c.on("error", (err) => console.error("redis:", err.message));
+  await c.connect();
+  redisClients.push(c);
+  return c;
+};
+
+// redisPair returns the publishing and the subscribing client of an adapter.
+export const redisPair = async () => {
+  const pub = await redis();
+  const sub = pub.duplicate();
+  sub.on("error", (err) => console.error("redis:", err.message));
+  await sub.connect();
+  redisClients.push(sub);
+  return { pub, sub };
+};
+
+// onConnection is the connection hook of the Node servers: a client's auth {name, rooms}
+// names it (socket.data.name) and the rooms it joins; its "ready" gets an answer.
+export const onConnection = (socket) => {
+  const { name, rooms = [] } = socket.handshake.auth;
+  socket.data = { name };
+  socket.join(rooms);
+  socket.on("ready", (cb) => cb(true));
+};
+
+// listen starts httpServer on a free loopback port and returns its URL.
+export const listen = async (httpServer) => {
+  await new Promise((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${httpServer.address().port}`;
+};
+
+const clients = new Map();
+
+export const clientCommands = {
+  // connect {name, url, rooms, transports, silent}: a client that joins rooms (the server
+  // reads auth.rooms), answers every event that asks for an acknowledgement with its name
+  // unless silent, and reports what it receives.
+  async connect({ name, url, rooms = [], transports = ["websocket"], silent = false }) {
+    const s = connect(url, { transports, forceNew: true, reconnection: false, auth: { name, rooms } });
+    s.onAny((ev, ...args) => {
+      const cb = typeof args[args.length - 1] === "function" ? args.pop() : null;
+      out({ event: "got", client: name, name: ev, args: plain(args) });
+      if (cb && !silent) cb(name);
+    });
+    s.on("disconnect", (reason) => out({ event: "disconnect", client: name, reason }));
+    await new Promise((resolve, reject) => {
+      s.once("connect", resolve);
+      s.once("connect_error", reject);
+    });
+    clients.set(name, s);
+    // The server joins the rooms in its connection hook; a round trip makes sure it ran.
+    await s.timeout(5000).emitWithAck("ready");
+    return { sid: s.id };
+  },
+  // emit {client, ev, args}: the client emits an event and waits for its acknowledgement.
+  async emit({ client, ev, args = [] }) {
+    const reply = await clients.get(client).timeout(5000).emitWithAck(ev, ...binary(args));
+    return { reply: plain(reply) };
+  },
+};
+
+// run runs the commands read from stdin, one JSON object a line, until {"cmd":"quit"} or the
+// end of the input. Then it closes the clients, runs shutdown and ends the process.
+export const run = async (commands, shutdown) => {
+  const rl = createInterface({ input: process.stdin });
+  for await (const line of rl) {
+    if (!line.trim()) continue;
+    const msg = JSON.parse(line);
+    if (msg.cmd === "quit") break;
+    // Commands run concurrently: a client may wait for an answer while the test acts.
+    (async () => {
+      try {
+        out({ event: "done", id: msg.id, cmd: msg.cmd, ...(await commands[msg.cmd](msg)) });
+      } catch (err) {
+        out({ event: "done", id: msg.id, cmd: msg.cmd, error: String(err && err.message ? err.message : err) });
+      }
+    })();
+  }
+  for (const s of clients.values()) s.close();
+  // Let the long-polling clients' close requests leave before the process ends, so that the
+  // servers do not wait for sessions whose clients are gone.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await shutdown();
+  process.exit(0);
+};
