@@ -29,7 +29,11 @@ func Reconstruct(data json.RawMessage, attachments [][]byte) (json.RawMessage, e
 	for _, a := range attachments {
 		size += base64.StdEncoding.EncodedLen(len(a)) + 2
 	}
-	out, err := walkPlaceholders(data, attachments, len(attachments), make([]byte, 0, size), true)
+	out, err := walkPlaceholders(data, len(attachments), make([]byte, 0, size), func(out []byte, num int) []byte {
+		out = append(out, '"')
+		out = base64.StdEncoding.AppendEncode(out, attachments[num])
+		return append(out, '"')
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +43,7 @@ func Reconstruct(data json.RawMessage, attachments [][]byte) (json.RawMessage, e
 // checkPlaceholders reports whether every placeholder in the valid JSON
 // text data names one of n attachments.
 func checkPlaceholders(data []byte, n int) error {
-	_, err := walkPlaceholders(data, nil, n, nil, false)
+	_, err := walkPlaceholders(data, n, nil, nil)
 	return err
 }
 
@@ -91,11 +95,13 @@ func (c *container) attachment(n int) (int, error) {
 	return int(f), nil
 }
 
-// walkPlaceholders walks the valid JSON text data without recursion. It
-// copies data to out, when emit is set, replacing each placeholder by its
-// attachment. Errors inside a placeholder are discarded with it, as the
-// reference never looks inside placeholders.
-func walkPlaceholders(data []byte, attachments [][]byte, n int, out []byte, emit bool) ([]byte, error) {
+// walkPlaceholders walks the valid JSON text data without recursion, checking
+// that every placeholder names one of n attachments. When replace is not nil
+// it copies data to out, replacing each placeholder by what replace appends
+// for its attachment number. Errors inside a placeholder are discarded with
+// it, as the reference never looks inside placeholders.
+func walkPlaceholders(data []byte, n int, out []byte, replace func(out []byte, num int) []byte) ([]byte, error) {
+	emit := replace != nil
 	var stack []container
 	var rootErr error
 	for i := 0; i < len(data); {
@@ -128,10 +134,7 @@ func walkPlaceholders(data []byte, attachments [][]byte, n int, out []byte, emit
 				num, nerr := f.attachment(n)
 				err = nerr
 				if nerr == nil && emit {
-					out = out[:f.start]
-					out = append(out, '"')
-					out = base64.StdEncoding.AppendEncode(out, attachments[num])
-					out = append(out, '"')
+					out = replace(out[:f.start], num)
 				}
 			}
 			if len(stack) == 0 {

@@ -60,6 +60,16 @@
 // [MarshalEvent] do the opposite for outgoing data: every []byte found in the
 // arguments becomes a placeholder and an attachment.
 //
+// # Arguments that keep their binary values
+//
+// [SplitArgs] takes an EVENT or ACK payload and its attachments apart into
+// [Args], one [Arg] per element, each with the binary values its own
+// placeholders name. An Arg can be inspected ([Arg.IsBinary],
+// [Arg.Bytes]), decoded ([Arg.Decode], with []byte for binary values even
+// into an any), or passed back to [MarshalArgs] and [MarshalEvent], which
+// write it as it came: a relay of received arguments is byte for byte,
+// binary values included, as Node's socket.io relays ...args.
+//
 // # Errors
 //
 // Every error returned by this package wraps one of the Err* sentinels, so

@@ -25,6 +25,7 @@ var (
 	marshalerType     = reflect.TypeFor[json.Marshaler]()
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 	isZeroerType      = reflect.TypeFor[interface{ IsZero() bool }]()
+	argType           = reflect.TypeFor[Arg]()
 )
 
 // MarshalArgs returns the JSON array of args and the attachments found in
@@ -37,7 +38,9 @@ var (
 // json tags, omitempty, omitzero, "-" and embedded structs), slices, arrays,
 // maps, pointers and interfaces. Values that implement json.Marshaler or
 // encoding.TextMarshaler, json.RawMessage among them, are marshalled by
-// themselves. The attachments alias the caller's byte slices.
+// themselves, except Arg: an Arg, anywhere in the arguments, is written as
+// it was received, its binary values as attachments. The attachments alias
+// the caller's byte slices.
 //
 // Whether a type can hold a []byte is computed once per type, so arguments
 // of types that cannot are marshalled by encoding/json with no extra walk.
@@ -144,6 +147,9 @@ func (e *encoder) marshal(a any) error {
 		e.buf = append(e.buf, "null"...)
 		return nil
 	}
+	if x, ok := a.(Arg); ok {
+		return e.arg(x)
+	}
 	if !mayHaveBinary(reflect.TypeOf(a)) {
 		return e.leaf(a)
 	}
@@ -161,6 +167,16 @@ func (e *encoder) walk(v reflect.Value) error {
 		return nil
 	}
 	t := v.Type()
+	if t == argType && v.CanInterface() {
+		return e.arg(v.Interface().(Arg))
+	}
+	if t.Kind() == reflect.Pointer && t.Elem() == argType && v.CanInterface() {
+		if v.IsNil() {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		return e.arg(*v.Interface().(*Arg))
+	}
 	if isMarshaler(t) || !mayHaveBinary(t) {
 		return e.leafValue(v)
 	}
@@ -220,6 +236,17 @@ func (e *encoder) walk(v reflect.Value) error {
 		return e.structValue(v)
 	}
 	return e.leafValue(v)
+}
+
+// arg appends an Arg, its attachments numbered after those found so far.
+func (e *encoder) arg(a Arg) error {
+	buf, err := a.appendTo(e.buf, len(e.att))
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnsupportedValue, err)
+	}
+	e.buf = buf
+	e.att = append(e.att, a.atts...)
+	return nil
 }
 
 // enter records that the walk follows the reference v, once deep enough
@@ -457,6 +484,8 @@ func computeBinary(t reflect.Type, inProgress map[reflect.Type]bool) (has, provi
 		return false, true
 	}
 	switch {
+	case t == argType:
+		has = true
 	case isMarshaler(t):
 	case t.Kind() == reflect.Interface:
 		has = true
