@@ -54,13 +54,16 @@ type Conn struct {
 	onMessage atomic.Pointer[func(data []byte, binary bool)]
 	onClose   atomic.Pointer[func(reason CloseReason)]
 
-	mu        sync.Mutex
-	state     connState
-	reason    CloseReason // the reason of a graceful close in progress
-	transport string
-	queue     []outPacket
-	spare     []outPacket
-	done      chan struct{}
+	mu     sync.Mutex
+	state  connState
+	reason CloseReason // the reason of a graceful close in progress
+	// clientClosed is set when the client's close packet closed the session: a pending poll
+	// is then released with a noop, not a close packet, as the official server does.
+	clientClosed bool
+	transport    string
+	queue        []outPacket
+	spare        []outPacket
+	done         chan struct{}
 
 	// polling
 	pollActive bool
@@ -231,6 +234,11 @@ func (c *Conn) onPacket(p parser.Packet) {
 	case parser.Pong:
 		c.onPong()
 	case parser.Close:
+		c.mu.Lock()
+		if c.state != stateClosed {
+			c.clientClosed = true
+		}
+		c.mu.Unlock()
 		c.closeNow(ReasonTransportClose)
 	}
 }

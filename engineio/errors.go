@@ -3,8 +3,10 @@ package engineio
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // Error is a request error of the Engine.IO protocol. It carries the protocol code and message
@@ -67,4 +69,25 @@ func writeError(w http.ResponseWriter, e *Error) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(body)
+}
+
+// refuse answers a request that cannot be served. A websocket handshake is refused as the
+// official server refuses it: status 400 whatever the error, the message as a text body, and
+// the connection closed. Other requests get writeError's JSON answer.
+func refuse(w http.ResponseWriter, r *http.Request, e *Error) {
+	if !isUpgradeRequest(r) {
+		writeError(w, e)
+		return
+	}
+	h := w.Header()
+	h.Set("Connection", "close")
+	h.Set("Content-Type", "text/html")
+	h.Set("Content-Length", strconv.Itoa(len(e.Message)))
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = io.WriteString(w, e.Message)
+}
+
+// isUpgradeRequest reports whether r asks for a websocket handshake.
+func isUpgradeRequest(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }

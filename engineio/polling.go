@@ -47,7 +47,12 @@ func (c *Conn) handlePoll(w http.ResponseWriter, r *http.Request) {
 	finish := CloseReason("")
 	for {
 		if c.state == stateClosed {
+			// A close the client asked for releases the pending poll with a noop; a close
+			// from the server side tells the client with a close packet.
 			body = closePayload
+			if c.clientClosed {
+				body = noopPayload
+			}
 			break
 		}
 		if c.transport != TransportPolling || c.probed {

@@ -83,7 +83,7 @@ func (s *Server) Session(id string) *Conn {
 // upgrades, and CORS preflight requests.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.applyCORS(w, r) {
-		writeError(w, ErrForbidden)
+		refuse(w, r, ErrForbidden)
 		return
 	}
 	if r.Method == http.MethodOptions {
@@ -93,13 +93,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	transport := q.Get("transport")
 	if !s.opts.allows(transport) {
-		writeError(w, ErrTransportUnknown)
+		refuse(w, r, ErrTransportUnknown)
 		return
 	}
 	if sid := q.Get("sid"); sid != "" {
 		c := s.Session(sid)
 		if c == nil {
-			writeError(w, ErrUnknownSID)
+			refuse(w, r, ErrUnknownSID)
 			return
 		}
 		if transport == TransportWebsocket {
@@ -114,7 +114,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.verifyHandshake(r, transport); err != nil {
-		writeError(w, err)
+		refuse(w, r, err)
 		return
 	}
 	s.handshake(w, r, transport)

@@ -21,7 +21,12 @@ func (c *Conn) handleUpgrade(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	if c.srv.opts.DisableUpgrades || c.transport != TransportPolling || c.upgrading || c.upgraded || c.state != stateOpen {
 		c.mu.Unlock()
-		writeError(w, ErrBadRequest)
+		// As the official server does, the websocket handshake completes and the websocket is
+		// closed at once: clients that do not expect an HTTP error on an upgrade (a second
+		// websocket for a session that has one, say) see a plain close.
+		if ws, err := c.srv.upgrader.Upgrade(w, r, nil); err == nil {
+			refuseWebsocket(ws)
+		}
 		return
 	}
 	c.upgrading = true
@@ -40,6 +45,13 @@ func (c *Conn) handleUpgrade(w http.ResponseWriter, r *http.Request) {
 	c.probeWS = ws
 	c.upgradeTimer = time.AfterFunc(c.srv.opts.UpgradeTimeout, func() { c.abortUpgrade(ws) })
 	go c.probeLoop(ws)
+}
+
+// refuseWebsocket closes a websocket that cannot serve a session: a close frame without a
+// status code, as the official server sends, then the connection.
+func refuseWebsocket(ws *websocket.Conn) {
+	_ = ws.WriteControl(websocket.CloseMessage, []byte{}, time.Now().Add(time.Second))
+	_ = ws.Close()
 }
 
 // abortUpgrade closes a websocket whose upgrade did not complete; the session goes on with

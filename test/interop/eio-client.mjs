@@ -1,6 +1,7 @@
 // Drives the official engine.io-client against a server under test. The scenario and the server
 // come from the environment; every observation is printed as one JSON line for the Go test.
 import { Socket } from "engine.io-client";
+import WebSocket from "ws";
 
 const url = process.env.URL;
 const scenario = process.env.SCENARIO || "echo";
@@ -84,6 +85,42 @@ switch (scenario) {
     socket.on("open", () => { opened = Date.now(); out("open", { transport: socket.transport.name, id: socket.id }); });
     socket.on("ping", () => out("ping", { at: Date.now() - opened }));
     socket.on("close", (reason) => { out("close", { reason, after: Date.now() - opened }); finish(); });
+    break;
+  }
+  case "close-pending-poll":
+    // Polling only: the client closes while its GET waits for packets (the server side
+    // records what that GET was answered).
+    socket.on("open", () => {
+      out("open", { transport: socket.transport.name, id: socket.id });
+      setTimeout(() => { socket.close(); out("closed"); finish(); }, 300);
+    });
+    break;
+  case "second-websocket": {
+    // After the upgrade, a second websocket for the same session, opened the way the
+    // client's own transport opens it and without an error listener: an HTTP error here would
+    // be an uncaught exception that ends the process.
+    let second = false;
+    socket.on("open", () => out("open", { transport: socket.transport.name, id: socket.id }));
+    socket.on("upgrade", () => {
+      if (second) return;
+      second = true;
+      const u = new URL(url);
+      u.protocol = u.protocol.replace("http", "ws");
+      u.pathname = process.env.EIO_PATH || "/engine.io/";
+      u.search = "EIO=4&transport=websocket&sid=" + encodeURIComponent(socket.id);
+      const ws = new WebSocket(u.toString());
+      ws.on("open", () => out("second_open"));
+      ws.on("message", (m) => out("second_message", { data: String(m) }));
+      ws.on("close", (code) => {
+        out("second_close", { code });
+        socket.send("still here");
+      });
+    });
+    socket.on("message", (m) => {
+      out("message", { data: String(m), transport: socket.transport.name });
+      socket.close();
+      finish();
+    });
     break;
   }
   default:
