@@ -82,6 +82,11 @@ type Conn struct {
 	probeWS      *websocket.Conn
 	upgradeTimer *time.Timer
 
+	// delivery: one goroutine at a time hands the client's packets to the application, in
+	// order, across transports and upgrades (see deliver).
+	deliverMu  sync.Mutex
+	delivering atomic.Int32 // a message handler is running (or waiting for room)
+
 	// heartbeat
 	hbTimer      *time.Timer
 	hbGen        uint64
@@ -121,9 +126,13 @@ func (c *Conn) Transport() string {
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
 // OnMessage sets the handler of the messages the client sends. It runs on the goroutine that
-// read the message, one message at a time and in order; it must not block for long, since the
-// session reads nothing else, pongs included, until it returns. data belongs to the handler.
-// Set it in the connection hook.
+// read the message, one message at a time and in order, never on two goroutines at once, even
+// while the session moves from polling to websocket. While it runs the session reads nothing
+// else: a handler that blocks applies backpressure to the client (the TCP window of a
+// websocket closes; a polling POST is answered later). A pong that is late because the handler
+// was running does not close the session. A panic in the handler is recovered, reported to
+// the server's error hook and closes the session. data belongs to the handler. Set it in the
+// connection hook.
 func (c *Conn) OnMessage(fn func(data []byte, binary bool)) { c.onMessage.Store(&fn) }
 
 // OnClose sets the hook that runs once when the session closes, with the reason. Set it in
@@ -229,7 +238,12 @@ func (c *Conn) onPacket(p parser.Packet) {
 	switch p.Type {
 	case parser.Message:
 		if fn := c.onMessage.Load(); fn != nil {
-			(*fn)(p.Data, p.Binary)
+			c.delivering.Add(1)
+			ok := c.srv.protect("OnMessage", func() { (*fn)(p.Data, p.Binary) })
+			c.delivering.Add(-1)
+			if !ok {
+				c.closeNow(ReasonTransportError)
+			}
 		}
 	case parser.Pong:
 		c.onPong()
@@ -313,7 +327,7 @@ func (c *Conn) closeNow(reason CloseReason) {
 	}
 	c.srv.unregister(c)
 	if fn := c.onClose.Load(); fn != nil {
-		(*fn)(reason)
+		c.srv.protect("OnClose", func() { (*fn)(reason) })
 	}
 }
 

@@ -39,6 +39,13 @@ func (c *Conn) heartbeat(gen uint64) {
 		c.mu.Unlock()
 		return
 	}
+	if c.awaitingPong && c.delivering.Load() > 0 {
+		// The pong may be waiting behind a message the application has not taken yet:
+		// the session is not read while its message handler runs. Wait once more.
+		c.armHeartbeatLocked(c.srv.opts.PingTimeout)
+		c.mu.Unlock()
+		return
+	}
 	if c.awaitingPong {
 		c.mu.Unlock()
 		c.closeNow(ReasonPingTimeout)

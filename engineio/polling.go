@@ -146,6 +146,17 @@ func (c *Conn) handlePost(w http.ResponseWriter, r *http.Request) {
 		c.postActive = false
 		c.mu.Unlock()
 	}()
+	// The POST holds the delivery until its packets are delivered: an upgrade that completes
+	// meanwhile waits for it, and a websocket never delivers at the same time.
+	c.deliverMu.Lock()
+	defer c.deliverMu.Unlock()
+	c.mu.Lock()
+	upgraded := c.transport != TransportPolling
+	c.mu.Unlock()
+	if upgraded {
+		writeError(w, ErrBadRequest)
+		return
+	}
 
 	limit := c.srv.opts.MaxHTTPBufferSize
 	if r.ContentLength > limit {

@@ -29,6 +29,7 @@ type Server struct {
 	upgrader websocket.Upgrader
 
 	onConnection atomic.Pointer[func(*Conn)]
+	onError      atomic.Pointer[func(error)]
 
 	mu       sync.Mutex
 	sessions map[string]*Conn
@@ -132,7 +133,11 @@ func (s *Server) verifyHandshake(r *http.Request, transport string) *Error {
 		return ErrUnsupportedProtocol
 	}
 	if s.opts.AllowRequest != nil {
-		if err := s.opts.AllowRequest(r); err != nil {
+		var err error
+		if !s.protect("AllowRequest", func() { err = s.opts.AllowRequest(r) }) {
+			return ErrForbidden
+		}
+		if err != nil {
 			return &Error{Code: ErrForbidden.Code, Message: err.Error(), Status: http.StatusForbidden}
 		}
 	}
@@ -164,7 +169,9 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 	}
 	c.sendOpen(transport)
 	if fn := s.onConnection.Load(); fn != nil {
-		(*fn)(c)
+		if !s.protect("OnConnection", func() { (*fn)(c) }) {
+			c.closeNow(ReasonTransportError)
+		}
 	}
 	c.startHeartbeat()
 	if ws != nil {

@@ -92,7 +92,13 @@ func (c *Conn) probeLoop(ws *websocket.Conn) {
 			}
 			c.mu.Unlock()
 		case p.Type == parser.Upgrade && !p.Binary:
-			if !c.completeUpgrade(ws) {
+			// A polling POST still delivering keeps the transport until it is done, so
+			// that the packets of both transports reach the application one at a time,
+			// those of the POST first.
+			c.deliverMu.Lock()
+			ok := c.completeUpgrade(ws)
+			c.deliverMu.Unlock()
+			if !ok {
 				c.abortUpgrade(ws)
 				return
 			}

@@ -73,7 +73,9 @@ func (c *Conn) readLoop(ws *websocket.Conn) {
 			c.closeNow(reason)
 			return
 		}
+		c.deliverMu.Lock()
 		c.onPacket(p)
+		c.deliverMu.Unlock()
 	}
 }
 
