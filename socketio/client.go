@@ -24,9 +24,21 @@ type client struct {
 	connectTimer *time.Timer
 
 	// The inbox runs the application's code (middlewares, hooks, event handlers) in order,
-	// on a goroutine that exists only while there is work.
-	inbox   []func()
-	running bool
+	// on a goroutine that exists only while there is work. The packets in it are bounded in
+	// number and bytes (admit); the disconnect hooks are not, as there is one per socket.
+	inbox      []inboxItem
+	running    bool
+	inboxCount int
+	inboxBytes int64
+	room       chan struct{} // signalled when a counted item left the inbox
+	finished   bool          // closed, and the inbox has run dry: the server no longer waits
+}
+
+// inboxItem is a piece of work for the inbox: the handling of a packet (size >= 0, counted
+// against the bounds) or a hook (size < 0).
+type inboxItem struct {
+	fn   func()
+	size int64
 }
 
 func newClient(s *Server, c *engineio.Conn) {
@@ -35,7 +47,9 @@ func newClient(s *Server, c *engineio.Conn) {
 		conn:    c,
 		dec:     parser.Decoder{MaxAttachments: s.opts.MaxAttachments},
 		sockets: make(map[string]*Socket),
+		room:    make(chan struct{}, 1),
 	}
+	s.clientStarted()
 	cl.connectTimer = time.AfterFunc(s.opts.ConnectTimeout, cl.onConnectTimeout)
 	c.OnMessage(cl.onMessage)
 	c.OnClose(func(reason engineio.CloseReason) { cl.onClose(DisconnectReason(reason)) })
@@ -50,10 +64,11 @@ func (c *client) onConnectTimeout() {
 	}
 }
 
-// dispatch queues fn on the inbox.
-func (c *client) dispatch(fn func()) {
+// dispatch queues fn on the inbox; size is the bytes of the packet it handles, counted by a
+// successful admit before, or -1 for work that is not counted.
+func (c *client) dispatch(fn func(), size int64) {
 	c.mu.Lock()
-	c.inbox = append(c.inbox, fn)
+	c.inbox = append(c.inbox, inboxItem{fn: fn, size: size})
 	if c.running {
 		c.mu.Unlock()
 		return
@@ -63,22 +78,84 @@ func (c *client) dispatch(fn func()) {
 	go c.drain()
 }
 
+// admit waits until the inbox has room for a packet of size bytes and reserves it. It returns
+// false when the connection closed meanwhile, or when the wait took longer than
+// Options.InboxTimeout, in which case the connection is closed.
+func (c *client) admit(size int64) bool {
+	o := &c.server.opts
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	c.mu.Lock()
+	for c.inboxCount > 0 && (c.inboxCount >= o.MaxInboxPackets || c.inboxBytes+size > o.MaxInboxBytes) {
+		if c.closed {
+			c.mu.Unlock()
+			return false
+		}
+		c.mu.Unlock()
+		if timer == nil {
+			timer = time.NewTimer(o.InboxTimeout)
+		}
+		select {
+		case <-c.room:
+		case <-c.conn.Done():
+			return false
+		case <-timer.C:
+			c.close(ReasonInboxTimeout, false)
+			return false
+		}
+		c.mu.Lock()
+	}
+	c.inboxCount++
+	c.inboxBytes += size
+	c.mu.Unlock()
+	return true
+}
+
 func (c *client) drain() {
 	for {
 		c.mu.Lock()
 		if len(c.inbox) == 0 {
 			c.running = false
 			c.inbox = nil
+			finish := c.finishLocked()
 			c.mu.Unlock()
+			if finish {
+				c.server.clientFinished()
+			}
 			return
 		}
 		batch := c.inbox
-		c.inbox = make([]func(), 0, 4)
+		c.inbox = make([]inboxItem, 0, 4)
 		c.mu.Unlock()
-		for _, fn := range batch {
-			fn()
+		for i := range batch {
+			batch[i].fn()
+			if size := batch[i].size; size >= 0 {
+				batch[i] = inboxItem{}
+				c.mu.Lock()
+				c.inboxCount--
+				c.inboxBytes -= size
+				c.mu.Unlock()
+				select {
+				case c.room <- struct{}{}:
+				default:
+				}
+			}
 		}
 	}
+}
+
+// finishLocked reports, once, that the client is closed and has no work left: its disconnect
+// hooks have all run.
+func (c *client) finishLocked() bool {
+	if !c.closed || c.running || len(c.inbox) > 0 || c.finished {
+		return false
+	}
+	c.finished = true
+	return true
 }
 
 func (c *client) onMessage(data []byte, binary bool) {
@@ -99,6 +176,15 @@ func (c *client) onMessage(data []byte, binary bool) {
 	}
 }
 
+// packetSize is the number of bytes a decoded packet holds.
+func packetSize(p *parser.Packet) int64 {
+	n := int64(len(p.Data))
+	for _, a := range p.Attachments {
+		n += int64(len(a))
+	}
+	return n
+}
+
 func (c *client) onPacket(p *parser.Packet) {
 	nsp := p.Namespace
 	c.mu.Lock()
@@ -116,7 +202,11 @@ func (c *client) onPacket(p *parser.Packet) {
 		c.pending[nsp] = true
 		c.mu.Unlock()
 		auth := p.Data
-		c.dispatch(func() { c.connect(nsp, auth) })
+		size := packetSize(p)
+		if !c.admit(size) {
+			return
+		}
+		c.dispatch(func() { c.connect(nsp, auth) }, size)
 		return
 	}
 	c.mu.Unlock()
@@ -130,6 +220,10 @@ func (c *client) onPacket(p *parser.Packet) {
 			s.onAck(p) // answers complete waiters at once, even while a handler runs
 		}
 	case parser.Event, parser.BinaryEvent:
+		size := packetSize(p)
+		if !c.admit(size) {
+			return
+		}
 		c.dispatch(func() {
 			if s == nil { // the CONNECT was still being handled when the event came
 				s = c.socket(nsp)
@@ -137,7 +231,7 @@ func (c *client) onPacket(p *parser.Packet) {
 			if s != nil {
 				s.onEvent(p)
 			}
-		})
+		}, size)
 	case parser.Disconnect:
 		if s != nil {
 			s.onClose(ReasonClientNamespaceDisconnect)
@@ -146,7 +240,7 @@ func (c *client) onPacket(p *parser.Packet) {
 				if s := c.socket(nsp); s != nil {
 					s.onClose(ReasonClientNamespaceDisconnect)
 				}
-			})
+			}, -1)
 		}
 	default: // CONNECT_ERROR from a client
 		c.close(ReasonParseError, false)
@@ -166,19 +260,25 @@ func (c *client) connect(name string, auth json.RawMessage) {
 		delete(c.pending, name)
 		c.mu.Unlock()
 	}
-	nsp := c.server.lookup(name, auth)
-	if nsp == nil {
+	nsp, err := c.server.lookup(name, auth)
+	if err != nil {
 		done()
-		c.sendConnectError(name, &ConnectError{Message: "Invalid namespace"})
+		c.sendConnectError(name, err)
 		return
 	}
+	defer nsp.connectDone() // after the socket is added to the namespace, or refused
 	s, missed := c.recoverOrNew(nsp, auth)
 	mws, hooks := nsp.chain()
 	if s.recovered && !c.server.opts.ConnectionStateRecovery.RunMiddlewares {
 		mws = nil
 	}
 	for _, mw := range mws {
-		if err := runMiddleware(mw, s); err != nil {
+		var err error
+		if perr := c.server.protect("namespace middleware", func() { err = mw(s) }); perr != nil {
+			s.reportError(perr)
+			err = fmt.Errorf("socketio: middleware panic: %v", perr.Value)
+		}
+		if err != nil {
 			done()
 			c.sendConnectError(name, err)
 			return
@@ -224,15 +324,6 @@ func (c *client) recoverOrNew(nsp *Namespace, auth json.RawMessage) (*Socket, []
 		s.pid = newID()
 	}
 	return s, nil
-}
-
-func runMiddleware(mw Middleware, s *Socket) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("socketio: middleware panic: %v", r)
-		}
-	}()
-	return mw(s)
 }
 
 func (c *client) sendConnectError(nsp string, err error) {
@@ -302,6 +393,12 @@ func (c *client) closeSockets(reason DisconnectReason) {
 	c.mu.Unlock()
 	for _, s := range socks {
 		s.onClose(reason)
+	}
+	c.mu.Lock()
+	finish := c.finishLocked()
+	c.mu.Unlock()
+	if finish {
+		c.server.clientFinished()
 	}
 }
 

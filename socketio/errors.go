@@ -19,6 +19,12 @@ const (
 	ReasonClientNamespaceDisconnect DisconnectReason = "client namespace disconnect"
 	ReasonServerShuttingDown        DisconnectReason = "server shutting down"
 	ReasonForcedClose               DisconnectReason = "forced close"
+	// ReasonInboxTimeout: the connection's inbox stayed full for Options.InboxTimeout; the
+	// application's handlers did not keep up with the client.
+	ReasonInboxTimeout DisconnectReason = "inbox timeout"
+	// ReasonHandlerPanic: application code of the socket (a handler, middleware, hook or
+	// listener) panicked. The panic is reported to the error hooks as a *PanicError.
+	ReasonHandlerPanic DisconnectReason = "handler panic"
 )
 
 // ConnectError refuses a connection to a namespace. A middleware returns it to send the client

@@ -29,6 +29,8 @@ type Namespace struct {
 	sessions rooms.SessionStore // nil without connection state recovery
 	ackID    atomic.Uint64
 
+	connecting int // CONNECTs being handled, for a child namespace; guarded by parent.mu
+
 	mu           sync.RWMutex
 	sockets      map[rooms.SocketID]*Socket
 	middlewares  []Middleware
@@ -91,9 +93,32 @@ func (n *Namespace) OnServerSideEmit(event string, fn func(args []json.RawMessag
 func (n *Namespace) OnRoomEvents(ev rooms.RoomEvents) bool {
 	a, ok := n.adapter.(interface{ SetRoomEvents(rooms.RoomEvents) })
 	if ok {
-		a.SetRoomEvents(ev)
+		a.SetRoomEvents(n.protectRoomEvents(ev))
 	}
 	return ok
+}
+
+// protectRoomEvents wraps the hooks of ev so that their panics are recovered and reported.
+func (n *Namespace) protectRoomEvents(ev rooms.RoomEvents) rooms.RoomEvents {
+	srv := n.server
+	room := func(where string, fn func(rooms.Room)) func(rooms.Room) {
+		if fn == nil {
+			return nil
+		}
+		return func(r rooms.Room) { srv.protect(where, func() { fn(r) }) }
+	}
+	member := func(where string, fn func(rooms.Room, rooms.SocketID)) func(rooms.Room, rooms.SocketID) {
+		if fn == nil {
+			return nil
+		}
+		return func(r rooms.Room, id rooms.SocketID) { srv.protect(where, func() { fn(r, id) }) }
+	}
+	return rooms.RoomEvents{
+		Create: room("create-room hook", ev.Create),
+		Join:   member("join-room hook", ev.Join),
+		Leave:  member("leave-room hook", ev.Leave),
+		Delete: room("delete-room hook", ev.Delete),
+	}
 }
 
 // Sockets returns the sockets connected to the namespace on this server.
@@ -140,6 +165,38 @@ func (n *Namespace) remove(s *Socket) {
 		delete(n.sockets, s.id)
 	}
 	n.mu.Unlock()
+	n.cleanup()
+}
+
+// connectDone ends the handling of a CONNECT to the namespace, accepted or not.
+func (n *Namespace) connectDone() {
+	if n.parent == nil {
+		return
+	}
+	n.parent.mu.Lock()
+	n.connecting--
+	n.parent.mu.Unlock()
+	n.cleanup()
+}
+
+// cleanup removes a child namespace that has no socket and no CONNECT being handled, when
+// Options.CleanupEmptyChildNamespaces is set.
+func (n *Namespace) cleanup() {
+	p := n.parent
+	if p == nil || !n.server.opts.CleanupEmptyChildNamespaces {
+		return
+	}
+	p.mu.Lock()
+	n.mu.RLock()
+	empty := len(n.sockets) == 0 && n.connecting == 0 && p.children[n.name] == n
+	n.mu.RUnlock()
+	if empty {
+		delete(p.children, n.name)
+	}
+	p.mu.Unlock()
+	if empty {
+		_ = n.adapter.Close()
+	}
 }
 
 // To selects the sockets in rooms for a broadcast.
@@ -341,16 +398,18 @@ func (l nspLocal) ServerSideEmit(event string, args []json.RawMessage, ack func(
 	if fn == nil {
 		return
 	}
-	fn(args, func(reply ...any) error {
-		if ack == nil {
+	l.n.server.protect("server-side emit handler", func() {
+		fn(args, func(reply ...any) error {
+			if ack == nil {
+				return nil
+			}
+			raw, err := marshalEach(reply)
+			if err != nil {
+				return err
+			}
+			ack(raw)
 			return nil
-		}
-		raw, err := marshalEach(reply)
-		if err != nil {
-			return err
-		}
-		ack(raw)
-		return nil
+		})
 	})
 }
 
@@ -406,13 +465,20 @@ func (p *ParentNamespace) chain() ([]Middleware, []func(*Socket)) {
 	return p.middlewares, p.onConnection
 }
 
+// child returns the child namespace name for a CONNECT, creating it if needed, or nil when
+// the parent already has Options.MaxChildNamespaces children. The caller calls connectDone
+// on it when the CONNECT is handled.
 func (p *ParentNamespace) child(name string) *Namespace {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if c := p.children[name]; c != nil {
-		return c
+	c := p.children[name]
+	if c == nil {
+		if len(p.children) >= p.server.opts.MaxChildNamespaces {
+			return nil
+		}
+		c = newNamespace(p.server, name, p)
+		p.children[name] = c
 	}
-	c := newNamespace(p.server, name, p)
-	p.children[name] = c
+	c.connecting++
 	return c
 }

@@ -25,6 +25,24 @@ type Options struct {
 	// Adapter creates the adapter of each namespace. Default rooms.MemoryFactory, or the
 	// in-memory adapter with recovery when ConnectionStateRecovery is set.
 	Adapter rooms.Factory
+	// MaxInboxPackets bounds the packets of one connection that wait for the application:
+	// events and CONNECTs not yet handled. When the inbox is full the connection is not read
+	// until there is room (backpressure), for at most InboxTimeout. Default 256.
+	MaxInboxPackets int
+	// MaxInboxBytes bounds the bytes of the packets waiting in one connection's inbox, binary
+	// attachments included. A single packet larger than the bound is accepted when the inbox
+	// is empty. Default 4 MiB.
+	MaxInboxBytes int64
+	// InboxTimeout is how long a connection whose inbox is full may wait for room. Past it,
+	// the connection is closed with the reason ReasonInboxTimeout. Default 30 s.
+	InboxTimeout time.Duration
+	// CleanupEmptyChildNamespaces removes a dynamic namespace (see Server.OfFunc) when its
+	// last socket leaves, and closes its adapter (cleanupEmptyChildNamespaces). Off by default,
+	// as in Node.
+	CleanupEmptyChildNamespaces bool
+	// MaxChildNamespaces bounds the dynamic namespaces of one parent. A CONNECT that would
+	// create one more is refused with a connect_error. Default 10,000.
+	MaxChildNamespaces int
 	// ConnectionStateRecovery, when set, lets a client that lost its connection come back
 	// within MaxDisconnectionDuration with its socket ID, rooms and data, and get the
 	// broadcasts it missed (connectionStateRecovery). Off by default, as in Node. It needs an
@@ -57,6 +75,18 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxAttachments <= 0 {
 		o.MaxAttachments = 10
+	}
+	if o.MaxInboxPackets <= 0 {
+		o.MaxInboxPackets = 256
+	}
+	if o.MaxInboxBytes <= 0 {
+		o.MaxInboxBytes = 4 << 20
+	}
+	if o.InboxTimeout <= 0 {
+		o.InboxTimeout = 30 * time.Second
+	}
+	if o.MaxChildNamespaces <= 0 {
+		o.MaxChildNamespaces = 10000
 	}
 	if r := o.ConnectionStateRecovery; r != nil {
 		c := *r

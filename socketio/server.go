@@ -24,6 +24,7 @@ package socketio
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -47,6 +48,13 @@ type Server struct {
 	parents []*ParentNamespace
 
 	broadcastEncodes atomic.Int64 // packets encoded for broadcasts, for tests
+
+	onError atomic.Pointer[func(error)]
+
+	// The clients whose disconnect hooks have not all run yet; Shutdown waits for them.
+	clientsMu   sync.Mutex
+	clients     int
+	clientsIdle chan struct{} // closed when clients drops to zero, while Shutdown waits
 }
 
 // NewServer returns a server configured by opts, with its main namespace "/".
@@ -54,6 +62,7 @@ func NewServer(opts Options) *Server {
 	s := &Server{opts: opts.withDefaults(), nsps: make(map[string]*Namespace)}
 	s.eio = engineio.NewServer(s.opts.Engine)
 	s.eio.OnConnection(s.onEngineConnection)
+	s.eio.OnError(s.reportError)
 	if !s.opts.DisableServeClient {
 		// New fails only when the embedded files are missing, which the package's tests rule out.
 		s.bundle, _ = clientbundle.New()
@@ -109,21 +118,30 @@ func (s *Server) OfRegexp(re *regexp.Regexp) *ParentNamespace {
 	return s.OfFunc(func(name string, _ json.RawMessage) bool { return re.MatchString(name) })
 }
 
-// lookup returns the namespace a client may connect to under name, creating a dynamic one.
-func (s *Server) lookup(name string, auth json.RawMessage) *Namespace {
+// lookup returns the namespace a client may connect to under name, creating a dynamic one,
+// or the error the CONNECT is refused with. The caller calls connectDone on the namespace
+// when the CONNECT is handled.
+func (s *Server) lookup(name string, auth json.RawMessage) (*Namespace, error) {
 	s.mu.RLock()
 	n := s.nsps[name]
 	parents := s.parents
 	s.mu.RUnlock()
 	if n != nil {
-		return n
+		return n, nil
 	}
 	for _, p := range parents {
-		if p.match(name, auth) {
-			return p.child(name)
+		var ok bool
+		if s.protect("namespace matcher", func() { ok = p.match(name, auth) }) != nil {
+			continue
+		}
+		if ok {
+			if c := p.child(name); c != nil {
+				return c, nil
+			}
+			return nil, &ConnectError{Message: "Too many namespaces"}
 		}
 	}
-	return nil
+	return nil, &ConnectError{Message: "Invalid namespace"}
 }
 
 // Namespaces returns the static namespaces and the dynamic ones created so far.
@@ -175,14 +193,54 @@ func (s *Server) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
 	return s.main.FetchSockets(ctx)
 }
 
-// Shutdown disconnects every client with the reason "server shutting down", closes the
-// adapters and waits for the connections to close, or for ctx to end.
+// Shutdown disconnects every client with the reason "server shutting down", waits until the
+// connections are closed and every disconnect hook has run, then closes the adapters. It
+// returns ctx's error when ctx ends first.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.eio.Shutdown(ctx)
+	if err == nil {
+		err = s.waitClients(ctx)
+	}
 	for _, n := range s.Namespaces() {
 		_ = n.adapter.Close()
 	}
 	return err
+}
+
+func (s *Server) clientStarted() {
+	s.clientsMu.Lock()
+	s.clients++
+	s.clientsMu.Unlock()
+}
+
+func (s *Server) clientFinished() {
+	s.clientsMu.Lock()
+	defer s.clientsMu.Unlock()
+	s.clients--
+	if s.clients == 0 && s.clientsIdle != nil {
+		close(s.clientsIdle)
+		s.clientsIdle = nil
+	}
+}
+
+// waitClients waits until every client has run its disconnect hooks, or ctx ends.
+func (s *Server) waitClients(ctx context.Context) error {
+	s.clientsMu.Lock()
+	if s.clients == 0 {
+		s.clientsMu.Unlock()
+		return nil
+	}
+	if s.clientsIdle == nil {
+		s.clientsIdle = make(chan struct{})
+	}
+	idle := s.clientsIdle
+	s.clientsMu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("socketio: shutdown: waiting for disconnect hooks: %w", ctx.Err())
+	}
 }
 
 func (s *Server) onEngineConnection(c *engineio.Conn) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -226,7 +227,7 @@ func (s *Socket) reportError(err error) {
 	hooks := s.onError
 	s.mu.Unlock()
 	for _, h := range hooks {
-		h(err)
+		s.nsp.server.protect("OnError hook", func() { h(err) })
 	}
 }
 
@@ -257,7 +258,9 @@ func (s *Socket) eventPacket(event string, args []any) (*parser.Packet, error) {
 	out := s.onAnyOut
 	s.mu.Unlock()
 	for _, fn := range out {
-		fn(event, args)
+		if !s.protect("OnAnyOutgoing listener", func() { fn(event, args) }) {
+			return nil, ErrDisconnected
+		}
 	}
 	return p, nil
 }
@@ -380,7 +383,9 @@ func (s *Socket) onConnect(hooks []func(*Socket), missed []*parser.Packet) {
 		_ = s.client.send(&q, false)
 	}
 	for _, h := range hooks {
-		s.safely(func() { h(s) })
+		if !s.protect("connection hook", func() { h(s) }) {
+			return
+		}
 	}
 }
 
@@ -407,14 +412,14 @@ func (s *Socket) onClose(reason DisconnectReason) {
 		disconnecting, disconnect := s.onDisconnecting, s.onDisconnect
 		s.mu.Unlock()
 		for _, h := range disconnecting {
-			s.safely(func() { h(reason) })
+			s.protect("disconnecting hook", func() { h(reason) })
 		}
 		s.nsp.adapter.DelAll(s.id)
 		s.nsp.remove(s)
 		for _, h := range disconnect {
-			s.safely(func() { h(reason) })
+			s.protect("disconnect hook", func() { h(reason) })
 		}
-	})
+	}, -1)
 }
 
 // recoverable reports whether a socket that disconnected for reason may be recovered: its
@@ -425,16 +430,6 @@ func recoverable(reason DisconnectReason) bool {
 		return true
 	}
 	return false
-}
-
-// safely runs application code, turning a panic into an error for OnError.
-func (s *Socket) safely(fn func()) {
-	defer func() {
-		if r := recover(); r != nil {
-			s.reportError(fmt.Errorf("socketio: handler panic: %v", r))
-		}
-	}()
-	fn()
 }
 
 func (s *Socket) onAck(p *parser.Packet) {
@@ -450,7 +445,7 @@ func (s *Socket) onAck(p *parser.Packet) {
 	delete(s.acks, p.ID)
 	s.mu.Unlock()
 	if fn != nil {
-		fn(args)
+		s.protect("acknowledgement callback", func() { fn(args) })
 	}
 }
 
@@ -483,13 +478,19 @@ func (s *Socket) onEvent(p *parser.Packet) {
 	mws, anys, h := s.packetMWs, s.onAny, s.handlers[event]
 	s.mu.Unlock()
 	for _, mw := range mws {
-		if err := mw(event, args); err != nil {
+		var err error
+		if !s.protect("packet middleware", func() { err = mw(event, args) }) {
+			return
+		}
+		if err != nil {
 			s.reportError(err)
 			return
 		}
 	}
 	for _, fn := range anys {
-		s.safely(func() { fn(event, args) })
+		if !s.protect("OnAny listener", func() { fn(event, args) }) {
+			return
+		}
 	}
 	ack := noAck
 	if p.HasID {
@@ -498,11 +499,10 @@ func (s *Socket) onEvent(p *parser.Packet) {
 	if h == nil {
 		return
 	}
-	s.safely(func() {
-		if err := h.call(event, args, ack); err != nil {
-			s.reportError(err)
-		}
-	})
+	var herr error
+	if s.protect("handler of "+strconv.Quote(event), func() { herr = h.call(event, args, ack) }) && herr != nil {
+		s.reportError(herr)
+	}
 }
 
 func noAck(...any) error { return nil }

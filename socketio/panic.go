@@ -1,0 +1,85 @@
+package socketio
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"runtime/debug"
+
+	"github.com/echo-socketio/echo-socketio/socketio/parser"
+)
+
+// PanicError reports a panic in application code that the server recovered: a middleware,
+// hook, handler, listener, acknowledgement callback, namespace matcher or adapter callback. It
+// reaches the server's error hook (Server.OnError) and, when the code belonged to a socket, the
+// socket's (Socket.OnError); the socket is then disconnected with ReasonHandlerPanic.
+type PanicError struct {
+	// Where names the application code that panicked, such as "packet middleware".
+	Where string
+	// Value is the value passed to panic.
+	Value any
+	// Stack is the stack of the goroutine that panicked, as debug.Stack formats it.
+	Stack []byte
+}
+
+// Error describes the panic, without the stack.
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("socketio: panic in %s: %v", e.Where, e.Value)
+}
+
+// Unwrap returns the panic value when it is an error.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
+// OnError sets the server's error hook. It receives the panics of application code
+// (*PanicError, with the stack) and of the Engine.IO layer (*engineio.PanicError), wherever
+// they happened. Without a hook they are written to the standard logger with their stacks.
+// Set it before the server handles requests.
+func (s *Server) OnError(fn func(err error)) { s.onError.Store(&fn) }
+
+func (s *Server) reportError(err error) {
+	if fn := s.onError.Load(); fn != nil {
+		func() {
+			defer func() { _ = recover() }() // a panicking error hook has no one to report to
+			(*fn)(err)
+		}()
+		return
+	}
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		log.Printf("%v\n%s", err, pe.Stack)
+		return
+	}
+	log.Print(err)
+}
+
+// protect runs application code named where. A panic is recovered and reported to the
+// server's error hook; protect then returns the *PanicError.
+func (s *Server) protect(where string, fn func()) (perr *PanicError) {
+	defer func() {
+		if r := recover(); r != nil {
+			perr = &PanicError{Where: where, Value: r, Stack: debug.Stack()}
+			s.reportError(perr)
+		}
+	}()
+	fn()
+	return nil
+}
+
+// protect runs application code of the socket named where. A panic is recovered, reported to
+// the server's and the socket's error hooks, and disconnects the socket with
+// ReasonHandlerPanic; protect then returns false.
+func (s *Socket) protect(where string, fn func()) bool {
+	perr := s.nsp.server.protect(where, fn)
+	if perr == nil {
+		return true
+	}
+	s.reportError(perr)
+	if s.Connected() {
+		_ = s.client.send(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}, false)
+		s.onClose(ReasonHandlerPanic)
+	}
+	return false
+}
