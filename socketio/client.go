@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/engineio"
+	"github.com/echo-socketio/echo-socketio/socketio/msgpackparser"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
 )
 
@@ -15,7 +16,7 @@ import (
 type client struct {
 	server *Server
 	conn   *engineio.Conn
-	dec    parser.Decoder // used by the connection's reading goroutine only
+	dec    packetDecoder // used by the connection's reading goroutine only
 
 	mu           sync.Mutex
 	sockets      map[string]*Socket // connected, by namespace
@@ -45,7 +46,7 @@ func newClient(s *Server, c *engineio.Conn) {
 	cl := &client{
 		server:  s,
 		conn:    c,
-		dec:     parser.Decoder{MaxAttachments: s.opts.MaxAttachments},
+		dec:     s.newDecoder(),
 		sockets: make(map[string]*Socket),
 		room:    make(chan struct{}, 1),
 	}
@@ -347,14 +348,24 @@ func (c *client) sendConnectError(nsp string, err error) {
 // send encodes p and queues it. A receiver whose queue is full is disconnected, unless the
 // packet is volatile, in which case the packet is dropped.
 func (c *client) send(p *parser.Packet, volatile bool) error {
-	text, atts, err := parser.Encode(p)
-	if err != nil {
-		return fmt.Errorf("socketio: encode %s: %w", p.Type, err)
-	}
-	if len(atts) == 0 {
-		err = c.conn.Send(text, false)
+	var err error
+	if c.server.opts.Parser == ParserMsgpack {
+		var b []byte
+		if b, err = msgpackparser.Encode(p); err != nil {
+			return fmt.Errorf("socketio: encode %s: %w", p.Type, err)
+		}
+		err = c.conn.Send(b, true)
 	} else {
-		err = c.conn.SendPrepared(preparedFrames(text, atts)...)
+		var text []byte
+		var atts [][]byte
+		if text, atts, err = parser.Encode(p); err != nil {
+			return fmt.Errorf("socketio: encode %s: %w", p.Type, err)
+		}
+		if len(atts) == 0 {
+			err = c.conn.Send(text, false)
+		} else {
+			err = c.conn.SendPrepared(preparedFrames(text, atts)...)
+		}
 	}
 	switch {
 	case err == nil:

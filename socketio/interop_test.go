@@ -36,10 +36,14 @@ type files struct {
 	Name  string   `json:"name"`
 }
 
-func newTestServer(t *testing.T) *testServer {
+func newTestServer(t *testing.T, opts ...socketio.Options) *testServer {
 	t.Helper()
+	var o socketio.Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	ts := &testServer{
-		Server:      socketio.NewServer(socketio.Options{}),
+		Server:      socketio.NewServer(o),
 		disconnects: map[string]socketio.DisconnectReason{},
 		changed:     make(chan struct{}, 100),
 	}
@@ -95,6 +99,26 @@ func newTestServer(t *testing.T) *testServer {
 			_ = ack(map[string]any{"id": s.ID(), "auth": h.Auth, "eio": h.Query["EIO"], "address": h.Address})
 		})
 		s.On("no-answer", func(socketio.Ack) {})
+		s.On("bin-positions", func(a []byte, o struct {
+			Inner []byte   `json:"inner"`
+			List  [][]byte `json:"list"`
+		}, arr [][][]byte, ack socketio.Ack) {
+			_ = ack(a, o, arr)
+		})
+		s.On("bin-ask", func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			reply, err := s.EmitWithAck(ctx, "bin-question", []byte{1, 2, 3})
+			var a, b []byte
+			if err == nil {
+				err = reply.Decode(&a, &b)
+			}
+			if err != nil {
+				_ = s.Emit("bin-answer", err.Error())
+				return
+			}
+			_ = s.Emit("bin-answer", []any{a, b})
+		})
 		s.On("disconnect-me", func() { s.Disconnect(false) })
 		s.On("close-me", func() { s.Disconnect(true) })
 		s.On("drop-transport", func() { s.Conn().Abort() })
@@ -151,9 +175,10 @@ var transports = []struct{ name, list, final string }{
 	{"polling then upgrade", "polling,websocket", "websocket"},
 }
 
-func run(t *testing.T, ts *testServer, scenario, transports string) *nodetest.Result {
+func run(t *testing.T, ts *testServer, scenario, transports string, env ...string) *nodetest.Result {
 	t.Helper()
-	return nodetest.Run(t, 60*time.Second, "sio-client.mjs", "URL="+ts.HTTP.URL, "SCENARIO="+scenario, "TRANSPORTS="+transports)
+	env = append([]string{"URL=" + ts.HTTP.URL, "SCENARIO=" + scenario, "TRANSPORTS=" + transports}, env...)
+	return nodetest.Run(t, 60*time.Second, "sio-client.mjs", env...)
 }
 
 func jsonOf(v any) string { b, _ := json.Marshal(v); return string(b) }
@@ -162,46 +187,51 @@ func TestInteropEvents(t *testing.T) {
 	for _, tc := range transports {
 		t.Run("ok, "+tc.name, func(t *testing.T) {
 			ts := newTestServer(t)
-			res := run(t, ts, "events", tc.list)
-			echoes := res.All("echo")
-			if len(echoes) != 11 {
-				t.Fatalf("%d echoes, want 11:\n%s", len(echoes), res.Describe())
-			}
-			for i, e := range echoes {
-				if e["ok"] != true {
-					t.Fatalf("echo %d came back different: %v", i, e)
-				}
-			}
-			checks := map[string]string{
-				"typed":              `{"event":"typed","reply":{"n":14,"name":"ada","tags":2}}`,
-				"binary":             `{"event":"binary","file":{"bin":[1,2,3]},"name":"f","parts":[{"bin":[4]},{"bin":[250,251]}]}`,
-				"binary_push":        `{"data":{"bin":[9,8,7]},"event":"binary_push","list":[{"bin":[1]},{"bin":[2,3]}]}`,
-				"server_ack":         `{"answer":42,"event":"server_ack"}`,
-				"server_ack_timeout": `{"event":"server_ack_timeout","result":{"timeout":true}}`,
-				"client_ack_timeout": `{"event":"client_ack_timeout","timedOut":true}`,
-			}
-			for name, want := range checks {
-				e := res.Find(name)
-				if e == nil || jsonOf(e) != jsonOf(mustMap(want)) {
-					t.Fatalf("%s: got %s, want %s\n%s", name, jsonOf(e), want, res.Describe())
-				}
-			}
-			if he := res.Find("handler_error"); he == nil || he.Str("message") == "" {
-				t.Fatalf("no handler error for a wrong shape:\n%s", res.Describe())
-			}
-			who := res.Find("whoami")
-			id := who.Str("id")
-			w, _ := who["who"].(map[string]any)
-			if w["id"] != id || jsonOf(w["auth"]) != "{}" || w["address"] != "127.0.0.1" {
-				t.Fatalf("whoami: %v", who)
-			}
-			if got := res.Find("final").Str("transport"); got != tc.final {
-				t.Fatalf("final transport %q, want %q", got, tc.final)
-			}
-			if r := ts.waitDisconnect(t, id); r != socketio.ReasonClientNamespaceDisconnect {
-				t.Fatalf("server saw %q, want %q", r, socketio.ReasonClientNamespaceDisconnect)
-			}
+			checkEvents(t, ts, run(t, ts, "events", tc.list), tc.final)
 		})
+	}
+}
+
+// checkEvents checks what the events scenario printed.
+func checkEvents(t *testing.T, ts *testServer, res *nodetest.Result, final string) {
+	t.Helper()
+	echoes := res.All("echo")
+	if len(echoes) != 11 {
+		t.Fatalf("%d echoes, want 11:\n%s", len(echoes), res.Describe())
+	}
+	for i, e := range echoes {
+		if e["ok"] != true {
+			t.Fatalf("echo %d came back different: %v", i, e)
+		}
+	}
+	checks := map[string]string{
+		"typed":              `{"event":"typed","reply":{"n":14,"name":"ada","tags":2}}`,
+		"binary":             `{"event":"binary","file":{"bin":[1,2,3]},"name":"f","parts":[{"bin":[4]},{"bin":[250,251]}]}`,
+		"binary_push":        `{"data":{"bin":[9,8,7]},"event":"binary_push","list":[{"bin":[1]},{"bin":[2,3]}]}`,
+		"server_ack":         `{"answer":42,"event":"server_ack"}`,
+		"server_ack_timeout": `{"event":"server_ack_timeout","result":{"timeout":true}}`,
+		"client_ack_timeout": `{"event":"client_ack_timeout","timedOut":true}`,
+	}
+	for name, want := range checks {
+		e := res.Find(name)
+		if e == nil || jsonOf(e) != jsonOf(mustMap(want)) {
+			t.Fatalf("%s: got %s, want %s\n%s", name, jsonOf(e), want, res.Describe())
+		}
+	}
+	if he := res.Find("handler_error"); he == nil || he.Str("message") == "" {
+		t.Fatalf("no handler error for a wrong shape:\n%s", res.Describe())
+	}
+	who := res.Find("whoami")
+	id := who.Str("id")
+	w, _ := who["who"].(map[string]any)
+	if w["id"] != id || jsonOf(w["auth"]) != "{}" || w["address"] != "127.0.0.1" {
+		t.Fatalf("whoami: %v", who)
+	}
+	if got := res.Find("final").Str("transport"); got != final {
+		t.Fatalf("final transport %q, want %q", got, final)
+	}
+	if r := ts.waitDisconnect(t, id); r != socketio.ReasonClientNamespaceDisconnect {
+		t.Fatalf("server saw %q, want %q", r, socketio.ReasonClientNamespaceDisconnect)
 	}
 }
 

@@ -296,11 +296,7 @@ func (l nspLocal) Name() string { return l.n.name }
 // encodeFrames encodes p once into the frames every receiver gets.
 func (l nspLocal) encodeFrames(p *parser.Packet) ([]*engineio.Prepared, error) {
 	l.n.server.broadcastEncodes.Add(1)
-	text, atts, err := parser.Encode(p)
-	if err != nil {
-		return nil, err
-	}
-	return preparedFrames(text, atts), nil
+	return l.n.server.encodeFrames(p)
 }
 
 // preparedFrames returns the Engine.IO messages of an encoded packet: its text frame, then one

@@ -17,7 +17,11 @@ type Options struct {
 	// ConnectTimeout closes a connection that joins no namespace in time (connectTimeout).
 	// Default 45 s.
 	ConnectTimeout time.Duration
-	// MaxAttachments bounds the binary attachments of one packet. Default 10.
+	// Parser is the packet encoding of the server and its clients (parser): ParserJSON, the
+	// default, or ParserMsgpack.
+	Parser Parser
+	// MaxAttachments bounds the binary attachments of one packet (under ParserMsgpack, the
+	// binary values of one packet). Default 10.
 	MaxAttachments int
 	// DisableServeClient stops serving the client bundle at Path + "socket.io.js" and its
 	// siblings (serveClient: false).

@@ -10,9 +10,13 @@ import (
 	"github.com/echo-socketio/echo-socketio/socketio"
 )
 
-func newRecoveryServer(t *testing.T, rec *socketio.Recovery) *socketio.Server {
+func newRecoveryServer(t *testing.T, rec *socketio.Recovery, parser ...socketio.Parser) *socketio.Server {
 	t.Helper()
-	io := socketio.NewServer(socketio.Options{ConnectionStateRecovery: rec})
+	o := socketio.Options{ConnectionStateRecovery: rec}
+	if len(parser) > 0 {
+		o.Parser = parser[0]
+	}
+	io := socketio.NewServer(o)
 	io.OnConnection(func(s *socketio.Socket) {
 		s.On("join", func(room string, ack socketio.Ack) { s.Join(room); _ = ack() })
 		s.On("rooms", func(ack socketio.Ack) { _ = ack(s.Rooms()) })

@@ -12,9 +12,13 @@ import (
 	"github.com/echo-socketio/echo-socketio/socketio"
 )
 
-func newRoomsServer(t *testing.T) *httptest.Server {
+func newRoomsServer(t *testing.T, opts ...socketio.Options) *httptest.Server {
 	t.Helper()
-	io := socketio.NewServer(socketio.Options{})
+	var o socketio.Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	io := socketio.NewServer(o)
 	io.OnConnection(func(s *socketio.Socket) {
 		s.On("join", func(rooms []string, ack socketio.Ack) { s.Join(rooms...); _ = ack(true) })
 		s.On("bcast", func(to, except []string, msg string, ack socketio.Ack) {
@@ -82,51 +86,56 @@ func TestInteropRooms(t *testing.T) {
 	for _, tc := range transports {
 		t.Run("ok, "+tc.name, func(t *testing.T) {
 			srv := newRoomsServer(t)
-			res := nodetest.Run(t, 60*time.Second, "sio-rooms.mjs", "URL="+srv.URL, "TRANSPORTS="+tc.list)
-			ids := res.Find("ids")["ids"].(map[string]any)
-			idOf := func(n string) string { return ids[n].(string) }
-			got := func(step string) map[string]any {
-				e := res.Find(step)
-				if e == nil {
-					t.Fatalf("no step %s:\n%s", step, res.Describe())
-				}
-				return e["got"].(map[string]any)
-			}
-			want := map[string]map[string]string{
-				"room":        {"A": `["m1"]`, "B": `["m1"]`, "C": `[]`, "D": `[]`},
-				"rooms":       {"A": `["m2"]`, "B": `["m2"]`, "C": `["m2"]`, "D": `[]`},
-				"except":      {"A": `["m3"]`, "B": `[]`, "C": `[]`, "D": `[]`},
-				"from_socket": {"A": `[]`, "B": `["m4"]`, "C": `[]`, "D": `[]`},
-				"volatile":    {"A": `["m5"]`, "B": `["m5"]`, "C": `["m5"]`, "D": `["m5"]`},
-				"after_join":  {"A": `[]`, "B": `["m6"]`, "C": `["m6"]`, "D": `[]`},
-				"after_leave": {"A": `[]`, "B": `[]`, "C": `[]`, "D": `[]`},
-				"disconnect_sockets": {"A": `[]`, "B": `["disconnect:io server disconnect"]`,
-					"C": `["disconnect:io server disconnect"]`, "D": `[]`},
-			}
-			for step, clients := range want {
-				g := got(step)
-				for n, w := range clients {
-					if jsonOf(g[n]) != w {
-						t.Errorf("%s: client %s got %s, want %s", step, n, jsonOf(g[n]), w)
-					}
-				}
-			}
-			ack := res.Find("ack_all")["reply"]
-			if jsonOf(ack) != `{"answers":["A","B","C"],"missing":1,"timeout":true}` {
-				t.Errorf("ack_all: %s", jsonOf(ack))
-			}
-			fetched := res.Find("fetch")["reply"].(map[string]any)
-			wantFetch := map[string]string{
-				idOf("B"): jsonOf(sorted("all", "r1", "r2", idOf("B"))),
-				idOf("C"): jsonOf(sorted("all", "r2", idOf("C"))),
-			}
-			if len(fetched) != 2 || jsonOf(fetched[idOf("B")]) != wantFetch[idOf("B")] || jsonOf(fetched[idOf("C")]) != wantFetch[idOf("C")] {
-				t.Errorf("fetch: %s, want %v", jsonOf(fetched), wantFetch)
-			}
-			if t.Failed() {
-				t.Log(res.Describe())
-			}
+			checkRooms(t, nodetest.Run(t, 60*time.Second, "sio-rooms.mjs", "URL="+srv.URL, "TRANSPORTS="+tc.list))
 		})
+	}
+}
+
+// checkRooms checks what sio-rooms.mjs printed.
+func checkRooms(t *testing.T, res *nodetest.Result) {
+	t.Helper()
+	ids := res.Find("ids")["ids"].(map[string]any)
+	idOf := func(n string) string { return ids[n].(string) }
+	got := func(step string) map[string]any {
+		e := res.Find(step)
+		if e == nil {
+			t.Fatalf("no step %s:\n%s", step, res.Describe())
+		}
+		return e["got"].(map[string]any)
+	}
+	want := map[string]map[string]string{
+		"room":        {"A": `["m1"]`, "B": `["m1"]`, "C": `[]`, "D": `[]`},
+		"rooms":       {"A": `["m2"]`, "B": `["m2"]`, "C": `["m2"]`, "D": `[]`},
+		"except":      {"A": `["m3"]`, "B": `[]`, "C": `[]`, "D": `[]`},
+		"from_socket": {"A": `[]`, "B": `["m4"]`, "C": `[]`, "D": `[]`},
+		"volatile":    {"A": `["m5"]`, "B": `["m5"]`, "C": `["m5"]`, "D": `["m5"]`},
+		"after_join":  {"A": `[]`, "B": `["m6"]`, "C": `["m6"]`, "D": `[]`},
+		"after_leave": {"A": `[]`, "B": `[]`, "C": `[]`, "D": `[]`},
+		"disconnect_sockets": {"A": `[]`, "B": `["disconnect:io server disconnect"]`,
+			"C": `["disconnect:io server disconnect"]`, "D": `[]`},
+	}
+	for step, clients := range want {
+		g := got(step)
+		for n, w := range clients {
+			if jsonOf(g[n]) != w {
+				t.Errorf("%s: client %s got %s, want %s", step, n, jsonOf(g[n]), w)
+			}
+		}
+	}
+	ack := res.Find("ack_all")["reply"]
+	if jsonOf(ack) != `{"answers":["A","B","C"],"missing":1,"timeout":true}` {
+		t.Errorf("ack_all: %s", jsonOf(ack))
+	}
+	fetched := res.Find("fetch")["reply"].(map[string]any)
+	wantFetch := map[string]string{
+		idOf("B"): jsonOf(sorted("all", "r1", "r2", idOf("B"))),
+		idOf("C"): jsonOf(sorted("all", "r2", idOf("C"))),
+	}
+	if len(fetched) != 2 || jsonOf(fetched[idOf("B")]) != wantFetch[idOf("B")] || jsonOf(fetched[idOf("C")]) != wantFetch[idOf("C")] {
+		t.Errorf("fetch: %s, want %v", jsonOf(fetched), wantFetch)
+	}
+	if t.Failed() {
+		t.Log(res.Describe())
 	}
 }
 

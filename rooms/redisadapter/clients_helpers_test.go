@@ -50,10 +50,14 @@ func newShardedSioNode(t *testing.T, srv *redisServer, name string, opts redisad
 	return newSioNodeWith(t, name, errs, redisadapter.NewSharded(srv.client(t), opts))
 }
 
-func newSioNodeWith(t *testing.T, name string, errs *errLog, adapter rooms.Factory) *sioNode {
+func newSioNodeWith(t *testing.T, name string, errs *errLog, adapter rooms.Factory, parser ...socketio.Parser) *sioNode {
 	t.Helper()
 	n := &sioNode{name: name, errs: errs}
-	n.io = socketio.NewServer(socketio.Options{Adapter: adapter})
+	o := socketio.Options{Adapter: adapter}
+	if len(parser) > 0 {
+		o.Parser = parser[0]
+	}
+	n.io = socketio.NewServer(o)
 	n.io.OnConnection(func(s *socketio.Socket) {
 		var auth struct {
 			Name  string   `json:"name"`
@@ -127,7 +131,7 @@ func startClients(t *testing.T, srv *redisServer) *jsClients {
 }
 
 // startClientsScript runs test/redis/<script>, which speaks the commands of cluster.mjs.
-func startClientsScript(t *testing.T, srv *redisServer, script string) *jsClients {
+func startClientsScript(t *testing.T, srv *redisServer, script string, env ...string) *jsClients {
 	t.Helper()
 	c := &jsClients{sids: map[string]string{}, changed: make(chan struct{}, 1)}
 	// Registered first, this check runs after the script has ended.
@@ -136,7 +140,7 @@ func startClientsScript(t *testing.T, srv *redisServer, script string) *jsClient
 			t.Errorf("cluster.mjs printed lines that are not JSON: %v", bad)
 		}
 	})
-	c.script = runScript(t, script, []string{"REDIS_URL=redis://" + srv.Addr()}, func(line []byte) {
+	c.script = runScript(t, script, append([]string{"REDIS_URL=redis://" + srv.Addr()}, env...), func(line []byte) {
 		var e nodetest.Event
 		if json.Unmarshal(line, &e) != nil {
 			e = nodetest.Event{"event": "garbage", "line": string(line)}

@@ -327,11 +327,26 @@ func replyNames(t *testing.T, replies []socketio.Reply) []string {
 //	Node: n1 {r1}, n2 {r2}
 //	G1:   g1 {r1, go}
 //	G2:   g2 {r1, r2}
-func TestSocketIOMixedCluster(t *testing.T) {
+func TestSocketIOMixedCluster(t *testing.T) { mixedCluster(t, socketio.ParserJSON) }
+
+// TestSocketIOMixedClusterMsgpack is TestSocketIOMixedCluster with every server and client
+// speaking socket.io-msgpack-parser.
+func TestSocketIOMixedClusterMsgpack(t *testing.T) { mixedCluster(t, socketio.ParserMsgpack) }
+
+func mixedCluster(t *testing.T, parser socketio.Parser) {
 	srv := startRedis(t)
-	g1 := newSioNode(t, srv, "G1", redisadapter.Options{})
-	g2 := newSioNode(t, srv, "G2", redisadapter.Options{PublishOnSpecificResponseChannel: true})
-	js := startClients(t, srv)
+	newNode := func(name string, opts redisadapter.Options) *sioNode {
+		errs := &errLog{}
+		opts.OnError = errs.add
+		return newSioNodeWith(t, name, errs, redisadapter.New(srv.client(t), opts), parser)
+	}
+	g1 := newNode("G1", redisadapter.Options{})
+	g2 := newNode("G2", redisadapter.Options{PublishOnSpecificResponseChannel: true})
+	var env []string
+	if parser == socketio.ParserMsgpack {
+		env = append(env, "PARSER=msgpack")
+	}
+	js := startClientsScript(t, srv, "cluster.mjs", env...)
 	nodeURL := js.call(t, "serve", nil).Str("url")
 	js.waitFor(t, "the Node server in the cluster", 10*time.Second, func() bool {
 		n, err := g1.adapter.ServerCount(ctxT(t, 5*time.Second))

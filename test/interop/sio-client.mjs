@@ -1,6 +1,8 @@
 // Drives the official socket.io-client against a Go server under test (socketio/interop_test.go).
 // SCENARIO picks what to do; every observation is printed as one JSON line.
 import { io } from "socket.io-client";
+// PARSER=msgpack makes the client speak socket.io-msgpack-parser.
+const parser = process.env.PARSER === "msgpack" ? { parser: (await import("socket.io-msgpack-parser")).default } : {};
 
 const url = process.env.URL;
 const scenario = process.env.SCENARIO;
@@ -11,7 +13,7 @@ const out = (event, fields = {}) => console.log(JSON.stringify({ event, ...field
 const fail = (msg) => { out("error", { message: msg }); process.exit(1); };
 const deadline = setTimeout(() => fail("scenario timed out"), Number(process.env.DEADLINE_MS || 20000));
 const finish = (code = 0) => { clearTimeout(deadline); setTimeout(() => process.exit(code), 50); };
-const connect = (nsp = "/", opts = {}) => io(url + nsp, { transports, upgrade, reconnection: false, forceNew: true, ...opts });
+const connect = (nsp = "/", opts = {}) => io(url + nsp, { transports, upgrade, reconnection: false, forceNew: true, ...parser, ...opts });
 const bin = (b) => (b instanceof ArrayBuffer || ArrayBuffer.isView(b) ? { bin: Array.from(new Uint8Array(b.buffer ? b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) : b)) } : b);
 const until = (socket, ev) => new Promise((resolve) => socket.once(ev, (...a) => resolve(a)));
 const waitUpgrade = async (socket) => {
@@ -129,6 +131,38 @@ async function disconnects() {
   finish();
 }
 
-const scenarios = { events, namespaces, disconnects };
+// Binary values of every kind in every position, both ways, in events and acks.
+async function binaries() {
+  const s = connect();
+  await until(s, "connect");
+  const hex = (b) => Buffer.from(b instanceof ArrayBuffer ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength)).toString("hex");
+  const kinds = {
+    buffer: () => Buffer.from([1, 2, 3]),
+    arraybuffer: () => new Uint8Array([4, 5]).buffer,
+    uint8array: () => new Uint8Array([6, 0, 255]),
+    uint16array: () => new Uint16Array([0x0102, 0xfffe]),
+    float64array: () => new Float64Array([1.5]),
+    empty: () => Buffer.alloc(0),
+    large: () => Buffer.alloc(100000, 7),
+  };
+  for (const [kind, make] of Object.entries(kinds)) {
+    const v = make();
+    const want = hex(v);
+    const [a, o, arr] = await new Promise((resolve) => s.emit("bin-positions", v, { inner: make(), list: [make(), make()] }, [[make()]], (...args) => resolve(args)));
+    const got = [a, o.inner, o.list[0], o.list[1], arr[0][0]].map(hex);
+    out("bin_positions", { kind, ok: got.every((g) => g === want), buffers: [a, o.inner, arr[0][0]].every((b) => Buffer.isBuffer(b)) });
+  }
+  await waitUpgrade(s);
+  // The server asks with binary and the client answers with binary of two kinds.
+  s.on("bin-question", (data, cb) => cb(Buffer.from(data).reverse(), new Uint8Array([9, 9]).buffer));
+  s.emit("bin-ask");
+  const [answer] = await until(s, "bin-answer");
+  out("bin_server_ack", { answer });
+  out("final", { transport: s.io.engine.transport.name });
+  s.disconnect();
+  finish();
+}
+
+const scenarios = { events, namespaces, disconnects, binaries };
 if (!scenarios[scenario]) fail("unknown scenario " + scenario);
 scenarios[scenario]().catch((e) => fail(String(e && e.stack || e)));

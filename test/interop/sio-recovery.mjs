@@ -1,5 +1,7 @@
 // Connection state recovery seen by the official client (socketio/recovery_test.go).
 import { io } from "socket.io-client";
+// PARSER=msgpack makes the client speak socket.io-msgpack-parser.
+const parser = process.env.PARSER === "msgpack" ? { parser: (await import("socket.io-msgpack-parser")).default } : {};
 
 const url = process.env.URL;
 const transports = (process.env.TRANSPORTS || "polling,websocket").split(",");
@@ -9,7 +11,7 @@ const fail = (msg) => { out("error", { message: msg }); process.exit(1); };
 const deadline = setTimeout(() => fail("scenario timed out"), 20000);
 const until = (s, ev) => new Promise((resolve) => s.once(ev, (...a) => resolve(a)));
 
-const s = io(url, { transports, forceNew: true, reconnectionDelay: delay, reconnectionDelayMax: delay });
+const s = io(url, { transports, forceNew: true, reconnectionDelay: delay, reconnectionDelayMax: delay, ...parser });
 const msgs = [];
 s.on("msg", (...args) => msgs.push(args[0])); // args[1] is the offset the server appends
 await until(s, "connect");

@@ -1,5 +1,7 @@
 // Rooms and broadcasts seen by several official clients (socketio/rooms_interop_test.go).
 import { io } from "socket.io-client";
+// PARSER=msgpack makes the client speak socket.io-msgpack-parser.
+const parser = process.env.PARSER === "msgpack" ? { parser: (await import("socket.io-msgpack-parser")).default } : {};
 
 const url = process.env.URL;
 const transports = (process.env.TRANSPORTS || "polling,websocket").split(",");
@@ -14,7 +16,7 @@ const rooms = { A: ["r1", "all"], B: ["r1", "r2", "all"], C: ["r2", "all"], D: [
 const clients = {};
 const got = {};
 for (const n of names) {
-  const s = io(url, { transports, forceNew: true, reconnection: false });
+  const s = io(url, { transports, forceNew: true, reconnection: false, ...parser });
   clients[n] = s;
   got[n] = [];
   s.on("msg", (m) => got[n].push(m));

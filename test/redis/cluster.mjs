@@ -10,7 +10,7 @@ import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { Emitter } from "@socket.io/redis-emitter";
-import { binary, clientCommands, listen, onConnection, plain, redis, redisClients, redisPair, run } from "./common.mjs";
+import { binary, clientCommands, listen, onConnection, parserOption, plain, redis, redisClients, redisPair, run } from "./common.mjs";
 
 let node = null; // the Node server, once started
 let emitter = null;
@@ -22,7 +22,7 @@ const commands = {
   async serve() {
     const { pub, sub } = await redisPair();
     const httpServer = createServer();
-    const io = new Server(httpServer, { adapter: createAdapter(pub, sub) });
+    const io = new Server(httpServer, { adapter: createAdapter(pub, sub), ...parserOption });
     io.on("connection", onConnection);
     const url = await listen(httpServer);
     node = { io, httpServer };

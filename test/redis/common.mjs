@@ -7,6 +7,9 @@ import { io as connect } from "socket.io-client";
 
 export const out = (o) => console.log(JSON.stringify(o));
 
+// PARSER=msgpack makes the clients and the Node servers speak socket.io-msgpack-parser.
+export const parserOption = process.env.PARSER === "msgpack" ? { parser: (await import("socket.io-msgpack-parser")).default } : {};
+
 // plain turns the binary values in v into {"$bin": hex}, for JSON.
 export const plain = (v) => {
   if (Buffer.isBuffer(v)) return { $bin: v.toString("hex") };
@@ -71,7 +74,7 @@ export const clientCommands = {
   // reads auth.rooms), answers every event that asks for an acknowledgement with its name
   // unless silent, and reports what it receives.
   async connect({ name, url, rooms = [], transports = ["websocket"], silent = false }) {
-    const s = connect(url, { transports, forceNew: true, reconnection: false, auth: { name, rooms } });
+    const s = connect(url, { transports, forceNew: true, reconnection: false, auth: { name, rooms }, ...parserOption });
     s.onAny((ev, ...args) => {
       const cb = typeof args[args.length - 1] === "function" ? args.pop() : null;
       out({ event: "got", client: name, name: ev, args: plain(args) });
