@@ -1,4 +1,5 @@
-// Package parser is a pure codec for the Engine.IO protocol, version 4.
+// Package parser is a pure codec for the Engine.IO protocol, version 4, and for the wire forms
+// of version 3 that differ from it (see AppendPayloadV3 and the functions beside it).
 //
 // It turns packets into the bytes that travel on the two transports and back, and does no I/O.
 // On the websocket transport each packet is one frame: a text frame holds the packet type as an
