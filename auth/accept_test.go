@@ -19,6 +19,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/echo-socketio/echo-socketio/auth"
+	"github.com/echo-socketio/echo-socketio/internal/jwttest"
 	"github.com/echo-socketio/echo-socketio/socketio"
 )
 
@@ -53,32 +54,32 @@ func (r *claimsRecorder) get(id string) *chatClaims {
 }
 
 func TestAcceptTypedClaims(t *testing.T) {
-	rk, ek := keys(t)
+	rk, ek := jwttest.Keys(t)
 	newClaims := func() jwt.Claims { return &chatClaims{} }
-	claims := func() jwt.MapClaims { c := valid(time.Hour); c["iss"] = "me"; return c }
+	claims := func() jwt.MapClaims { c := jwttest.Valid(time.Hour); c["iss"] = "me"; return c }
 	cases := []struct {
 		name   string
 		config auth.Config
 		req    request
 	}{
-		{"ok, HS256 in the auth payload", auth.Config{SigningKey: hmacKey},
-			request{auth: map[string]any{"token": sign(t, jwt.SigningMethodHS256, hmacKey, claims(), nil)}}},
+		{"ok, HS256 in the auth payload", auth.Config{SigningKey: jwttest.HMACKey},
+			request{auth: map[string]any{"token": jwttest.Sign(t, jwt.SigningMethodHS256, jwttest.HMACKey, claims(), nil)}}},
 		{"ok, RS256 in the Authorization header", auth.Config{SigningKey: &rk.PublicKey},
-			request{header: http.Header{"Authorization": {"bearer " + sign(t, jwt.SigningMethodRS256, rk, claims(), nil)}}}},
+			request{header: http.Header{"Authorization": {"bearer " + jwttest.Sign(t, jwt.SigningMethodRS256, rk, claims(), nil)}}}},
 		{"ok, ES256 by kid", auth.Config{SigningKeys: map[string]any{"ec": &ek.PublicKey, "rsa": &rk.PublicKey}},
-			request{auth: map[string]any{"token": sign(t, jwt.SigningMethodES256, ek, claims(), map[string]any{"kid": "ec"})}}},
+			request{auth: map[string]any{"token": jwttest.Sign(t, jwt.SigningMethodES256, ek, claims(), map[string]any{"kid": "ec"})}}},
 		{"ok, PS256 by kid", auth.Config{SigningKeys: map[string]any{"ec": &ek.PublicKey, "rsa": &rk.PublicKey}},
-			request{auth: map[string]any{"token": sign(t, jwt.SigningMethodPS256, rk, claims(), map[string]any{"kid": "rsa"})}}},
-		{"ok, query when allowed", auth.Config{SigningKey: hmacKey, TokenLookup: "auth:token,query:token"},
-			request{query: url.Values{"token": {sign(t, jwt.SigningMethodHS256, hmacKey, claims(), nil)}}}},
-		{"ok, cookie", auth.Config{SigningKey: hmacKey, TokenLookup: "cookie:jwt"},
-			request{header: http.Header{"Cookie": {"theme=dark; jwt=" + sign(t, jwt.SigningMethodHS256, hmacKey, claims(), nil)}}}},
-		{"ok, custom auth field", auth.Config{SigningKey: hmacKey, TokenLookup: "auth:jwt"},
-			request{auth: map[string]any{"jwt": sign(t, jwt.SigningMethodHS256, hmacKey, claims(), nil)}}},
-		{"ok, the first source with a token wins", auth.Config{SigningKey: hmacKey, TokenLookup: "query:token,auth:token"},
-			request{auth: map[string]any{"token": sign(t, jwt.SigningMethodHS256, hmacKey, claims(), nil)}}},
+			request{auth: map[string]any{"token": jwttest.Sign(t, jwt.SigningMethodPS256, rk, claims(), map[string]any{"kid": "rsa"})}}},
+		{"ok, query when allowed", auth.Config{SigningKey: jwttest.HMACKey, TokenLookup: "auth:token,query:token"},
+			request{query: url.Values{"token": {jwttest.Sign(t, jwt.SigningMethodHS256, jwttest.HMACKey, claims(), nil)}}}},
+		{"ok, cookie", auth.Config{SigningKey: jwttest.HMACKey, TokenLookup: "cookie:jwt"},
+			request{header: http.Header{"Cookie": {"theme=dark; jwt=" + jwttest.Sign(t, jwt.SigningMethodHS256, jwttest.HMACKey, claims(), nil)}}}},
+		{"ok, custom auth field", auth.Config{SigningKey: jwttest.HMACKey, TokenLookup: "auth:jwt"},
+			request{auth: map[string]any{"jwt": jwttest.Sign(t, jwt.SigningMethodHS256, jwttest.HMACKey, claims(), nil)}}},
+		{"ok, the first source with a token wins", auth.Config{SigningKey: jwttest.HMACKey, TokenLookup: "query:token,auth:token"},
+			request{auth: map[string]any{"token": jwttest.Sign(t, jwt.SigningMethodHS256, jwttest.HMACKey, claims(), nil)}}},
 		{"ok, KeyFunc", auth.Config{KeyFunc: func(*jwt.Token) (any, error) { return &ek.PublicKey, nil }},
-			request{auth: map[string]any{"token": sign(t, jwt.SigningMethodES256, ek, claims(), nil)}}},
+			request{auth: map[string]any{"token": jwttest.Sign(t, jwt.SigningMethodES256, ek, claims(), nil)}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -106,7 +107,7 @@ func TestAcceptTypedClaims(t *testing.T) {
 
 func TestMapClaimsByDefault(t *testing.T) {
 	got := make(chan any, 1)
-	ts := newServer(t, auth.JWT(auth.Config{SigningKey: hmacKey}), func(s *socketio.Socket) {
+	ts := newServer(t, auth.JWT(auth.Config{SigningKey: jwttest.HMACKey}), func(s *socketio.Socket) {
 		c, ok := auth.Claims[jwt.MapClaims](s)
 		_, wrong := auth.Claims[*chatClaims](s)
 		if !ok || wrong {
@@ -115,7 +116,7 @@ func TestMapClaimsByDefault(t *testing.T) {
 		}
 		got <- c["name"]
 	})
-	if r := ts.connect(t, request{auth: map[string]any{"token": sign(t, jwt.SigningMethodHS256, hmacKey, valid(time.Hour), nil)}}); r.SID == "" {
+	if r := ts.connect(t, request{auth: map[string]any{"token": jwttest.Sign(t, jwt.SigningMethodHS256, jwttest.HMACKey, jwttest.Valid(time.Hour), nil)}}); r.SID == "" {
 		t.Fatalf("refused: %v", r)
 	}
 	if v := <-got; v != "Ada" {
@@ -128,12 +129,12 @@ func TestMapClaimsByDefault(t *testing.T) {
 
 func TestValidateForbidden(t *testing.T) {
 	var gotSub atomic.Value
-	ts := newServer(t, auth.JWT(auth.Config{SigningKey: hmacKey, Validate: func(_ *socketio.Socket, c jwt.Claims) error {
+	ts := newServer(t, auth.JWT(auth.Config{SigningKey: jwttest.HMACKey, Validate: func(_ *socketio.Socket, c jwt.Claims) error {
 		sub, _ := c.GetSubject()
 		gotSub.Store(sub)
 		return errors.New("admins only: the secret reason")
 	}}), nil)
-	r := ts.connect(t, request{auth: map[string]any{"token": sign(t, jwt.SigningMethodHS256, hmacKey, valid(time.Hour), nil)}})
+	r := ts.connect(t, request{auth: map[string]any{"token": jwttest.Sign(t, jwt.SigningMethodHS256, jwttest.HMACKey, jwttest.Valid(time.Hour), nil)}})
 	if r.SID != "" || r.Data["reason"] != "forbidden" || r.Data["code"] != 403.0 || strings.Contains(r.Raw, "secret") {
 		t.Fatalf("got %s", r.Raw)
 	}
@@ -143,20 +144,20 @@ func TestValidateForbidden(t *testing.T) {
 }
 
 func TestMissingExpiryOptOut(t *testing.T) {
-	ts := newServer(t, auth.JWT(auth.Config{SigningKey: hmacKey, InsecureAllowMissingExpiry: true, DisconnectOnExpiry: true}), nil)
-	c := valid(time.Hour)
+	ts := newServer(t, auth.JWT(auth.Config{SigningKey: jwttest.HMACKey, InsecureAllowMissingExpiry: true, DisconnectOnExpiry: true}), nil)
+	c := jwttest.Valid(time.Hour)
 	delete(c, "exp")
-	if r := ts.connect(t, request{auth: map[string]any{"token": sign(t, jwt.SigningMethodHS256, hmacKey, c, nil)}}); r.SID == "" {
+	if r := ts.connect(t, request{auth: map[string]any{"token": jwttest.Sign(t, jwt.SigningMethodHS256, jwttest.HMACKey, c, nil)}}); r.SID == "" {
 		t.Fatalf("refused: %v", r)
 	}
 }
 
 func TestLeeway(t *testing.T) {
-	ts := newServer(t, auth.JWT(auth.Config{SigningKey: hmacKey, Leeway: time.Minute}), nil)
-	if r := ts.connect(t, request{auth: map[string]any{"token": sign(t, jwt.SigningMethodHS256, hmacKey, valid(-10*time.Second), nil)}}); r.SID == "" {
+	ts := newServer(t, auth.JWT(auth.Config{SigningKey: jwttest.HMACKey, Leeway: time.Minute}), nil)
+	if r := ts.connect(t, request{auth: map[string]any{"token": jwttest.Sign(t, jwt.SigningMethodHS256, jwttest.HMACKey, jwttest.Valid(-10*time.Second), nil)}}); r.SID == "" {
 		t.Fatalf("refused within the leeway: %v", r)
 	}
-	if r := ts.connect(t, request{auth: map[string]any{"token": sign(t, jwt.SigningMethodHS256, hmacKey, valid(-2*time.Minute), nil)}}); r.Data["reason"] != "expired" {
+	if r := ts.connect(t, request{auth: map[string]any{"token": jwttest.Sign(t, jwt.SigningMethodHS256, jwttest.HMACKey, jwttest.Valid(-2*time.Minute), nil)}}); r.Data["reason"] != "expired" {
 		t.Fatalf("accepted past the leeway: %v", r)
 	}
 }
@@ -164,13 +165,13 @@ func TestLeeway(t *testing.T) {
 func TestDisconnectOnExpiry(t *testing.T) {
 	disconnected := make(chan socketio.DisconnectReason, 1)
 	events := make(chan string, 4)
-	ts := newServer(t, auth.JWT(auth.Config{SigningKey: hmacKey, DisconnectOnExpiry: true}), func(s *socketio.Socket) {
+	ts := newServer(t, auth.JWT(auth.Config{SigningKey: jwttest.HMACKey, DisconnectOnExpiry: true}), func(s *socketio.Socket) {
 		s.OnAnyOutgoing(func(event string, args []any) { events <- event })
 		s.OnDisconnect(func(r socketio.DisconnectReason) { disconnected <- r })
 	})
 	start := time.Now()
 	// exp has a resolution of one second: the token expires within 1 to 2 s.
-	r := ts.connect(t, request{auth: map[string]any{"token": sign(t, jwt.SigningMethodHS256, hmacKey, jwt.MapClaims{"exp": time.Now().Add(2 * time.Second).Unix()}, nil)}})
+	r := ts.connect(t, request{auth: map[string]any{"token": jwttest.Sign(t, jwt.SigningMethodHS256, jwttest.HMACKey, jwt.MapClaims{"exp": time.Now().Add(2 * time.Second).Unix()}, nil)}})
 	if r.SID == "" {
 		t.Fatalf("refused: %v", r)
 	}
@@ -192,11 +193,11 @@ func TestDisconnectOnExpiry(t *testing.T) {
 
 func TestExpiryTimerStopsOnDisconnect(t *testing.T) {
 	fired := make(chan string, 1)
-	ts := newServer(t, auth.JWT(auth.Config{SigningKey: hmacKey, DisconnectOnExpiry: true}), func(s *socketio.Socket) {
+	ts := newServer(t, auth.JWT(auth.Config{SigningKey: jwttest.HMACKey, DisconnectOnExpiry: true}), func(s *socketio.Socket) {
 		s.OnAnyOutgoing(func(event string, _ []any) { fired <- event })
 		s.On("bye", func() { s.Disconnect(false) })
 	})
-	r := ts.connect(t, request{auth: map[string]any{"token": sign(t, jwt.SigningMethodHS256, hmacKey, jwt.MapClaims{"exp": time.Now().Add(2 * time.Second).Unix()}, nil)}})
+	r := ts.connect(t, request{auth: map[string]any{"token": jwttest.Sign(t, jwt.SigningMethodHS256, jwttest.HMACKey, jwt.MapClaims{"exp": time.Now().Add(2 * time.Second).Unix()}, nil)}})
 	if r.SID == "" {
 		t.Fatalf("refused: %v", r)
 	}
@@ -219,20 +220,20 @@ func TestExpiryTimerStopsOnDisconnect(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
-	rk, _ := keys(t)
+	rk, _ := jwttest.Keys(t)
 	cases := []struct {
 		name   string
 		config auth.Config
 		want   string
 	}{
 		{"nok, no key", auth.Config{}, "required"},
-		{"nok, unknown source", auth.Config{SigningKey: hmacKey, TokenLookup: "form:token"}, "unknown source"},
-		{"nok, no name", auth.Config{SigningKey: hmacKey, TokenLookup: "auth:"}, "source:name"},
-		{"nok, prefix on a query", auth.Config{SigningKey: hmacKey, TokenLookup: "query:token:Bearer "}, "prefix"},
-		{"nok, alg none", auth.Config{SigningKey: hmacKey, SigningMethods: []string{"none"}}, "not allowed"},
-		{"nok, unknown alg", auth.Config{SigningKey: hmacKey, SigningMethod: "XX999"}, "not allowed"},
+		{"nok, unknown source", auth.Config{SigningKey: jwttest.HMACKey, TokenLookup: "form:token"}, "unknown source"},
+		{"nok, no name", auth.Config{SigningKey: jwttest.HMACKey, TokenLookup: "auth:"}, "source:name"},
+		{"nok, prefix on a query", auth.Config{SigningKey: jwttest.HMACKey, TokenLookup: "query:token:Bearer "}, "prefix"},
+		{"nok, alg none", auth.Config{SigningKey: jwttest.HMACKey, SigningMethods: []string{"none"}}, "not allowed"},
+		{"nok, unknown alg", auth.Config{SigningKey: jwttest.HMACKey, SigningMethod: "XX999"}, "not allowed"},
 		{"nok, private key", auth.Config{SigningKey: rk}, "unsupported key type"},
-		{"nok, negative leeway", auth.Config{SigningKey: hmacKey, Leeway: -time.Second}, "Leeway"},
+		{"nok, negative leeway", auth.Config{SigningKey: jwttest.HMACKey, Leeway: -time.Second}, "Leeway"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -254,12 +255,12 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestExplicitMethodsRestrict(t *testing.T) {
-	ts := newServer(t, auth.JWT(auth.Config{SigningKey: hmacKey, SigningMethod: "HS512"}), nil)
-	r := ts.connect(t, request{auth: map[string]any{"token": sign(t, jwt.SigningMethodHS256, hmacKey, valid(time.Hour), nil)}})
+	ts := newServer(t, auth.JWT(auth.Config{SigningKey: jwttest.HMACKey, SigningMethod: "HS512"}), nil)
+	r := ts.connect(t, request{auth: map[string]any{"token": jwttest.Sign(t, jwt.SigningMethodHS256, jwttest.HMACKey, jwttest.Valid(time.Hour), nil)}})
 	if r.Data["reason"] != "bad_signature" {
 		t.Fatalf("HS256 accepted with only HS512 allowed: %v", r)
 	}
-	r = ts.connect(t, request{auth: map[string]any{"token": sign(t, jwt.SigningMethodHS512, hmacKey, valid(time.Hour), nil)}})
+	r = ts.connect(t, request{auth: map[string]any{"token": jwttest.Sign(t, jwt.SigningMethodHS512, jwttest.HMACKey, jwttest.Valid(time.Hour), nil)}})
 	if r.SID == "" {
 		t.Fatalf("HS512 refused: %v", r)
 	}
@@ -304,8 +305,8 @@ func (j *jwksServer) set(kid string, k *rsa.PublicKey) {
 }
 
 func TestJWKS(t *testing.T) {
-	rk, _ := keys(t)
-	rotated := mustRSA(t)
+	rk, _ := jwttest.Keys(t)
+	rotated := jwttest.NewRSA(t)
 	j := newJWKSServer(t)
 	j.set("k1", &rk.PublicKey)
 
@@ -317,13 +318,13 @@ func TestJWKS(t *testing.T) {
 	}
 	ts := newServer(t, auth.JWT(auth.Config{KeyFunc: kf}), nil)
 	tok := func(k *rsa.PrivateKey, kid string) request {
-		return request{auth: map[string]any{"token": sign(t, jwt.SigningMethodRS256, k, valid(time.Hour), map[string]any{"kid": kid})}}
+		return request{auth: map[string]any{"token": jwttest.Sign(t, jwt.SigningMethodRS256, k, jwttest.Valid(time.Hour), map[string]any{"kid": kid})}}
 	}
 	if r := ts.connect(t, tok(rk, "k1")); r.SID == "" {
 		t.Fatalf("refused: %v", r)
 	}
 	// HMAC with the public key's bytes as the secret: never accepted with a key function.
-	hs := sign(t, jwt.SigningMethodHS256, rk.PublicKey.N.Bytes(), valid(time.Hour), map[string]any{"kid": "k1"})
+	hs := jwttest.Sign(t, jwt.SigningMethodHS256, rk.PublicKey.N.Bytes(), jwttest.Valid(time.Hour), map[string]any{"kid": "k1"})
 	if r := ts.connect(t, request{auth: map[string]any{"token": hs}}); r.Data["reason"] != "bad_signature" {
 		t.Fatalf("HS256 with the public key: %v", r)
 	}

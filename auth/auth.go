@@ -19,7 +19,12 @@
 // A refused client gets a connect_error whose message is "unauthorized" and whose data is
 // {code, reason}; reason is one of the Reason values, and nothing about the keys is sent. With
 // DisconnectOnExpiry, a socket is disconnected when its token expires, after an
-// "auth_expired" event (ExpiredEvent). See docs/auth.md.
+// "auth_expired" event (ExpiredEvent).
+//
+// The same Config protects an application's HTTP routes: HTTP returns a net/http middleware,
+// which answers a refused request with the same reasons (401 or 403, {message, code, reason}),
+// and Verifier is the piece that router adapters build on, such as the Echo v5 middleware
+// sioecho.JWT. This package imports no web framework. See docs/auth.md.
 package auth
 
 import (
@@ -45,7 +50,9 @@ type Config struct {
 	//     start with the prefix (compared without regard to case), which is removed;
 	//   - "query:<name>": a query parameter of the handshake URL;
 	//   - "cookie:<name>": a cookie sent with the handshake.
-	// Default "auth:token,header:Authorization:Bearer ".
+	// Default "auth:token,header:Authorization:Bearer ". An HTTP request (HTTP, Verifier) has
+	// no auth payload: its "auth" sources hold nothing and the next sources are tried, so one
+	// TokenLookup serves the handshakes and the HTTP routes.
 	TokenLookup string
 
 	// SigningKey verifies every token: a []byte secret for HMAC, an *rsa.PublicKey,
@@ -85,7 +92,7 @@ type Config struct {
 
 	// Validate, when set, runs after a token was verified, to check its claims further (a role,
 	// a tenant). An error refuses the connection with the reason "forbidden"; its text is not
-	// sent to the client.
+	// sent to the client. For an HTTP request (HTTP, Verifier) s is nil.
 	Validate func(s *socketio.Socket, claims jwt.Claims) error
 
 	// DisconnectOnExpiry disconnects a socket when its token expires ("exp" plus Leeway).
@@ -95,7 +102,8 @@ type Config struct {
 	DisconnectOnExpiry bool
 
 	// OnRefused, when set, is called with every refusal, whose error wraps the detailed cause
-	// (for the server's logs; the client only gets the reason).
+	// (for the server's logs; the client only gets the reason). For an HTTP request (HTTP,
+	// Verifier) s is nil.
 	OnRefused func(s *socketio.Socket, err *Error)
 }
 
@@ -147,6 +155,15 @@ func Claims[T any](s *socketio.Socket) (T, bool) {
 // ToMiddleware checks the configuration and returns the middleware, or an error that says
 // what is wrong.
 func (config Config) ToMiddleware() (socketio.Middleware, error) {
+	v, err := config.verifier()
+	if err != nil {
+		return nil, err
+	}
+	return v.handle, nil
+}
+
+// verifier checks the configuration, fills in its defaults and returns its verifier.
+func (config Config) verifier() (*verifier, error) {
 	if config.TokenLookup == "" {
 		config.TokenLookup = DefaultConfig.TokenLookup
 	}
@@ -184,13 +201,12 @@ func (config Config) ToMiddleware() (socketio.Middleware, error) {
 	if len(config.Audience) > 0 {
 		opts = append(opts, jwt.WithAudience(config.Audience...))
 	}
-	m := &middleware{
+	return &verifier{
 		config:  config,
 		lookups: lookups,
 		parser:  jwt.NewParser(opts...),
 		keyFunc: config.keyFunc(),
-	}
-	return m.handle, nil
+	}, nil
 }
 
 // methods returns the allow-list of algorithms.

@@ -2,10 +2,6 @@ package auth_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,57 +9,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/echo-socketio/echo-socketio/engineio"
 	"github.com/echo-socketio/echo-socketio/socketio"
 )
-
-var (
-	hmacKey = []byte("a-test-secret-of-thirty-two-bytes!")
-
-	keysOnce sync.Once
-	rsaKey   *rsa.PrivateKey
-	ecKey    *ecdsa.PrivateKey
-)
-
-func keys(t testing.TB) (*rsa.PrivateKey, *ecdsa.PrivateKey) {
-	t.Helper()
-	keysOnce.Do(func() {
-		var err error
-		if rsaKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			panic(err)
-		}
-		if ecKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
-			panic(err)
-		}
-	})
-	return rsaKey, ecKey
-}
-
-// sign signs claims with method and key, with the header fields in hdr.
-func sign(t testing.TB, method jwt.SigningMethod, key any, claims jwt.Claims, hdr map[string]any) string {
-	t.Helper()
-	tok := jwt.NewWithClaims(method, claims)
-	for k, v := range hdr {
-		tok.Header[k] = v
-	}
-	s, err := tok.SignedString(key)
-	if err != nil {
-		t.Fatalf("sign: %v", err)
-	}
-	return s
-}
-
-// valid returns claims valid for d.
-func valid(d time.Duration) jwt.MapClaims {
-	now := time.Now()
-	return jwt.MapClaims{"sub": "ada", "iat": now.Unix(), "exp": now.Add(d).Unix(), "name": "Ada"}
-}
 
 // testServer is a Socket.IO server on an httptest server whose main namespace uses mw.
 type testServer struct {

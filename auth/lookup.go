@@ -46,10 +46,29 @@ func parseLookup(s string) ([]source, error) {
 // errNotString is the cause of a refusal for an auth payload field that is not a string.
 var errNotString = errors.New("auth: the auth payload field is not a string")
 
-// find returns the token of the first source that holds one. found is false when no source
-// holds a token; err is set when a source holds something that cannot be a token.
-func find(s *socketio.Socket, sources []source) (token string, found bool, err error) {
+// credentials are where a token may be: the CONNECT auth payload (nil for an HTTP request),
+// the headers and the query of the request.
+type credentials struct {
+	auth   json.RawMessage
+	header http.Header
+	query  url.Values
+}
+
+// fromSocket returns the credentials of a socket's handshake.
+func fromSocket(s *socketio.Socket) credentials {
 	h := s.Handshake()
+	return credentials{auth: h.Auth, header: http.Header(h.Headers), query: url.Values(h.Query)}
+}
+
+// fromRequest returns the credentials of an HTTP request, which has no auth payload.
+func fromRequest(r *http.Request) credentials {
+	return credentials{header: r.Header, query: r.URL.Query()}
+}
+
+// find returns the token of the first source that holds one. found is false when no source
+// holds a token; err is set when a source holds something that cannot be a token. The "auth"
+// sources hold nothing for an HTTP request.
+func find(h credentials, sources []source) (token string, found bool, err error) {
 	var payload map[string]json.RawMessage
 	payloadRead := false
 	for _, src := range sources {
@@ -58,7 +77,9 @@ func find(s *socketio.Socket, sources []source) (token string, found bool, err e
 			if !payloadRead {
 				payloadRead = true
 				// Anything but an object, null included, holds no token.
-				_ = json.Unmarshal(h.Auth, &payload)
+				if h.auth != nil {
+					_ = json.Unmarshal(h.auth, &payload)
+				}
 			}
 			raw, ok := payload[src.name]
 			if !ok || string(raw) == "null" {
@@ -72,7 +93,7 @@ func find(s *socketio.Socket, sources []source) (token string, found bool, err e
 				return v, true, nil
 			}
 		case "header":
-			for _, v := range http.Header(h.Headers).Values(src.name) {
+			for _, v := range h.header.Values(src.name) {
 				if src.prefix != "" {
 					if len(v) <= len(src.prefix) || !strings.EqualFold(v[:len(src.prefix)], src.prefix) {
 						continue
@@ -84,11 +105,11 @@ func find(s *socketio.Socket, sources []source) (token string, found bool, err e
 				}
 			}
 		case "query":
-			if v := url.Values(h.Query).Get(src.name); v != "" {
+			if v := h.query.Get(src.name); v != "" {
 				return v, true, nil
 			}
 		case "cookie":
-			r := http.Request{Header: http.Header{"Cookie": http.Header(h.Headers).Values("Cookie")}}
+			r := http.Request{Header: http.Header{"Cookie": h.header.Values("Cookie")}}
 			if c, err := r.Cookie(src.name); err == nil && c.Value != "" {
 				return c.Value, true, nil
 			}

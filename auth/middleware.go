@@ -9,52 +9,65 @@ import (
 	"github.com/echo-socketio/echo-socketio/socketio"
 )
 
-type middleware struct {
+// verifier finds and verifies tokens for one Config, for sockets and HTTP requests alike.
+type verifier struct {
 	config  Config
 	lookups []source
 	parser  *jwt.Parser
 	keyFunc jwt.Keyfunc
 }
 
-func (m *middleware) handle(s *socketio.Socket) error {
-	claims, err := m.authenticate(s)
+// handle is the namespace middleware.
+func (v *verifier) handle(s *socketio.Socket) error {
+	claims, err := v.check(s, fromSocket(s))
 	if err != nil {
-		if m.config.OnRefused != nil {
-			m.config.OnRefused(s, err)
-		}
 		return err.connectError()
 	}
 	s.Set(ClaimsKey, claims)
-	if m.config.DisconnectOnExpiry {
+	if v.config.DisconnectOnExpiry {
 		if exp, _ := claims.GetExpirationTime(); exp != nil {
-			watchExpiry(s, exp.Add(m.config.Leeway))
+			watchExpiry(s, exp.Add(v.config.Leeway))
 		}
 	}
 	return nil
 }
 
-func (m *middleware) authenticate(s *socketio.Socket) (jwt.Claims, *Error) {
-	raw, found, err := find(s, m.lookups)
+// check verifies the token of h and runs Config.Validate, then reports a refusal to
+// Config.OnRefused. s is nil for an HTTP request.
+func (v *verifier) check(s *socketio.Socket, h credentials) (jwt.Claims, *Error) {
+	claims, err := v.verify(h)
+	if err == nil && v.config.Validate != nil {
+		if verr := v.config.Validate(s, claims); verr != nil {
+			err = &Error{Reason: ReasonForbidden, Err: verr}
+		}
+	}
+	if err != nil {
+		if v.config.OnRefused != nil {
+			v.config.OnRefused(s, err)
+		}
+		return nil, err
+	}
+	return claims, nil
+}
+
+// verify finds the token of h and verifies it.
+func (v *verifier) verify(h credentials) (jwt.Claims, *Error) {
+	raw, found, err := find(h, v.lookups)
 	switch {
 	case err != nil:
 		return nil, &Error{Reason: ReasonMalformed, Err: err}
 	case !found:
 		return nil, &Error{Reason: ReasonMissing}
-	case len(raw) > m.config.MaxTokenLength:
-		return nil, &Error{Reason: ReasonMalformed, Err: fmt.Errorf("auth: token of %d bytes, more than %d", len(raw), m.config.MaxTokenLength)}
+	case len(raw) > v.config.MaxTokenLength:
+		return nil, &Error{Reason: ReasonMalformed, Err: fmt.Errorf("auth: token of %d bytes, more than %d", len(raw), v.config.MaxTokenLength)}
 	}
-	claims := m.config.NewClaims()
-	token, err := m.parser.ParseWithClaims(raw, claims, m.keyFunc)
+	claims := v.config.NewClaims()
+	token, err := v.parser.ParseWithClaims(raw, claims, v.keyFunc)
 	if err != nil {
-		return nil, classify(err, claims, m.config.Issuer != "", len(m.config.Audience) > 0)
+		return nil, classify(err, claims, v.config.Issuer != "", len(v.config.Audience) > 0)
 	}
 	if !token.Valid {
 		return nil, &Error{Reason: ReasonBadSignature, Err: errors.New("auth: token not valid")}
-	}
-	if m.config.Validate != nil {
-		if err := m.config.Validate(s, token.Claims); err != nil {
-			return nil, &Error{Reason: ReasonForbidden, Err: err}
-		}
 	}
 	return token.Claims, nil
 }

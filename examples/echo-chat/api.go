@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	echojwt "github.com/labstack/echo-jwt/v4"
-	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v5"
 
 	"github.com/echo-socketio/echo-socketio/auth"
+	"github.com/echo-socketio/echo-socketio/middleware/sioecho"
 	"github.com/echo-socketio/echo-socketio/socketio"
 )
 
@@ -30,7 +30,7 @@ func issue(key []byte, name string, ttl time.Duration) (string, time.Time, error
 // example trusts the name it is given; a real application checks a password or asks an
 // identity provider.
 func login(key []byte, ttl time.Duration) echo.HandlerFunc {
-	return func(c echo.Context) error {
+	return func(c *echo.Context) error {
 		var in struct {
 			Name string `json:"name" form:"name"`
 		}
@@ -54,11 +54,18 @@ func login(key []byte, ttl time.Duration) echo.HandlerFunc {
 // connect_error "unauthorized", and a socket whose token expires is disconnected (the page
 // then connects again with a new token).
 func authenticate(key []byte) socketio.Middleware {
-	return auth.JWT(auth.Config{
-		SigningKey:         key,
-		NewClaims:          func() jwt.Claims { return new(jwt.RegisteredClaims) },
-		DisconnectOnExpiry: true,
-	})
+	cfg := tokens(key)
+	cfg.DisconnectOnExpiry = true
+	return auth.JWT(cfg)
+}
+
+// tokens is the configuration of the tokens of /api/login, for the sockets and the HTTP
+// routes alike: one key, one claims type.
+func tokens(key []byte) auth.Config {
+	return auth.Config{
+		SigningKey: key,
+		NewClaims:  func() jwt.Claims { return new(jwt.RegisteredClaims) },
+	}
 }
 
 // userName returns the name of the socket's user: the subject of its token.
@@ -71,19 +78,17 @@ func userName(s *socketio.Socket) string {
 }
 
 // requireJWT protects an HTTP route with the tokens of /api/login, sent as
-// "Authorization: Bearer <token>".
+// "Authorization: Bearer <token>". A refused request gets 401 and the reason, as a refused
+// socket does: {"message": "unauthorized", "code": 401, "reason": "expired"}.
 func requireJWT(key []byte) echo.MiddlewareFunc {
-	return echojwt.WithConfig(echojwt.Config{
-		SigningKey:    key,
-		NewClaimsFunc: func(echo.Context) jwt.Claims { return new(jwt.RegisteredClaims) },
-	})
+	return sioecho.JWT(tokens(key))
 }
 
 // notify answers POST /api/notify {"user": "bob", "text": "..."} or {"channel": "general",
 // "text": "..."}: it pushes a notification to every tab of the user, or to every member of the
 // channel, and reports how many sockets were reached.
-func notify(io *socketio.Server) echo.HandlerFunc {
-	return func(c echo.Context) error {
+func notify(sio *socketio.Server) echo.HandlerFunc {
+	return func(c *echo.Context) error {
 		var in struct {
 			User    string `json:"user" form:"user"`
 			Channel string `json:"channel" form:"channel"`
@@ -100,15 +105,18 @@ func notify(io *socketio.Server) echo.HandlerFunc {
 		if in.Channel != "" {
 			room = channelRoom(in.Channel)
 		}
-		to := io.To(room)
+		to := sio.To(room)
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
 		defer cancel()
 		sockets, err := to.FetchSockets(ctx)
 		if err != nil {
 			return err
 		}
-		from := c.Get("user").(*jwt.Token).Claims.(*jwt.RegisteredClaims).Subject
-		n := notification{From: from, Channel: in.Channel, Text: text, At: time.Now().UTC()}
+		claims, err := echo.ContextGet[*jwt.RegisteredClaims](c, sioecho.DefaultJWTContextKey)
+		if err != nil {
+			return err
+		}
+		n := notification{From: claims.Subject, Channel: in.Channel, Text: text, At: time.Now().UTC()}
 		if err := to.Emit("notification", n); err != nil {
 			return err
 		}

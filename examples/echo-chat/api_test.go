@@ -13,8 +13,8 @@ import (
 
 func TestAPI(t *testing.T) {
 	key := []byte("test key")
-	e, io := newApp(key, time.Minute, socketio.Options{})
-	t.Cleanup(func() { _ = io.Shutdown(t.Context()) })
+	e, sio := newApp(key, time.Minute, socketio.Options{})
+	t.Cleanup(func() { _ = sio.Shutdown(t.Context()) })
 	do := func(method, path, token, body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")

@@ -59,19 +59,19 @@ type reply struct {
 
 // chat holds the state of the application: the recent messages of each channel.
 type chat struct {
-	io      *socketio.Server
+	sio     *socketio.Server
 	mu      sync.Mutex
 	history map[string][]message
 }
 
 // newChat returns the chat of the Socket.IO server io, with no history yet.
-func newChat(io *socketio.Server) *chat {
-	return &chat{io: io, history: make(map[string][]message)}
+func newChat(sio *socketio.Server) *chat {
+	return &chat{sio: sio, history: make(map[string][]message)}
 }
 
 // register sets the connection handler of the main namespace.
 func (c *chat) register() {
-	c.io.OnConnection(func(s *socketio.Socket) {
+	c.sio.OnConnection(func(s *socketio.Socket) {
 		name := userName(s)
 		log.Printf("A client has connected: %s", s.ID())
 		s.Set("name", name) // FetchSockets reports it in Data(), for the presence lists
@@ -129,7 +129,7 @@ func (c *chat) register() {
 			}
 			m.To = in.To
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			online, err := c.io.In(userRoom(m.To)).FetchSockets(ctx)
+			online, err := c.sio.In(userRoom(m.To)).FetchSockets(ctx)
 			cancel()
 			if err != nil || len(online) == 0 {
 				_ = ack(reply{Error: m.To + " is not online"})
@@ -201,7 +201,7 @@ func (c *chat) presence(channel string) {
 	at := time.Now().UnixMicro()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	room := c.io.In(channelRoom(channel))
+	room := c.sio.In(channelRoom(channel))
 	sockets, err := room.FetchSockets(ctx)
 	if err != nil {
 		log.Printf("presence of #%s: %v", channel, err)

@@ -28,11 +28,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/labstack/echo/v4"
-	echomw "github.com/labstack/echo/v4/middleware"
+	"github.com/labstack/echo/v5"
+	"github.com/labstack/echo/v5/middleware"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/echo-socketio/echo-socketio/middleware"
+	"github.com/echo-socketio/echo-socketio/middleware/sioecho"
 	"github.com/echo-socketio/echo-socketio/rooms/redisadapter"
 	"github.com/echo-socketio/echo-socketio/socketio"
 )
@@ -73,18 +73,23 @@ func main() {
 		log.Printf("sharing rooms through Redis at %s", *redisAddr)
 	}
 
-	e, io := newApp(key, *ttl, opts)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	e, sio := newApp(key, *ttl, opts)
+	stopped, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// On SIGTERM, the sockets are disconnected first ("server shutting down"), then the HTTP
+	// server stops.
+	serving, stopServing := context.WithCancel(context.Background())
+	defer stopServing()
 	go func() {
-		<-ctx.Done()
+		<-stopped.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = io.Shutdown(shutdown)
-		_ = e.Shutdown(shutdown)
+		_ = sio.Shutdown(shutdown)
+		stopServing()
 	}()
 	log.Printf("echo-chat listening on %s", *addr)
-	if err := e.Start(*addr); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	start := echo.StartConfig{Address: *addr, HideBanner: true, HidePort: true, GracefulTimeout: 5 * time.Second}
+	if err := start.Start(serving, e); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Fatal(err)
 	}
 }
@@ -92,20 +97,19 @@ func main() {
 // newApp returns the Echo application and its Socket.IO server, whose tokens are signed with
 // key and valid for ttl.
 func newApp(key []byte, ttl time.Duration, opts socketio.Options) (*echo.Echo, *socketio.Server) {
-	io := socketio.NewServer(opts)
-	io.Use(authenticate(key))
-	newChat(io).register()
+	sio := socketio.NewServer(opts)
+	sio.Use(authenticate(key))
+	newChat(sio).register()
 
 	e := echo.New()
-	e.HideBanner = true
-	e.Use(echomw.Recover())
-	e.Use(middleware.SocketIO(io)) // /socket.io/: the endpoint and the client bundle
+	e.Use(middleware.Recover())
+	e.Use(sioecho.SocketIO(sio)) // /socket.io/: the endpoint and the client bundle
 	site := echo.MustSubFS(static, "static")
 	e.FileFS("/", "index.html", site)
 	e.StaticFS("/static", site)
 	e.POST("/api/login", login(key, ttl))
-	e.POST("/api/notify", notify(io), requireJWT(key))
-	return e, io
+	e.POST("/api/notify", notify(sio), requireJWT(key))
+	return e, sio
 }
 
 // envOr returns the environment variable key, or def when it is empty.

@@ -1,5 +1,5 @@
-// Command jwt shows one signing key protecting both an Echo JSON API, with echo-jwt, and the
-// Socket.IO endpoint, with package auth.
+// Command jwt shows one signing key and one claims type protecting both an Echo v5 JSON API,
+// with sioecho.JWT, and the Socket.IO endpoint, with auth.JWT: the two share one auth.Config.
 //
 //	go run ./examples/jwt
 //	curl -s -d user=ada localhost:3000/login              # {"token":"..."}
@@ -17,12 +17,11 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	echojwt "github.com/labstack/echo-jwt/v4"
-	"github.com/labstack/echo/v4"
-	echomw "github.com/labstack/echo/v4/middleware"
+	"github.com/labstack/echo/v5"
+	"github.com/labstack/echo/v5/middleware"
 
 	"github.com/echo-socketio/echo-socketio/auth"
-	"github.com/echo-socketio/echo-socketio/middleware"
+	"github.com/echo-socketio/echo-socketio/middleware/sioecho"
 	"github.com/echo-socketio/echo-socketio/socketio"
 )
 
@@ -44,31 +43,38 @@ func main() {
 		key = []byte("development key, do not use in production")
 	}
 	e, _ := newApp(key, lifetime)
-	e.Logger.Fatal(e.Start(":3000"))
+	if err := e.Start(":3000"); err != nil {
+		log.Fatal(err)
+	}
 }
 
 // newApp returns the Echo app and its Socket.IO server, both verifying tokens with key.
 func newApp(key []byte, lifetime time.Duration) (*echo.Echo, *socketio.Server) {
 	e := echo.New()
-	e.Use(echomw.Recover())
+	e.Use(middleware.Recover())
 
-	io := socketio.NewServer(socketio.Options{})
-	io.Use(auth.JWT(auth.Config{
-		SigningKey:         key,
-		SigningMethod:      "HS256",
-		Issuer:             issuer,
-		NewClaims:          func() jwt.Claims { return &Claims{} },
-		DisconnectOnExpiry: true,
-	}))
-	io.OnConnection(func(s *socketio.Socket) {
+	// One configuration for the handshakes and the API: the key, the algorithm, the issuer
+	// and the claims type.
+	tokens := auth.Config{
+		SigningKey:    key,
+		SigningMethod: "HS256",
+		Issuer:        issuer,
+		NewClaims:     func() jwt.Claims { return &Claims{} },
+	}
+
+	sio := socketio.NewServer(socketio.Options{})
+	sockets := tokens
+	sockets.DisconnectOnExpiry = true
+	sio.Use(auth.JWT(sockets))
+	sio.OnConnection(func(s *socketio.Socket) {
 		c, _ := auth.Claims[*Claims](s)
 		s.Join("user:" + c.Subject)
 		s.On("whoami", func(ack socketio.Ack) { _ = ack(c.Name, c.ExpiresAt.Time) })
 	})
-	e.Use(middleware.SocketIO(io))
+	e.Use(sioecho.SocketIO(sio))
 
-	e.GET("/", func(c echo.Context) error { return c.HTML(http.StatusOK, page) })
-	e.POST("/login", func(c echo.Context) error {
+	e.GET("/", func(c *echo.Context) error { return c.HTML(http.StatusOK, page) })
+	e.POST("/login", func(c *echo.Context) error {
 		user := c.FormValue("user")
 		if user == "" {
 			return echo.NewHTTPError(http.StatusBadRequest, "user is required")
@@ -87,18 +93,18 @@ func newApp(key []byte, lifetime time.Duration) (*echo.Echo, *socketio.Server) {
 		return c.JSON(http.StatusOK, map[string]string{"token": token})
 	})
 
-	// The same key protects the JSON API.
-	api := e.Group("/api", echojwt.WithConfig(echojwt.Config{
-		SigningKey:    key,
-		NewClaimsFunc: func(echo.Context) jwt.Claims { return &Claims{} },
-	}))
-	api.GET("/me", func(c echo.Context) error {
-		claims := c.Get("user").(*jwt.Token).Claims.(*Claims)
-		sockets, err := io.In("user:" + claims.Subject).FetchSockets(c.Request().Context())
+	// The same configuration protects the JSON API.
+	api := e.Group("/api", sioecho.JWT(tokens))
+	api.GET("/me", func(c *echo.Context) error {
+		claims, err := echo.ContextGet[*Claims](c, "user")
+		if err != nil {
+			return err
+		}
+		sockets, err := sio.In("user:" + claims.Subject).FetchSockets(c.Request().Context())
 		if err != nil {
 			return err
 		}
 		return c.JSON(http.StatusOK, map[string]any{"name": claims.Name, "sockets": len(sockets)})
 	})
-	return e, io
+	return e, sio
 }

@@ -16,7 +16,8 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// TestOneKey signs in, then uses the token on the API (echo-jwt) and on the socket (auth).
+// TestOneKey signs in, then uses the token on the API (sioecho.JWT) and on the socket
+// (auth.JWT), which refuse a forged token with the same reason.
 func TestOneKey(t *testing.T) {
 	e, sio := newApp([]byte("a test key of at least thirty-two bytes"), time.Minute)
 	srv := httptest.NewServer(e)
@@ -46,7 +47,7 @@ func TestOneKey(t *testing.T) {
 	if code != http.StatusOK || json.Unmarshal([]byte(body), &login) != nil || login.Token == "" {
 		t.Fatalf("login: %d %s", code, body)
 	}
-	if code, body := do(http.MethodGet, "/api/me", "", nil); code != http.StatusUnauthorized {
+	if code, body := do(http.MethodGet, "/api/me", "", nil); code != http.StatusUnauthorized || !strings.Contains(body, `"reason":"missing"`) {
 		t.Fatalf("API without a token: %d %s", code, body)
 	}
 	if code, body := do(http.MethodGet, "/", "", nil); code != http.StatusOK || !strings.Contains(body, "/socket.io/socket.io.js") {
@@ -72,6 +73,9 @@ func TestOneKey(t *testing.T) {
 	}
 	if got := connect(login.Token); !strings.HasPrefix(got, `40{"sid":`) {
 		t.Fatalf("socket refused: %s", got)
+	}
+	if code, body := do(http.MethodGet, "/api/me", "", map[string]string{"Authorization": "Bearer forged." + login.Token}); code != http.StatusUnauthorized || !strings.Contains(body, `"reason":"malformed"`) {
+		t.Fatalf("API with a forged token: %d %s", code, body)
 	}
 	code, body = do(http.MethodGet, "/api/me", "", map[string]string{"Authorization": "Bearer " + login.Token})
 	if code != http.StatusOK || !strings.Contains(body, `"name":"ada"`) {
