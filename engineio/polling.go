@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/echo-socketio/echo-socketio/engineio/parser"
 )
@@ -172,6 +173,9 @@ func (c *Conn) handlePost(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errPayloadTooLarge)
 		return
 	}
+	if !utf8.Valid(body) {
+		body = toValidUTF8(body) // decoded as Node decodes a body into a string
+	}
 	packets, err := parser.DecodePayload(body, c.srv.opts.MaxPayloadPackets)
 	if err != nil {
 		writeError(w, ErrBadRequest)
@@ -196,4 +200,19 @@ func (c *Conn) handlePost(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", "2")
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, "ok")
+}
+
+// toValidUTF8 replaces every byte that does not start a valid UTF-8 sequence with U+FFFD.
+func toValidUTF8(b []byte) []byte {
+	out := make([]byte, 0, len(b)+len(b)/2)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			out = utf8.AppendRune(out, utf8.RuneError)
+		} else {
+			out = append(out, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return out
 }

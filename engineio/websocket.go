@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -33,6 +34,8 @@ func (c *Conn) attachWebsocket(ws *websocket.Conn) {
 	go c.readLoop(ws)
 }
 
+var errInvalidUTF8 = errors.New("engineio: text frame is not valid UTF-8")
+
 // readMessage reads one websocket message, capped at MaxHTTPBufferSize after decompression.
 func (c *Conn) readMessage(ws *websocket.Conn) (parser.Packet, CloseReason, error) {
 	limit := c.srv.opts.MaxHTTPBufferSize
@@ -57,6 +60,12 @@ func (c *Conn) readMessage(ws *websocket.Conn) (parser.Packet, CloseReason, erro
 	}
 	if mt == websocket.BinaryMessage {
 		return parser.DecodeBinaryFrame(data), "", nil
+	}
+	if !utf8.Valid(data) {
+		// RFC 6455 fails a connection whose text frame is not UTF-8, as Node's ws does.
+		_ = ws.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, ""), time.Now().Add(time.Second))
+		return parser.Packet{}, ReasonTransportError, errInvalidUTF8
 	}
 	p, err := parser.DecodePacket(data)
 	if err != nil {
