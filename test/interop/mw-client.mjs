@@ -1,5 +1,7 @@
 // Drives the official socket.io-client against an Echo app that mounts the Socket.IO endpoint
-// with package middleware (middleware/interop_test.go). Every observation is one JSON line.
+// with sioecho (Echo v5) or sioecho4 (Echo v4): the interop tests of both packages, through
+// middleware/internal/mounttest, and the test of examples/echo4. Every observation is one JSON
+// line.
 //
 // BASE      the app's origin, such as http://127.0.0.1:1234
 // SIO_PATH  the Socket.IO path, such as /socket.io/ or /app/socket.io/
