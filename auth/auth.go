@@ -4,8 +4,8 @@
 // CONNECT auth payload, then the Authorization header), verifies it with
 // github.com/golang-jwt/jwt/v5 and stores its claims in the socket:
 //
-//	io.Use(auth.JWT(auth.Config{SigningKey: []byte(secret)}))
-//	io.OnConnection(func(s *socketio.Socket) {
+//	sio.Use(auth.JWT(auth.Config{SigningKey: []byte(secret)}))
+//	sio.OnConnection(func(s *socketio.Socket) {
 //		claims, _ := auth.Claims[jwt.MapClaims](s)
 //		sub, _ := claims.GetSubject()
 //		s.Join("user:" + sub)

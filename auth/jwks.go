@@ -46,7 +46,7 @@ var ErrNoJWKSURL = errors.New("auth: JWKSConfig.URLs is empty")
 //	defer stop()
 //	keys, err := auth.JWKS(ctx, auth.JWKSConfig{URLs: []string{issuer + "/.well-known/jwks.json"}})
 //	if err != nil { ... }
-//	io.Use(auth.JWT(auth.Config{KeyFunc: keys, Issuer: issuer, Audience: []string{"chat"}}))
+//	sio.Use(auth.JWT(auth.Config{KeyFunc: keys, Issuer: issuer, Audience: []string{"chat"}}))
 //
 // The fetching and the key parsing are those of github.com/MicahParks/keyfunc/v3. A key that
 // names its algorithm ("alg") only verifies tokens of that algorithm.
