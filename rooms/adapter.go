@@ -67,8 +67,8 @@ type SocketInfo struct {
 }
 
 // AckFunc receives one acknowledgement of a broadcast with acks: the socket that answered
-// and the JSON arguments of its answer.
-type AckFunc func(id SocketID, args []json.RawMessage)
+// and the arguments of its answer, binary values kept.
+type AckFunc func(id SocketID, args parser.Args)
 
 // Namespace is the local side of an adapter: the namespace whose sockets the adapter serves.
 // Its methods are called without adapter locks held, and may call back into the adapter.
@@ -88,7 +88,7 @@ type Namespace interface {
 	Disconnect(id SocketID, closeConn bool)
 	// ServerSideEmit delivers an event sent by another server of the cluster to the
 	// namespace's server-side listeners. ack, when not nil, answers the sender.
-	ServerSideEmit(event string, args []json.RawMessage, ack func(args []json.RawMessage))
+	ServerSideEmit(event string, args parser.Args, ack func(args parser.Args))
 }
 
 // Adapter keeps the rooms of one namespace and broadcasts to them. Implementations are safe for
@@ -119,8 +119,9 @@ type Adapter interface {
 	// connections.
 	DisconnectSockets(ctx context.Context, sel Selection, closeConn bool) error
 	// ServerSideEmit sends an event to the other servers of the cluster. With ack, it returns
-	// their answers, gathered until ctx ends.
-	ServerSideEmit(ctx context.Context, event string, args []json.RawMessage, withAck bool) ([][]json.RawMessage, error)
+	// their answers, gathered until ctx ends. Adapters keep the binary values of args and
+	// answers where their wire format allows.
+	ServerSideEmit(ctx context.Context, event string, args parser.Args, withAck bool) ([]parser.Args, error)
 	// ServerCount returns the number of servers in the cluster, this one included.
 	ServerCount(ctx context.Context) (int, error)
 	// Close releases the adapter's resources.

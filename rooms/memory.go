@@ -2,7 +2,6 @@ package rooms
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"sync/atomic"
 
@@ -291,7 +290,7 @@ func (m *Memory) DisconnectSockets(_ context.Context, sel Selection, closeConn b
 }
 
 // ServerSideEmit has no other server to send to: it returns ErrNoCluster.
-func (m *Memory) ServerSideEmit(context.Context, string, []json.RawMessage, bool) ([][]json.RawMessage, error) {
+func (m *Memory) ServerSideEmit(context.Context, string, parser.Args, bool) ([]parser.Args, error) {
 	return nil, ErrNoCluster
 }
 

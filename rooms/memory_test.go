@@ -41,7 +41,8 @@ func (n *nsp) Deliver(p *parser.Packet, list []rooms.SocketID, _ rooms.Flags) {
 func (n *nsp) DeliverWithAck(p *parser.Packet, list []rooms.SocketID, f rooms.Flags, ack rooms.AckFunc) int {
 	n.Deliver(p, list, f)
 	for _, id := range list {
-		ack(id, []json.RawMessage{json.RawMessage(`"` + string(id) + `"`)})
+		a, _ := parser.NewArg(json.RawMessage(`"`+string(id)+`"`), nil)
+		ack(id, parser.Args{a})
 	}
 	return len(list)
 }
@@ -57,7 +58,7 @@ func (n *nsp) Disconnect(id rooms.SocketID, _ bool) {
 	n.adapter.DelAll(id) // a namespace calls back into the adapter: no lock may be held
 }
 
-func (n *nsp) ServerSideEmit(string, []json.RawMessage, func([]json.RawMessage)) {}
+func (n *nsp) ServerSideEmit(string, parser.Args, func(parser.Args)) {}
 
 func newMemory() (*rooms.Memory, *nsp) {
 	n := &nsp{delivered: map[rooms.SocketID]int{}}
@@ -167,7 +168,7 @@ func TestServerWideOperations(t *testing.T) {
 	var count int
 	var acks []string
 	_ = m.BroadcastWithAck(&parser.Packet{}, rooms.Selection{}, func(c int) { count = c },
-		func(id rooms.SocketID, _ []json.RawMessage) { acks = append(acks, string(id)) })
+		func(id rooms.SocketID, _ parser.Args) { acks = append(acks, string(id)) })
 	if count != 3 || len(acks) != 3 {
 		t.Fatalf("BroadcastWithAck: count %d acks %v", count, acks)
 	}

@@ -138,9 +138,9 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 	}
 	err = b.nsp.adapter.BroadcastWithAck(p, sel,
 		func(n int) { mu.Lock(); expected = n; mu.Unlock(); notify() },
-		func(_ rooms.SocketID, a []json.RawMessage) {
+		func(_ rooms.SocketID, a Args) {
 			mu.Lock()
-			replies = append(replies, Reply(a))
+			replies = append(replies, a)
 			mu.Unlock()
 			notify()
 		})

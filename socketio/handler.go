@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+
+	"github.com/echo-socketio/echo-socketio/socketio/parser"
 )
 
 // Ack answers an event that the client sent with an acknowledgement callback. Its arguments
-// reach the client's callback, JSON-encoded ([]byte values anywhere in them travel as binary).
+// reach the client's callback, JSON-encoded ([]byte values and Args anywhere in them travel as
+// binary).
 // Calling it when the client asked for no answer does nothing; calling it twice returns
 // ErrNoAck.
 type Ack func(args ...any) error
@@ -17,38 +20,68 @@ var (
 	errorType = reflect.TypeFor[error]()
 )
 
+// Arg is one argument of an event or an acknowledgement as it travelled: JSON, binary, or JSON
+// with binary values inside. It can be inspected (IsBinary, Bytes), decoded (Decode), and
+// emitted again as it came, binary values included. See parser.Arg.
+type Arg = parser.Arg
+
+// Args is the list of arguments of an event (after its name) or of an acknowledgement. Its Any
+// method spreads them into an emit: s.Emit("event", args.Any()...) relays them byte for byte,
+// binary values included. See parser.Args.
+type Args = parser.Args
+
 // handler is an event handler whose signature was analysed once, at registration.
 type handler struct {
 	fn     reflect.Value
 	params []reflect.Type // the decoded parameters, without the trailing Ack
 	hasAck bool
 	retErr bool
-	fast   func(args []json.RawMessage, ack Ack) error // common signatures, without reflection
+	fast   func(args Args, ack Ack) error // common signatures, without reflection
 }
 
-// newHandler checks fn's signature. Accepted: a func whose parameters are JSON-decodable
-// types, optionally followed by an Ack, returning nothing or an error; or the raw forms
-// func([]json.RawMessage) and func([]json.RawMessage, Ack).
+// newHandler checks fn's signature. Accepted: a func whose parameters are decodable types,
+// optionally followed by an Ack, returning nothing or an error; or the raw forms func(Args),
+// func(Args, Ack), func(Arg), func(Arg, Ack), and their JSON-only counterparts
+// func([]json.RawMessage), func([]json.RawMessage, Ack), func(json.RawMessage) and
+// func(json.RawMessage, Ack), which get binary values as base64 strings.
 func newHandler(fn any) (*handler, error) {
 	h := &handler{}
 	switch f := fn.(type) {
 	case func():
-		h.fast = func([]json.RawMessage, Ack) error { f(); return nil }
+		h.fast = func(Args, Ack) error { f(); return nil }
 		return h, nil
 	case func(Ack):
-		h.fast = func(_ []json.RawMessage, ack Ack) error { f(ack); return nil }
+		h.fast = func(_ Args, ack Ack) error { f(ack); return nil }
+		return h, nil
+	case func(Args):
+		h.fast = func(args Args, _ Ack) error { f(args); return nil }
+		return h, nil
+	case func(Args, Ack):
+		h.fast = func(args Args, ack Ack) error { f(args, ack); return nil }
+		return h, nil
+	case func([]Arg):
+		h.fast = func(args Args, _ Ack) error { f(args); return nil }
+		return h, nil
+	case func([]Arg, Ack):
+		h.fast = func(args Args, ack Ack) error { f(args, ack); return nil }
+		return h, nil
+	case func(Arg):
+		h.fast = func(args Args, _ Ack) error { f(arg(args, 0)); return nil }
+		return h, nil
+	case func(Arg, Ack):
+		h.fast = func(args Args, ack Ack) error { f(arg(args, 0), ack); return nil }
 		return h, nil
 	case func([]json.RawMessage):
-		h.fast = func(args []json.RawMessage, _ Ack) error { f(args); return nil }
+		h.fast = func(args Args, _ Ack) error { f(jsonArgs(args)); return nil }
 		return h, nil
 	case func([]json.RawMessage, Ack):
-		h.fast = func(args []json.RawMessage, ack Ack) error { f(args, ack); return nil }
+		h.fast = func(args Args, ack Ack) error { f(jsonArgs(args), ack); return nil }
 		return h, nil
 	case func(json.RawMessage):
-		h.fast = func(args []json.RawMessage, _ Ack) error { f(arg(args, 0)); return nil }
+		h.fast = func(args Args, _ Ack) error { f(jsonArg(args, 0)); return nil }
 		return h, nil
 	case func(json.RawMessage, Ack):
-		h.fast = func(args []json.RawMessage, ack Ack) error { f(arg(args, 0), ack); return nil }
+		h.fast = func(args Args, ack Ack) error { f(jsonArg(args, 0), ack); return nil }
 		return h, nil
 	}
 	v := reflect.ValueOf(fn)
@@ -57,7 +90,7 @@ func newHandler(fn any) (*handler, error) {
 		return nil, fmt.Errorf("socketio: handler must be a func, not %T", fn)
 	}
 	if t.IsVariadic() {
-		return nil, fmt.Errorf("socketio: handler %v must not be variadic (use func([]json.RawMessage) for any number of arguments)", t)
+		return nil, fmt.Errorf("socketio: handler %v must not be variadic (use func(socketio.Args) for any number of arguments)", t)
 	}
 	switch {
 	case t.NumOut() == 0:
@@ -85,16 +118,32 @@ func newHandler(fn any) (*handler, error) {
 	return h, nil
 }
 
-func arg(args []json.RawMessage, i int) json.RawMessage {
+func arg(args Args, i int) Arg {
 	if i < len(args) {
 		return args[i]
+	}
+	return Arg{}
+}
+
+func jsonArg(args Args, i int) json.RawMessage {
+	if i < len(args) {
+		return args[i].JSON()
 	}
 	return nil
 }
 
+// jsonArgs returns the plain JSON of args, binary values as base64 strings.
+func jsonArgs(args Args) []json.RawMessage {
+	out := make([]json.RawMessage, len(args))
+	for i, a := range args {
+		out[i] = a.JSON()
+	}
+	return out
+}
+
 // call decodes args into the handler's parameters and runs it. Missing arguments leave their
 // parameters at the zero value, as undefined would; extra arguments are ignored.
-func (h *handler) call(event string, args []json.RawMessage, ack Ack) error {
+func (h *handler) call(event string, args Args, ack Ack) error {
 	if h.fast != nil {
 		return h.fast(args, ack)
 	}
@@ -102,7 +151,7 @@ func (h *handler) call(event string, args []json.RawMessage, ack Ack) error {
 	for i, t := range h.params {
 		p := reflect.New(t)
 		if i < len(args) {
-			if err := json.Unmarshal(args[i], p.Interface()); err != nil {
+			if err := args[i].Decode(p.Interface()); err != nil {
 				return &ArgumentError{Event: event, Index: i, Err: err}
 			}
 		}
@@ -118,20 +167,6 @@ func (h *handler) call(event string, args []json.RawMessage, ack Ack) error {
 	return nil
 }
 
-// Reply is the answer to an emit with acknowledgement: the JSON arguments the other side
-// passed to its callback.
-type Reply []json.RawMessage
-
-// Decode decodes the reply's arguments into the pointers dst, in order. Missing arguments
-// leave their destinations untouched.
-func (r Reply) Decode(dst ...any) error {
-	for i, d := range dst {
-		if i >= len(r) {
-			break
-		}
-		if err := json.Unmarshal(r[i], d); err != nil {
-			return fmt.Errorf("socketio: reply argument %d: %w", i, err)
-		}
-	}
-	return nil
-}
+// Reply is the answer to an emit with acknowledgement: the arguments the other side passed to
+// its callback, binary values kept. Its Decode method decodes them into pointers, in order.
+type Reply = Args

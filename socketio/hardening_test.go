@@ -149,7 +149,7 @@ func TestPanickingPacketMiddleware(t *testing.T) {
 	io := socketio.NewServer(socketio.Options{})
 	io.OnError(func(err error) { errs <- err })
 	io.OnConnection(func(s *socketio.Socket) {
-		s.Use(func(event string, _ []json.RawMessage) error {
+		s.Use(func(event string, _ socketio.Args) error {
 			if event == "boom" {
 				panic("middleware bug")
 			}
@@ -213,7 +213,7 @@ func TestApplicationCodePanics(t *testing.T) {
 			io.OnConnection(func(s *socketio.Socket) { s.On("ev", func(int, string) { panic(errors.New("x")) }) })
 		}, []string{`42["ev",1,"a"]`}, true},
 		{"nok, OnAny listener", "OnAny listener", func(io *socketio.Server) {
-			io.OnConnection(func(s *socketio.Socket) { s.OnAny(func(string, []json.RawMessage) { panic("x") }) })
+			io.OnConnection(func(s *socketio.Socket) { s.OnAny(func(string, socketio.Args) { panic("x") }) })
 		}, []string{`42["ev"]`}, true},
 		{"nok, OnAnyOutgoing listener", "OnAnyOutgoing listener", func(io *socketio.Server) {
 			io.OnConnection(func(s *socketio.Socket) {

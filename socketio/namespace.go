@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,7 +36,7 @@ type Namespace struct {
 	sockets      map[rooms.SocketID]*Socket
 	middlewares  []Middleware
 	onConnection []func(*Socket)
-	onServerEmit map[string]func(args []json.RawMessage, ack func(args ...any) error)
+	onServerEmit map[string]func(args Args, ack func(args ...any) error)
 }
 
 func newNamespace(s *Server, name string, parent *ParentNamespace) *Namespace {
@@ -77,12 +78,13 @@ func (n *Namespace) OnConnection(fn func(*Socket)) {
 }
 
 // OnServerSideEmit sets the handler of the events other servers of a cluster send with
-// ServerSideEmit. ack answers a sender that asked for answers.
-func (n *Namespace) OnServerSideEmit(event string, fn func(args []json.RawMessage, ack func(args ...any) error)) {
+// ServerSideEmit. ack answers a sender that asked for answers. args keep the binary values the
+// adapter carries (see the adapter's documentation).
+func (n *Namespace) OnServerSideEmit(event string, fn func(args Args, ack func(args ...any) error)) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.onServerEmit == nil {
-		n.onServerEmit = map[string]func([]json.RawMessage, func(...any) error){}
+		n.onServerEmit = map[string]func(Args, func(...any) error){}
 	}
 	n.onServerEmit[event] = fn
 }
@@ -251,7 +253,7 @@ func (n *Namespace) DisconnectSockets(ctx context.Context, closeConn bool) error
 // ServerSideEmit sends an event to the other servers of a cluster. On a single server it
 // returns rooms.ErrNoCluster.
 func (n *Namespace) ServerSideEmit(ctx context.Context, event string, args ...any) error {
-	raw, err := marshalEach(args)
+	raw, err := toArgs(args)
 	if err != nil {
 		return err
 	}
@@ -262,28 +264,20 @@ func (n *Namespace) ServerSideEmit(ctx context.Context, event string, args ...an
 // ServerSideEmitWithAck sends an event to the other servers of a cluster and returns their
 // answers, gathered until ctx ends.
 func (n *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]Reply, error) {
-	raw, err := marshalEach(args)
+	raw, err := toArgs(args)
 	if err != nil {
 		return nil, err
 	}
-	answers, err := n.adapter.ServerSideEmit(ctx, event, raw, true)
-	out := make([]Reply, len(answers))
-	for i, a := range answers {
-		out[i] = Reply(a)
-	}
-	return out, err
+	return n.adapter.ServerSideEmit(ctx, event, raw, true)
 }
 
-func marshalEach(args []any) ([]json.RawMessage, error) {
-	out := make([]json.RawMessage, len(args))
-	for i, a := range args {
-		b, err := json.Marshal(a)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = b
+// toArgs marshals args as an emit would, []byte values and Args as binary.
+func toArgs(args []any) (Args, error) {
+	data, atts, err := parser.MarshalArgs(args...)
+	if err != nil {
+		return nil, fmt.Errorf("socketio: %w", err)
 	}
-	return out, nil
+	return parser.SplitArgs(data, atts)
 }
 
 // nspLocal is the side of a Namespace its adapter sees (rooms.Namespace).
@@ -358,7 +352,7 @@ func (l nspLocal) DeliverWithAck(p *parser.Packet, ids []rooms.SocketID, flags r
 	var registered []*Socket
 	n := l.deliver(frames, ids, flags, func(s *Socket) {
 		sid := s.id
-		s.addAck(id, func(args []json.RawMessage) { ack(sid, args) })
+		s.addAck(id, func(args Args) { ack(sid, args) })
 		registered = append(registered, s)
 	})
 	if flags.Timeout > 0 {
@@ -387,7 +381,7 @@ func (l nspLocal) Disconnect(id rooms.SocketID, closeConn bool) {
 	}
 }
 
-func (l nspLocal) ServerSideEmit(event string, args []json.RawMessage, ack func([]json.RawMessage)) {
+func (l nspLocal) ServerSideEmit(event string, args Args, ack func(Args)) {
 	l.n.mu.RLock()
 	fn := l.n.onServerEmit[event]
 	l.n.mu.RUnlock()
@@ -399,7 +393,7 @@ func (l nspLocal) ServerSideEmit(event string, args []json.RawMessage, ack func(
 			if ack == nil {
 				return nil
 			}
-			raw, err := marshalEach(reply)
+			raw, err := toArgs(reply)
 			if err != nil {
 				return err
 			}

@@ -32,13 +32,13 @@ type Socket struct {
 	mu              sync.Mutex
 	connected       bool
 	handlers        map[string]*handler
-	onAny           []func(event string, args []json.RawMessage)
+	onAny           []func(event string, args Args)
 	onAnyOut        []func(event string, args []any)
-	packetMWs       []func(event string, args []json.RawMessage) error
+	packetMWs       []func(event string, args Args) error
 	onDisconnecting []func(DisconnectReason)
 	onDisconnect    []func(DisconnectReason)
 	onError         []func(error)
-	acks            map[uint64]func([]json.RawMessage)
+	acks            map[uint64]func(Args)
 	data            map[string]any
 }
 
@@ -154,10 +154,14 @@ func (s *Socket) dataJSON() json.RawMessage {
 }
 
 // On registers the handler of an event. fn is a func whose parameters receive the event's
-// arguments, decoded from JSON into their types, optionally followed by an Ack parameter, and
-// returns nothing or an error (reported to OnError). The raw forms func([]json.RawMessage) and
-// func([]json.RawMessage, Ack) receive the arguments undecoded. On panics when fn has another
-// shape: that is a programming error, found the first time the code runs.
+// arguments, decoded into their types (as Arg.Decode does: binary values decode into []byte,
+// also into an any), optionally followed by an Ack parameter, and returns nothing or an error
+// (reported to OnError). The raw forms func(Args) and func(Args, Ack) receive the arguments
+// undecoded, binary values kept, ready to be inspected or relayed with args.Any()...;
+// func(Arg) and func(Arg, Ack) receive the first one. The JSON-only forms
+// func([]json.RawMessage) and func([]json.RawMessage, Ack) receive binary values as base64
+// strings. On panics when fn has another shape: that is a programming error, found the first
+// time the code runs.
 func (s *Socket) On(event string, fn any) {
 	h, err := newHandler(fn)
 	if err != nil {
@@ -175,8 +179,9 @@ func (s *Socket) Off(event string) {
 	delete(s.handlers, event)
 }
 
-// OnAny adds a listener that runs for every event the client sends, before its handler.
-func (s *Socket) OnAny(fn func(event string, args []json.RawMessage)) {
+// OnAny adds a listener that runs for every event the client sends, before its handler. args
+// keep their binary values.
+func (s *Socket) OnAny(fn func(event string, args Args)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.onAny = append(s.onAny, fn)
@@ -192,7 +197,8 @@ func (s *Socket) OnAnyOutgoing(fn func(event string, args []any)) {
 
 // Use adds a packet middleware: it runs for every event the client sends, before OnAny
 // listeners and handlers. Returning an error drops the event and reports the error to OnError.
-func (s *Socket) Use(fn func(event string, args []json.RawMessage) error) {
+// args keep their binary values.
+func (s *Socket) Use(fn func(event string, args Args) error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.packetMWs = append(s.packetMWs, fn)
@@ -231,7 +237,7 @@ func (s *Socket) reportError(err error) {
 	}
 }
 
-// Emit sends an event to the client. []byte values anywhere in args travel as binary.
+// Emit sends an event to the client. []byte values and Args anywhere in args travel as binary.
 func (s *Socket) Emit(event string, args ...any) error {
 	p, err := s.eventPacket(event, args)
 	if err != nil {
@@ -281,7 +287,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Re
 	id := s.nsp.nextAckID()
 	p.ID, p.HasID = id, true
 	ch := make(chan Reply, 1)
-	if !s.addAck(id, func(r []json.RawMessage) { ch <- r }) {
+	if !s.addAck(id, func(r Args) { ch <- r }) {
 		return nil, ErrDisconnected
 	}
 	if err := s.send(p, false); err != nil {
@@ -299,14 +305,14 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Re
 	}
 }
 
-func (s *Socket) addAck(id uint64, fn func([]json.RawMessage)) bool {
+func (s *Socket) addAck(id uint64, fn func(Args)) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.connected {
 		return false
 	}
 	if s.acks == nil {
-		s.acks = make(map[uint64]func([]json.RawMessage))
+		s.acks = make(map[uint64]func(Args))
 	}
 	s.acks[id] = fn
 	return true
@@ -449,17 +455,9 @@ func (s *Socket) onAck(p *parser.Packet) {
 	}
 }
 
-// packetArgs returns the JSON arguments of an EVENT or ACK packet, binary attachments put back
-// as base64 strings (which decode into []byte).
-func packetArgs(p *parser.Packet) ([]json.RawMessage, error) {
-	data := p.Data
-	if p.Type.IsBinary() {
-		var err error
-		if data, err = parser.Reconstruct(data, p.Attachments); err != nil {
-			return nil, err
-		}
-	}
-	return parser.SplitArray(data, nil)
+// packetArgs returns the arguments of an EVENT or ACK packet, binary values kept.
+func packetArgs(p *parser.Packet) (Args, error) {
+	return parser.SplitArgs(p.Data, p.Attachments)
 }
 
 func (s *Socket) onEvent(p *parser.Packet) {
@@ -468,7 +466,7 @@ func (s *Socket) onEvent(p *parser.Packet) {
 		s.reportError(fmt.Errorf("socketio: bad event payload: %w", err))
 		return
 	}
-	event, err := eventName(all[0])
+	event, err := eventName(all[0].JSON())
 	if err != nil {
 		s.reportError(fmt.Errorf("socketio: bad event name: %w", err))
 		return

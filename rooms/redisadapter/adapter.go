@@ -3,7 +3,6 @@ package redisadapter
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -242,16 +241,4 @@ func (a *Adapter) onBroadcast(b []byte) error {
 func localSelection(sel rooms.Selection) rooms.Selection {
 	sel.Flags.Local = true
 	return sel
-}
-
-// jsonArgs splits the JSON array data into its elements.
-func jsonArgs(data json.RawMessage) ([]json.RawMessage, error) {
-	if len(data) == 0 {
-		return nil, nil
-	}
-	var args []json.RawMessage
-	if err := json.Unmarshal(data, &args); err != nil {
-		return nil, malformed("arguments: %v", err)
-	}
-	return args, nil
 }

@@ -156,9 +156,9 @@ func checkBroadcastWithAck(t *testing.T, nodes []peer) {
 	p.ID, p.HasID = 7, true
 	err := b.adapter.BroadcastWithAck(p, rooms.Selection{Except: []rooms.Room{"c2"}, Flags: rooms.Flags{Timeout: time.Second}},
 		func(n int) { counted <- n },
-		func(id rooms.SocketID, args []json.RawMessage) {
+		func(id rooms.SocketID, args parser.Args) {
 			var s string
-			if len(args) != 1 || json.Unmarshal(args[0], &s) != nil {
+			if len(args) != 1 || args[0].Decode(&s) != nil {
 				t.Errorf("ack %q with %s", id, args)
 			}
 			mu.Lock()
@@ -197,13 +197,14 @@ func checkBroadcastWithAck(t *testing.T, nodes []peer) {
 func checkServerSideEmit(t *testing.T, ctx context.Context, nodes []peer) {
 	t.Helper()
 	a := nodes[0]
-	res, err := a.adapter.ServerSideEmit(ctx, "ping", []json.RawMessage{json.RawMessage(`{"n":1}`), json.RawMessage(`"two"`)}, false)
+	res, err := a.adapter.ServerSideEmit(ctx, "ping", append(rawArgs(t, `{"n":1}`, `"two"`), parser.BinaryArg([]byte{0, 1, 0xff})), false)
 	if err != nil || res != nil {
 		t.Fatalf("ServerSideEmit = %v, %v", res, err)
 	}
 	for _, n := range nodes[1:] {
 		n.ns.waitFor(t, "ping", 5*time.Second, func() bool { return len(n.ns.sseCalls()) == 1 })
-		if call := n.ns.sseCalls()[0]; call.Event != "ping" || len(call.Args) != 2 || string(call.Args[0]) != `{"n":1}` || call.Ack {
+		if call := n.ns.sseCalls()[0]; call.Event != "ping" || len(call.Args) != 3 || call.Args[0].String() != `{"n":1}` ||
+			!bytes.Equal(call.Args[2].Bytes(), []byte{0, 1, 0xff}) || call.Ack {
 			t.Fatalf("node %s got %+v", n.ns.node, call)
 		}
 	}
@@ -214,7 +215,7 @@ func checkServerSideEmit(t *testing.T, ctx context.Context, nodes []peer) {
 	var got []string
 	for _, r := range res {
 		var s string
-		if len(r) != 1 || json.Unmarshal(r[0], &s) != nil {
+		if len(r) != 1 || r[0].Decode(&s) != nil {
 			t.Fatalf("answer %s", r)
 		}
 		got = append(got, s)

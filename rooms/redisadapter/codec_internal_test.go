@@ -58,8 +58,14 @@ func TestDecodeNotepackAck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msg.UID != "abc" || msg.requestID() != "r1" || msg.Type != reqBroadcastAck || string(msg.Packet) != `{"x":"aGk="}` {
+	// The binary value of the acknowledgement stays binary.
+	if msg.UID != "abc" || msg.requestID() != "r1" || msg.Type != reqBroadcastAck ||
+		string(msg.Packet) != `{"x":{"_placeholder":true,"num":0}}` || len(msg.packetAtts) != 1 || string(msg.packetAtts[0]) != "hi" {
 		t.Fatalf("got %+v packet %s", msg, msg.Packet)
+	}
+	arg, err := argOf(msg.Packet, msg.packetAtts)
+	if err != nil || arg.String() != `{"x":"aGk="}` || !arg.HasBinary() {
+		t.Fatalf("argument %s, %v", arg, err)
 	}
 }
 
@@ -155,12 +161,17 @@ func TestBroadcastRequestRoundTrip(t *testing.T) {
 		msg.packet.Namespace != "/x" || len(msg.packet.Attachments) != 1 || msg.opts.Flags.Timeout != 2*time.Second {
 		t.Fatalf("got %+v", msg)
 	}
-	ack, err := encodeBroadcastAck("r", json.RawMessage(`{"a":[1,"b"]}`))
+	arg, err := parser.NewArg(json.RawMessage(`{"a":[1,"b",{"_placeholder":true,"num":0}]}`), [][]byte{{7, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := encodeBroadcastAck("r", arg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	msg, err = decodeMessage(ack)
-	if err != nil || msg.Type != reqBroadcastAck || string(msg.Packet) != `{"a":[1,"b"]}` {
+	if err != nil || msg.Type != reqBroadcastAck || string(msg.Packet) != `{"a":[1,"b",{"_placeholder":true,"num":0}]}` ||
+		len(msg.packetAtts) != 1 || string(msg.packetAtts[0]) != "\x07\x00" {
 		t.Fatalf("ack: %+v %v", msg, err)
 	}
 }

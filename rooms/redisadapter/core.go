@@ -43,7 +43,7 @@ type pending struct {
 	kind      int
 	want, got int
 	sockets   []rooms.SocketInfo
-	responses [][]json.RawMessage
+	responses []parser.Args
 	done      chan struct{} // closed when got reaches want
 }
 
@@ -250,14 +250,16 @@ func (c *core) fetchSockets(ctx context.Context, sel rooms.Selection, kind int, 
 }
 
 // serverSideEmit is ServerSideEmit: publish sends the request of kind, with packet, the
-// JSON array of the event and its arguments, and the request ID id ("" without withAck).
-func (c *core) serverSideEmit(ctx context.Context, event string, args []json.RawMessage, withAck bool, kind int, publish func(packet []byte, id string) error) ([][]json.RawMessage, error) {
+// array of the event and its arguments, and the request ID id ("" without withAck).
+func (c *core) serverSideEmit(ctx context.Context, event string, args parser.Args, withAck bool, kind int, publish func(packet parser.Arg, id string) error) ([]parser.Args, error) {
 	items := make([]any, 0, len(args)+1)
 	items = append(items, event)
-	for _, x := range args {
-		items = append(items, x)
+	items = append(items, args.Any()...)
+	data, atts, err := parser.MarshalArgs(items...)
+	if err != nil {
+		return nil, fmt.Errorf("redisadapter: server-side emit: %w", err)
 	}
-	packet, err := json.Marshal(items)
+	packet, err := parser.NewArg(data, atts)
 	if err != nil {
 		return nil, fmt.Errorf("redisadapter: server-side emit: %w", err)
 	}
@@ -269,7 +271,7 @@ func (c *core) serverSideEmit(ctx context.Context, event string, args []json.Raw
 		return nil, err
 	}
 	if n <= 1 {
-		return [][]json.RawMessage{}, nil
+		return []parser.Args{}, nil
 	}
 	id, p, err := c.newPending(kind, n-1)
 	if err != nil {
@@ -281,7 +283,7 @@ func (c *core) serverSideEmit(ctx context.Context, event string, args []json.Raw
 	}
 	if err := c.await(ctx, id, p, "server-side emit"); err != nil {
 		c.mu.Lock()
-		partial := append([][]json.RawMessage(nil), p.responses...)
+		partial := append([]parser.Args(nil), p.responses...)
 		c.mu.Unlock()
 		return partial, err
 	}
@@ -387,18 +389,14 @@ func (ar *ackRequest) addCount(n int) {
 	}
 }
 
-// addAck takes an acknowledgement of a socket of another server, its first argument (nil
-// reads as null).
-func (ar *ackRequest) addAck(arg json.RawMessage) {
-	if arg == nil {
-		arg = json.RawMessage("null")
-	}
-	ar.ack("", []json.RawMessage{arg})
+// addAck takes an acknowledgement of a socket of another server, its first argument.
+func (ar *ackRequest) addAck(arg parser.Arg) {
+	ar.ack("", parser.Args{arg})
 }
 
 // answer records one answer to request id, sockets for a fetch or response for a
-// server-side emit (nil reads as null), unless the request ended meanwhile.
-func (c *core) answer(id string, p *pending, sockets []rooms.SocketInfo, response json.RawMessage, fetch bool) {
+// server-side emit, unless the request ended meanwhile.
+func (c *core) answer(id string, p *pending, sockets []rooms.SocketInfo, response parser.Arg, fetch bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.requests[id] != p {
@@ -407,10 +405,7 @@ func (c *core) answer(id string, p *pending, sockets []rooms.SocketInfo, respons
 	if fetch {
 		p.sockets = append(p.sockets, sockets...)
 	} else {
-		if response == nil {
-			response = json.RawMessage("null")
-		}
-		p.responses = append(p.responses, []json.RawMessage{response})
+		p.responses = append(p.responses, parser.Args{response})
 	}
 	p.got++
 	if p.got == p.want {
@@ -429,28 +424,31 @@ func (c *core) localWireSockets(sel rooms.Selection) []wireSocket {
 	return out
 }
 
-// onServerSideEmit hands the server-side emit of another server, data the JSON array of
-// the event and its arguments, to the namespace. With withAck, reply gets the first
-// argument of the namespace's acknowledgement, once (null when there is none).
-func (c *core) onServerSideEmit(data json.RawMessage, withAck bool, reply func(first json.RawMessage)) error {
-	args, err := jsonArgs(data)
+// onServerSideEmit hands the server-side emit of another server, data the array of the
+// event and its arguments (placeholders naming atts), to the namespace. With withAck, reply
+// gets the first argument of the namespace's acknowledgement, once (null when there is none).
+func (c *core) onServerSideEmit(data json.RawMessage, atts [][]byte, withAck bool, reply func(first parser.Arg)) error {
+	if len(data) == 0 {
+		return malformed("server-side emit without an event")
+	}
+	args, err := parser.SplitArgs(data, atts)
 	if err != nil {
-		return err
+		return malformed("server-side emit: %v", err)
 	}
 	if len(args) == 0 {
 		return malformed("server-side emit without an event")
 	}
 	var event string
-	if err := json.Unmarshal(args[0], &event); err != nil {
+	if err := args[0].Decode(&event); err != nil {
 		return malformed("server-side emit event: %v", err)
 	}
-	var ack func([]json.RawMessage)
+	var ack func(parser.Args)
 	if withAck {
 		var once sync.Once
-		ack = func(res []json.RawMessage) {
+		ack = func(res parser.Args) {
 			once.Do(func() {
-				var first json.RawMessage = []byte("null")
-				if len(res) > 0 && json.Valid(res[0]) {
+				var first parser.Arg
+				if len(res) > 0 {
 					first = res[0]
 				}
 				reply(first)

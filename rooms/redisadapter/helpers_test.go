@@ -115,7 +115,7 @@ type delivery struct {
 // sseCall is one server-side event a namespace received.
 type sseCall struct {
 	Event string
-	Args  []json.RawMessage
+	Args  parser.Args
 	Ack   bool
 }
 
@@ -163,7 +163,7 @@ func (n *recNS) Deliver(p *parser.Packet, ids []rooms.SocketID, flags rooms.Flag
 func (n *recNS) DeliverWithAck(p *parser.Packet, ids []rooms.SocketID, flags rooms.Flags, ack rooms.AckFunc) int {
 	n.record(p, ids, flags)
 	for _, id := range ids {
-		ack(id, []json.RawMessage{json.RawMessage(strconv.Quote("ack " + string(id)))})
+		ack(id, rawArgs(nil, strconv.Quote("ack "+string(id))))
 	}
 	return len(ids)
 }
@@ -190,12 +190,12 @@ func (n *recNS) Disconnect(id rooms.SocketID, closeConn bool) {
 	n.signal()
 }
 
-func (n *recNS) ServerSideEmit(event string, args []json.RawMessage, ack func(args []json.RawMessage)) {
+func (n *recNS) ServerSideEmit(event string, args parser.Args, ack func(args parser.Args)) {
 	n.mu.Lock()
 	n.sse = append(n.sse, sseCall{Event: event, Args: args, Ack: ack != nil})
 	n.mu.Unlock()
 	if ack != nil {
-		ack([]json.RawMessage{json.RawMessage(strconv.Quote("pong from " + n.node))})
+		ack(rawArgs(nil, strconv.Quote("pong from "+n.node)))
 	}
 	n.signal()
 }
@@ -323,4 +323,21 @@ func fmtDeliveries(ds []delivery) string {
 		s += fmt.Sprintf("  %s %v %s atts=%d\n", d.Event, d.IDs, d.Data, len(d.Attachments))
 	}
 	return s
+}
+
+// rawArgs returns the arguments whose JSON texts are raws. t may be nil where an invalid text
+// is a programming error.
+func rawArgs(t *testing.T, raws ...string) parser.Args {
+	out := make(parser.Args, len(raws))
+	for i, r := range raws {
+		a, err := parser.NewArg(json.RawMessage(r), nil)
+		if err != nil {
+			if t == nil {
+				panic(err)
+			}
+			t.Fatal(err)
+		}
+		out[i] = a
+	}
+	return out
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/echo-socketio/echo-socketio/internal/nodetest"
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/rooms/redisadapter"
+	"github.com/echo-socketio/echo-socketio/socketio/parser"
 )
 
 // nodeProc is a Node script of test/redis running beside the test: its JSON lines arrive on
@@ -201,7 +202,7 @@ func TestNodeEmitter(t *testing.T) {
 	}
 	g.ns.waitFor(t, "join", 5*time.Second, func() bool { return slices.Equal(g.adapter.Sockets("joined"), []rooms.SocketID{"g1"}) })
 	g.ns.waitFor(t, "server-side emit", 5*time.Second, func() bool { return len(g.ns.sseCalls()) == 1 })
-	if c := g.ns.sseCalls()[0]; c.Event != "fromEmitter" || len(c.Args) != 2 || string(c.Args[1]) != "2" {
+	if c := g.ns.sseCalls()[0]; c.Event != "fromEmitter" || len(c.Args) != 2 || c.Args[1].String() != "2" {
 		t.Fatalf("server-side emit %+v", c)
 	}
 }
@@ -291,19 +292,19 @@ func TestNodeServerCluster(t *testing.T) {
 		}
 	})
 	t.Run("ok, Go server-side emit reaches Node, with and without ack", func(t *testing.T) {
-		if _, err := g.adapter.ServerSideEmit(ctx, "goSSE", []json.RawMessage{json.RawMessage(`"a"`), json.RawMessage(`{"b":2}`)}, false); err != nil {
+		if _, err := g.adapter.ServerSideEmit(ctx, "goSSE", rawArgs(t, `"a"`, `{"b":2}`), false); err != nil {
 			t.Fatal(err)
 		}
 		if e := np.next(t, "sse", 5*time.Second); e.Str("name") != "goSSE" {
 			t.Fatalf("node got %v", e)
 		}
-		res, err := g.adapter.ServerSideEmit(ctx, "goAsk", []json.RawMessage{json.RawMessage(`1`)}, true)
+		res, err := g.adapter.ServerSideEmit(ctx, "goAsk", rawArgs(t, `1`), true)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var answers []string
 		for _, r := range res {
-			answers = append(answers, string(r[0]))
+			answers = append(answers, r[0].String())
 		}
 		slices.Sort(answers)
 		if !slices.Equal(answers, []string{`"node answer"`, `"pong from g2"`}) {
@@ -316,7 +317,7 @@ func TestNodeServerCluster(t *testing.T) {
 			t.Fatalf("node answers %v", res)
 		}
 		calls := g.ns.sseCalls()
-		if len(calls) < 2 || calls[0].Event != "nodeSSE" || string(calls[0].Args[1]) != `{"y":1}` || calls[1].Event != "nodeAsk" || !calls[1].Ack {
+		if len(calls) < 2 || calls[0].Event != "nodeSSE" || calls[0].Args[1].String() != `{"y":1}` || calls[1].Event != "nodeAsk" || !calls[1].Ack {
 			t.Fatalf("g got %+v", calls)
 		}
 	})
@@ -328,9 +329,9 @@ func TestNodeServerCluster(t *testing.T) {
 		p.ID, p.HasID = 1, true
 		err := g.adapter.BroadcastWithAck(p, rooms.Selection{Rooms: []rooms.Room{"room1", "goroom"}, Flags: rooms.Flags{Timeout: 3 * time.Second}},
 			func(n int) { counted <- n },
-			func(_ rooms.SocketID, args []json.RawMessage) {
+			func(_ rooms.SocketID, args parser.Args) {
 				mu.Lock()
-				acks = append(acks, string(args[0]))
+				acks = append(acks, args[0].String())
 				mu.Unlock()
 			})
 		if err != nil {

@@ -90,9 +90,25 @@ func (a *Adapter) DisconnectSockets(ctx context.Context, sel rooms.Selection, cl
 // acknowledgement, as the Node adapter forwards it) until ctx ends or
 // Options.RequestsTimeout; when some servers did not answer, it returns the answers it has
 // with an error that wraps ErrTimeout.
-func (a *Adapter) ServerSideEmit(ctx context.Context, event string, args []json.RawMessage, withAck bool) ([][]json.RawMessage, error) {
-	return a.serverSideEmit(ctx, event, args, withAck, reqServerSideEmit, func(packet []byte, id string) error {
-		return a.publishRequest(ctx, &outRequest{UID: a.uid, RequestID: id, Type: reqServerSideEmit, Data: packet})
+//
+// Arguments with binary values travel in a MessagePack request, which Node servers read with
+// the values as Buffers; others in JSON, as the Node adapter sends them.
+func (a *Adapter) ServerSideEmit(ctx context.Context, event string, args parser.Args, withAck bool) ([]parser.Args, error) {
+	return a.serverSideEmit(ctx, event, args, withAck, reqServerSideEmit, func(packet parser.Arg, id string) error {
+		if !packet.HasBinary() {
+			return a.publishRequest(ctx, &outRequest{UID: a.uid, RequestID: id, Type: reqServerSideEmit, Data: packet.JSON()})
+		}
+		fields := []mpField{{"uid", a.uid}}
+		if id != "" {
+			fields = append(fields, mpField{"requestId", id})
+		}
+		b, err := encodeFields(append(fields, mpField{"type", reqServerSideEmit}, mpField{"data", packet}))
+		if err != nil {
+			return fmt.Errorf("redisadapter: encode request: %w", err)
+		}
+		ctx, cancel := context.WithTimeout(ctx, a.opts.RequestsTimeout)
+		defer cancel()
+		return a.publishSync(ctx, a.requestChannel, b)
 	})
 }
 
@@ -205,15 +221,25 @@ func (a *Adapter) onRequest(b []byte) error {
 	case reqRemoteFetch:
 		return a.respondJSON(req, map[string]any{"requestId": req.requestID(), "sockets": a.localWireSockets(sel)})
 	case reqServerSideEmit:
-		var reply func(json.RawMessage)
+		var reply func(parser.Arg)
 		if req.RequestID != nil {
 			id := *req.RequestID
-			reply = func(first json.RawMessage) {
-				b, _ := json.Marshal(map[string]any{"type": reqServerSideEmit, "requestId": id, "data": first})
+			reply = func(first parser.Arg) {
+				var b []byte
+				var err error
+				if first.HasBinary() {
+					b, err = encodeFields([]mpField{{"type", reqServerSideEmit}, {"requestId", id}, {"data", first}})
+				} else {
+					b, err = json.Marshal(map[string]any{"type": reqServerSideEmit, "requestId": id, "data": first.JSON()})
+				}
+				if err != nil {
+					a.report(fmt.Errorf("redisadapter: encode response: %w", err))
+					return
+				}
 				a.publishResponse(req, b)
 			}
 		}
-		return a.onServerSideEmit(req.Data, reply != nil, reply)
+		return a.onServerSideEmit(req.Data, req.dataAtts, reply != nil, reply)
 	case reqBroadcast:
 		return a.onBroadcastRequest(req, sel)
 	}
@@ -236,8 +262,8 @@ func (a *Adapter) onBroadcastRequest(req *message, sel rooms.Selection) error {
 		func(n int) {
 			_ = a.respondJSON(req, map[string]any{"type": reqBroadcastClientCount, "requestId": id, "clientCount": n})
 		},
-		func(_ rooms.SocketID, args []json.RawMessage) {
-			var first json.RawMessage
+		func(_ rooms.SocketID, args parser.Args) {
+			var first parser.Arg
 			if len(args) > 0 {
 				first = args[0]
 			}
@@ -272,7 +298,11 @@ func (a *Adapter) onResponse(b []byte) error {
 		case reqBroadcastClientCount:
 			ar.addCount(resp.ClientCount)
 		case reqBroadcastAck:
-			ar.addAck(resp.Packet)
+			arg, err := argOf(resp.Packet, resp.packetAtts)
+			if err != nil {
+				return err
+			}
+			ar.addAck(arg)
 		}
 		return nil
 	}
@@ -284,9 +314,13 @@ func (a *Adapter) onResponse(b []byte) error {
 		if resp.Sockets == nil {
 			return malformed("fetch response without sockets")
 		}
-		a.answer(id, p, sockets, nil, true)
+		a.answer(id, p, sockets, parser.Arg{}, true)
 	case reqServerSideEmit:
-		a.answer(id, p, nil, resp.Data, false)
+		arg, err := argOf(resp.Data, resp.dataAtts)
+		if err != nil {
+			return err
+		}
+		a.answer(id, p, nil, arg, false)
 	}
 	return nil
 }

@@ -85,14 +85,47 @@ func (a *ShardedAdapter) DisconnectSockets(ctx context.Context, sel rooms.Select
 // withAck, it waits for one answer from each of them (the first argument of each server's
 // acknowledgement) until ctx ends or ShardedOptions.RequestsTimeout; when some servers did
 // not answer, it returns the answers it has with an error that wraps ErrTimeout.
-func (a *ShardedAdapter) ServerSideEmit(ctx context.Context, event string, args []json.RawMessage, withAck bool) ([][]json.RawMessage, error) {
-	return a.serverSideEmit(ctx, event, args, withAck, cmServerSideEmit, func(packet []byte, id string) error {
-		data := map[string]any{"packet": json.RawMessage(packet)}
-		if id != "" {
-			data["requestId"] = id
+//
+// Arguments with binary values travel in MessagePack, as the Node adapter sends them.
+func (a *ShardedAdapter) ServerSideEmit(ctx context.Context, event string, args parser.Args, withAck bool) ([]parser.Args, error) {
+	return a.serverSideEmit(ctx, event, args, withAck, cmServerSideEmit, func(packet parser.Arg, id string) error {
+		if !packet.HasBinary() {
+			data := map[string]any{"packet": packet.JSON()}
+			if id != "" {
+				data["requestId"] = id
+			}
+			return a.request(ctx, cmServerSideEmit, data)
 		}
-		return a.request(ctx, cmServerSideEmit, data)
+		data := []mpField{{"packet", packet}}
+		if id != "" {
+			data = append(data, mpField{"requestId", id})
+		}
+		b, err := encodeFields([]mpField{{"uid", a.uid}, {"nsp", a.name}, {"type", cmServerSideEmit}, {"data", data}})
+		if err != nil {
+			return fmt.Errorf("redisadapter: encode request: %w", err)
+		}
+		ctx, cancel := context.WithTimeout(ctx, a.opts.RequestsTimeout)
+		defer cancel()
+		return a.pub.sync(ctx, a.channel, b)
 	})
+}
+
+// respondArg queues the answer of type typ to request id of server uid, carrying arg: in
+// JSON, or in MessagePack when arg has binary values.
+func (a *ShardedAdapter) respondArg(uid string, typ int, id string, arg parser.Arg) error {
+	if !arg.HasBinary() {
+		return a.respond(uid, typ, map[string]any{"requestId": id, "packet": arg.JSON()})
+	}
+	if uid == "" {
+		return nil
+	}
+	b, err := encodeFields([]mpField{{"uid", a.uid}, {"nsp", a.name}, {"type", typ},
+		{"data", []mpField{{"requestId", id}, {"packet", arg}}}})
+	if err != nil {
+		return fmt.Errorf("redisadapter: encode response: %w", err)
+	}
+	_ = a.pub.async(a.channel+uid+"#", b)
+	return nil
 }
 
 // BroadcastWithAck sends p to the selected sockets of every server, unless sel.Flags.Local,
@@ -160,16 +193,16 @@ func (a *ShardedAdapter) onMessage(msg *clusterMsg) error {
 		}
 		return a.respond(msg.uid, cmFetchSocketsResponse, map[string]any{"requestId": *msg.requestID, "sockets": a.localWireSockets(sel)})
 	case cmServerSideEmit:
-		var reply func(json.RawMessage)
+		var reply func(parser.Arg)
 		if msg.requestID != nil {
 			id, uid := *msg.requestID, msg.uid
-			reply = func(first json.RawMessage) {
-				if err := a.respond(uid, cmServerSideEmitResponse, map[string]any{"requestId": id, "packet": first}); err != nil {
+			reply = func(first parser.Arg) {
+				if err := a.respondArg(uid, cmServerSideEmitResponse, id, first); err != nil {
 					a.report(err)
 				}
 			}
 		}
-		return a.onServerSideEmit(msg.value, reply != nil, reply)
+		return a.onServerSideEmit(msg.value, msg.valueAtts, reply != nil, reply)
 	}
 	// Heartbeats and ADAPTER_CLOSE belong to the adapters that count the servers by their
 	// heartbeats; the sharded adapter counts the subscribers. Unknown types are ignored, as
@@ -185,12 +218,12 @@ func (a *ShardedAdapter) onBroadcastRequest(msg *clusterMsg, p *parser.Packet, s
 				a.report(err)
 			}
 		},
-		func(_ rooms.SocketID, args []json.RawMessage) {
-			var first json.RawMessage = []byte("null")
-			if len(args) > 0 && json.Valid(args[0]) {
+		func(_ rooms.SocketID, args parser.Args) {
+			var first parser.Arg
+			if len(args) > 0 {
 				first = args[0]
 			}
-			if err := a.respond(uid, cmBroadcastAck, map[string]any{"requestId": id, "packet": first}); err != nil {
+			if err := a.respondArg(uid, cmBroadcastAck, id, first); err != nil {
 				a.report(err)
 			}
 		})
@@ -208,7 +241,11 @@ func (a *ShardedAdapter) onResponse(msg *clusterMsg) error {
 		case cmBroadcastClientCount:
 			ar.addCount(msg.clientCount)
 		case cmBroadcastAck:
-			ar.addAck(msg.value)
+			arg, err := argOf(msg.value, msg.valueAtts)
+			if err != nil {
+				return err
+			}
+			ar.addAck(arg)
 		}
 		return nil
 	}
@@ -224,9 +261,13 @@ func (a *ShardedAdapter) onResponse(msg *clusterMsg) error {
 		if err != nil {
 			return err
 		}
-		a.answer(id, p, sockets, nil, true)
+		a.answer(id, p, sockets, parser.Arg{}, true)
 	case p.kind == cmServerSideEmit && msg.typ == cmServerSideEmitResponse:
-		a.answer(id, p, nil, msg.value, false)
+		arg, err := argOf(msg.value, msg.valueAtts)
+		if err != nil {
+			return err
+		}
+		a.answer(id, p, nil, arg, false)
 	}
 	return nil
 }

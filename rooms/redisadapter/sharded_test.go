@@ -12,6 +12,7 @@ import (
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/rooms/redisadapter"
+	"github.com/echo-socketio/echo-socketio/socketio/parser"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -187,7 +188,7 @@ func TestShardedChannels(t *testing.T) {
 			p.ID, p.HasID = 1, true
 			done := make(chan int, 1)
 			if err := a.adapter.BroadcastWithAck(p, rooms.Selection{Rooms: []rooms.Room{rooms.Room(tt.room)}, Flags: rooms.Flags{Timeout: 100 * time.Millisecond}},
-				func(n int) { done <- n }, func(rooms.SocketID, []json.RawMessage) {}); err != nil {
+				func(n int) { done <- n }, func(rooms.SocketID, parser.Args) {}); err != nil {
 				t.Fatal(err)
 			}
 			for i, wantCh := range []string{want, main} {

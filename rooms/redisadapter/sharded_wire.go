@@ -38,6 +38,7 @@ type clusterMsg struct {
 	requestID   *string
 	packet      *parser.Packet  // BROADCAST
 	value       json.RawMessage // SERVER_SIDE_EMIT: [event, ...args]; the responses: the answer
+	valueAtts   [][]byte        // the binary values named by the placeholders of value
 	opts        *wireOpts
 	rooms       []string
 	close       bool
@@ -212,7 +213,8 @@ func (msg *clusterMsg) readData(m *mpReader) error {
 			if msg.typ == cmBroadcast {
 				msg.packet, _, err = m.packet()
 			} else {
-				msg.value, err = m.json(nil, nil, 0)
+				msg.valueAtts = nil
+				msg.value, err = m.json(nil, &msg.valueAtts, 0)
 			}
 		case "opts":
 			var o wireOpts

@@ -12,6 +12,7 @@ import (
 
 	"github.com/echo-socketio/echo-socketio/rooms/redisadapter"
 	"github.com/echo-socketio/echo-socketio/socketio"
+	"github.com/echo-socketio/echo-socketio/socketio/parser"
 )
 
 // TestSocketIOThreeNodes runs three Go Socket.IO servers on one Redis with official clients
@@ -456,9 +457,9 @@ func mixedCluster(t *testing.T, parser socketio.Parser) {
 
 // decodeArgs decodes a JSON array of arguments into dst, in order.
 func decodeArgs(args string, dst ...any) error {
-	var raw []json.RawMessage
-	if err := json.Unmarshal([]byte(args), &raw); err != nil {
+	raw, err := parser.SplitArgs(json.RawMessage(args), nil)
+	if err != nil {
 		return err
 	}
-	return socketio.Reply(raw).Decode(dst...)
+	return raw.Decode(dst...)
 }

@@ -2,7 +2,6 @@ package redisadapter_test
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/echo-socketio/echo-socketio/internal/nodetest"
 	"github.com/echo-socketio/echo-socketio/rooms/redisadapter"
+	"github.com/echo-socketio/echo-socketio/socketio/parser"
 )
 
 // sseLog records the server-side events a Go server receives.
@@ -56,17 +56,17 @@ func TestSocketIOShardedMixedCluster(t *testing.T) {
 	sse := map[string]*sseLog{"G1": {}, "G2": {}}
 	for _, n := range []*sioNode{g1, g2} {
 		log := sse[n.name]
-		n.io.Of("/").OnServerSideEmit("nodeSSE", func(args []json.RawMessage, _ func(...any) error) {
+		n.io.Of("/").OnServerSideEmit("nodeSSE", func(args parser.Args, _ func(...any) error) {
 			log.add("nodeSSE " + jsonString(args))
 		})
-		n.io.Of("/").OnServerSideEmit("nodeAsk", func(args []json.RawMessage, ack func(...any) error) {
+		n.io.Of("/").OnServerSideEmit("nodeAsk", func(args parser.Args, ack func(...any) error) {
 			log.add("nodeAsk " + jsonString(args))
 			_ = ack(n.name+" answer", "ignored")
 		})
-		n.io.Of("/").OnServerSideEmit("goSSE", func(args []json.RawMessage, _ func(...any) error) {
+		n.io.Of("/").OnServerSideEmit("goSSE", func(args parser.Args, _ func(...any) error) {
 			log.add("goSSE " + jsonString(args))
 		})
-		n.io.Of("/").OnServerSideEmit("goAsk", func(args []json.RawMessage, ack func(...any) error) {
+		n.io.Of("/").OnServerSideEmit("goAsk", func(args parser.Args, ack func(...any) error) {
 			_ = ack(n.name + " answer")
 		})
 	}

@@ -169,22 +169,10 @@ func encodeBroadcastRequest(uid, requestID, nsp string, p *parser.Packet, sel *r
 }
 
 // encodeBroadcastAck returns a BROADCAST_ACK response in MessagePack:
-// {type, requestId, packet} where packet is the first argument of the acknowledgement.
-func encodeBroadcastAck(requestID string, arg json.RawMessage) ([]byte, error) {
-	var buf bytes.Buffer
-	e := msgpack.NewEncoder(&buf)
-	_ = e.EncodeMapLen(3)
-	_ = e.EncodeString("type")
-	_ = e.EncodeInt(reqBroadcastAck)
-	_ = e.EncodeString("requestId")
-	_ = e.EncodeString(requestID)
-	_ = e.EncodeString("packet")
-	if arg == nil {
-		_ = e.EncodeNil()
-	} else if err := jsonToMsgpack(e, arg, nil); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+// {type, requestId, packet} where packet is the first argument of the acknowledgement, its
+// binary values as binary.
+func encodeBroadcastAck(requestID string, arg parser.Arg) ([]byte, error) {
+	return encodeFields([]mpField{{"type", reqBroadcastAck}, {"requestId", requestID}, {"packet", arg}})
 }
 
 // broadcastMsg is a decoded broadcast.
@@ -373,6 +361,10 @@ type message struct {
 	ClientCount int             `json:"clientCount"`
 	Packet      json.RawMessage `json:"packet"`
 
+	// The binary values named by the placeholders of Data and Packet, in a MessagePack
+	// message.
+	dataAtts, packetAtts [][]byte
+
 	// packet is the packet of a BROADCAST request; opts its selection.
 	packet *parser.Packet
 	opts   *wireOpts
@@ -483,7 +475,8 @@ func decodeMessage(b []byte) (*message, error) {
 		case "close":
 			msg.Close, err = m.boolean()
 		case "data":
-			msg.Data, err = m.json(nil, nil, 0)
+			msg.dataAtts = nil
+			msg.Data, err = m.json(nil, &msg.dataAtts, 0)
 		case "clientCount":
 			msg.ClientCount, err = m.clientCount()
 		case "sid":
@@ -504,7 +497,7 @@ func decodeMessage(b []byte) (*message, error) {
 			if msg.packet, _, err = r.packet(); err != nil {
 				return nil, err
 			}
-		} else if msg.Packet, err = r.json(nil, nil, 0); err != nil {
+		} else if msg.Packet, err = r.json(nil, &msg.packetAtts, 0); err != nil {
 			return nil, err
 		}
 	}

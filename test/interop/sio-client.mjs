@@ -163,6 +163,37 @@ async function binaries() {
   finish();
 }
 
-const scenarios = { events, namespaces, disconnects, binaries };
+// relay sends binary and look-alike strings through every raw path of the server and
+// reports what comes back, each binary value with its JavaScript type.
+async function relay() {
+  const s = connect();
+  await until(s, "connect");
+  const payload = () => [Buffer.from([0, 1, 2, 255]), "AAEC/w==", { nested: Buffer.from([9, 8]), list: [Buffer.alloc(0), "s"] }];
+  const typed = (v) => {
+    if (Buffer.isBuffer(v)) return { Buffer: Array.from(v) };
+    if (v instanceof ArrayBuffer) return { ArrayBuffer: Array.from(new Uint8Array(v)) };
+    if (Array.isArray(v)) return v.map(typed);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typed(x)]));
+    return v;
+  };
+  const got = {};
+  const back = (ev) => until(s, ev).then((args) => { got[ev] = typed(args); });
+  let p = back("raw"); s.emit("raw", ...payload()); await p;
+  got.rawAck = typed(await new Promise((resolve) => s.emit("raw-ack", ...payload(), (...args) => resolve(args))));
+  got.first = typed(await s.emitWithAck("first", ...payload()));
+  p = back("any"); s.emit("any", ...payload()); await p;
+  p = back("mw"); s.emit("mw", ...payload()); await p;
+  s.on("give", (cb) => cb(...payload()));
+  p = back("reply"); s.emit("ask"); await p;
+  got.typedAny = typed(await s.emitWithAck("typed-any", payload()[2]));
+  p = back("bcast"); s.emit("bcast", ...payload()); await p;
+  await waitUpgrade(s);
+  p = until(s, "raw"); s.emit("raw", ...payload()); await p.then((args) => { got.afterUpgrade = typed(args); });
+  out("relayed", { got, transport: s.io.engine.transport.name });
+  s.disconnect();
+  finish();
+}
+
+const scenarios = { events, namespaces, disconnects, binaries, relay };
 if (!scenarios[scenario]) fail("unknown scenario " + scenario);
 scenarios[scenario]().catch((e) => fail(String(e && e.stack || e)));

@@ -1,0 +1,71 @@
+package redisadapter
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/echo-socketio/echo-socketio/socketio/parser"
+)
+
+// Arguments of server-side emits and acknowledgements keep their binary values across the
+// cluster: a message that carries one is written in MessagePack, where binary values are
+// MessagePack binary (a Buffer for a Node server), as the Node adapters write such messages;
+// others stay JSON.
+
+// mpField is a member of a MessagePack map written by encodeFields. val is a string, an int,
+// a parser.Arg (written with its binary values as binary) or a []mpField (a nested map).
+type mpField struct {
+	key string
+	val any
+}
+
+// encodeFields returns the MessagePack map of fields.
+func encodeFields(fields []mpField) ([]byte, error) {
+	var buf bytes.Buffer
+	e := msgpack.NewEncoder(&buf)
+	if err := writeFields(e, fields); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func writeFields(e *msgpack.Encoder, fields []mpField) error {
+	_ = e.EncodeMapLen(len(fields))
+	for _, f := range fields {
+		_ = e.EncodeString(f.key)
+		var err error
+		switch v := f.val.(type) {
+		case string:
+			err = e.EncodeString(v)
+		case int:
+			err = e.EncodeInt(int64(v))
+		case parser.Arg:
+			data, atts := v.Parts()
+			err = jsonToMsgpack(e, data, atts)
+		case []mpField:
+			err = writeFields(e, v)
+		default:
+			err = fmt.Errorf("redisadapter: cannot encode a %T", v)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// argOf returns the argument read from a message: data, its JSON text, whose placeholders
+// name atts (the binary values of a MessagePack message). No data reads as null.
+func argOf(data json.RawMessage, atts [][]byte) (parser.Arg, error) {
+	if len(data) == 0 {
+		return parser.Arg{}, nil
+	}
+	a, err := parser.NewArg(data, atts)
+	if err != nil {
+		return parser.Arg{}, malformed("argument: %v", err)
+	}
+	return a, nil
+}
