@@ -65,6 +65,11 @@ type Conn struct {
 	spare        []outPacket
 	done         chan struct{}
 
+	// Flush: taken counts the packets taken from the queue, written those a transport has
+	// written (websocket) or put in a response (polling); flushed is closed when written grows.
+	taken, written uint64
+	flushed        chan struct{}
+
 	// polling
 	pollActive bool
 	postActive bool
@@ -166,6 +171,42 @@ func (c *Conn) SendPrepared(ps ...*Prepared) error {
 	return nil
 }
 
+// Flush waits until the messages queued so far are on their way to the client: written on a
+// websocket, or in the body of a polling response (the pending request's, or the next one's).
+// Messages queued afterwards travel in later writes or responses. It returns when the session
+// closes, and after WriteTimeout at most.
+func (c *Conn) Flush() {
+	timer := time.NewTimer(c.srv.opts.WriteTimeout)
+	defer timer.Stop()
+	c.mu.Lock()
+	target := c.taken + uint64(len(c.queue))
+	for c.written < target && c.state == stateOpen {
+		if c.flushed == nil {
+			c.flushed = make(chan struct{})
+		}
+		ch := c.flushed
+		c.mu.Unlock()
+		select {
+		case <-ch:
+		case <-c.done:
+			return
+		case <-timer.C:
+			return
+		}
+		c.mu.Lock()
+	}
+	c.mu.Unlock()
+}
+
+// wroteLocked records that n packets taken from the queue were written, and wakes Flush.
+func (c *Conn) wroteLocked(n int) {
+	c.written += uint64(n)
+	if c.flushed != nil {
+		close(c.flushed)
+		c.flushed = nil
+	}
+}
+
 // Abort closes the session at once, dropping what is queued, with the reason
 // "transport error". A server uses it on a client that cannot keep up.
 func (c *Conn) Abort() { c.closeNow(ReasonTransportError) }
@@ -207,6 +248,7 @@ func (c *Conn) kickLocked() {
 // takeQueueLocked returns the queued packets and leaves the queue empty.
 func (c *Conn) takeQueueLocked() []outPacket {
 	batch := c.queue
+	c.taken += uint64(len(batch))
 	c.queue = c.spare[:0]
 	c.spare = nil
 	return batch

@@ -62,6 +62,7 @@ func (c *Conn) handlePoll(w http.ResponseWriter, r *http.Request) {
 		}
 		if len(c.queue) > 0 {
 			batch = c.takeQueueLocked()
+			c.wroteLocked(len(batch)) // the body is made of them; later packets wait
 			break
 		}
 		if c.state == stateClosing {

@@ -133,6 +133,9 @@ func (c *Conn) writeLoop(ws *websocket.Conn) {
 				return
 			}
 		}
+		c.mu.Lock()
+		c.wroteLocked(len(batch))
+		c.mu.Unlock()
 		c.recycle(batch)
 	}
 }

@@ -371,6 +371,9 @@ func (s *Socket) Disconnect(closeConn bool) {
 }
 
 // onConnect joins the socket's own room, answers the CONNECT and runs the connection hooks.
+// As on the official server, the events a recovered socket missed go first (the client hands
+// them to the application right after its connect event), and the CONNECT answer is on its
+// way, in a write or polling response of its own, before the hooks run and emit.
 func (s *Socket) onConnect(hooks []func(*Socket), missed []*parser.Packet) {
 	s.mu.Lock()
 	s.connected = true
@@ -378,16 +381,17 @@ func (s *Socket) onConnect(hooks []func(*Socket), missed []*parser.Packet) {
 	s.nsp.add(s)
 	s.nsp.adapter.AddAll(s.id, append([]rooms.Room{rooms.Room(s.id)}, s.restoredRooms...)...)
 	s.restoredRooms = nil
-	data, _ := json.Marshal(struct {
-		SID string `json:"sid"`
-		PID string `json:"pid,omitempty"`
-	}{string(s.id), s.pid})
-	_ = s.client.send(&parser.Packet{Type: parser.Connect, Namespace: s.nsp.name, Data: data}, false)
 	for _, p := range missed {
 		q := *p
 		q.Namespace = s.nsp.name
 		_ = s.client.send(&q, false)
 	}
+	data, _ := json.Marshal(struct {
+		SID string `json:"sid"`
+		PID string `json:"pid,omitempty"`
+	}{string(s.id), s.pid})
+	_ = s.client.send(&parser.Packet{Type: parser.Connect, Namespace: s.nsp.name, Data: data}, false)
+	s.client.conn.Flush()
 	for _, h := range hooks {
 		if !s.protect("connection hook", func() { h(s) }) {
 			return

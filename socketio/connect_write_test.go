@@ -1,0 +1,85 @@
+package socketio_test
+
+import (
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/echo-socketio/echo-socketio/socketio"
+)
+
+// The CONNECT answer leaves in a write of its own, before the connection hook runs, as on the
+// official server: a client that reads one message at a time sees it alone, then the hook's
+// first events.
+func TestConnectAnswerOwnWrite(t *testing.T) {
+	io := socketio.NewServer(socketio.Options{})
+	io.OnConnection(func(s *socketio.Socket) {
+		_ = s.Emit("hello", "world")
+		_ = s.Emit("second")
+	})
+	srv := startServer(t, io)
+	connectRE := regexp.MustCompile(`^40\{"sid":"[^"]+"\}$`)
+
+	t.Run("ok, polling: the CONNECT answer is alone in its response", func(t *testing.T) {
+		for i := range 10 {
+			sid := pollingHandshake(t, srv.URL)
+			base := srv.URL + "/socket.io/?EIO=4&transport=polling&sid=" + sid
+			got := make(chan string, 1)
+			go func() { got <- httpBody(t, http.MethodGet, base, "") }()
+			httpBody(t, http.MethodPost, base, "40")
+			first := <-got
+			if !connectRE.MatchString(first) {
+				t.Fatalf("connection %d: first response %q, want the CONNECT answer alone", i, first)
+			}
+			if second := httpBody(t, http.MethodGet, base, ""); second != "42[\"hello\",\"world\"]\x1e42[\"second\"]" {
+				t.Fatalf("connection %d: second response %q", i, second)
+			}
+		}
+	})
+	t.Run("ok, websocket: the CONNECT answer comes first", func(t *testing.T) {
+		for i := range 10 {
+			c := dialRaw(t, srv)
+			c.send("40")
+			if first := c.read(); !connectRE.MatchString(first) {
+				t.Fatalf("connection %d: first message %q", i, first)
+			}
+			if second := c.read(); second != `42["hello","world"]` {
+				t.Fatalf("connection %d: second message %q", i, second)
+			}
+		}
+	})
+}
+
+// pollingHandshake opens a polling session and returns its ID.
+func pollingHandshake(t *testing.T, base string) string {
+	t.Helper()
+	open := httpBody(t, http.MethodGet, base+"/socket.io/?EIO=4&transport=polling", "")
+	m := regexp.MustCompile(`"sid":"([^"]+)"`).FindStringSubmatch(open)
+	if m == nil {
+		t.Fatalf("handshake %q", open)
+	}
+	return m[1]
+}
+
+// httpBody makes a request and returns the body of its 200 response. It may run on another
+// goroutine than the test's: it reports failures with Error.
+func httpBody(t *testing.T, method, url, body string) string {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Error(err)
+		return ""
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return ""
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("%s %s: %d %q %v", method, url, res.StatusCode, b, err)
+	}
+	return string(b)
+}
