@@ -2,6 +2,7 @@ package socketio_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,13 @@ func newRecoveryServer(t *testing.T, rec *socketio.Recovery, parser ...socketio.
 		s.On("join", func(room string, ack socketio.Ack) { s.Join(room); _ = ack() })
 		s.On("rooms", func(ack socketio.Ack) { _ = ack(s.Rooms()) })
 		s.On("bcast", func(room string, n int, ack socketio.Ack) { _ = io.To(room).Emit("msg", n); _ = ack() })
+		s.On("direct", func(n int, ack socketio.Ack) { _ = s.Emit("note", fmt.Sprintf("text %d", n)); _ = ack() })
+		s.On("drop-and-direct", func(ns []int) {
+			s.Conn().Abort() // the transport is lost; these emits are logged for the recovery
+			for _, n := range ns {
+				_ = s.Emit("note", fmt.Sprintf("text %d", n))
+			}
+		})
 		s.On("drop-and-broadcast", func(room string, ns []int) {
 			s.Conn().Abort() // the transport is lost; the socket is kept for recovery
 			for _, n := range ns {
@@ -55,6 +63,22 @@ func TestInteropRecovery(t *testing.T) {
 			if r == nil || r["recovered"] != false || r["sameId"] != false || jsonOf(r["msgs"]) != "[1]" ||
 				strings.Contains(jsonOf(r["rooms"]), `"r"`) {
 				t.Fatalf("expired session:\n%s", res.Describe())
+			}
+		})
+	}
+}
+
+func TestInteropRecoveryDirectEmits(t *testing.T) {
+	for _, tc := range transports {
+		t.Run("ok, recovered, "+tc.name, func(t *testing.T) {
+			io := newRecoveryServer(t, &socketio.Recovery{})
+			srv := startServer(t, io)
+			res := nodetest.Run(t, 40*time.Second, "sio-recovery.mjs", "URL="+srv.URL, "TRANSPORTS="+tc.list, "SCENARIO=direct")
+			r := res.Find("reconnected")
+			want := `["text 1","text 2","text 3","text 4","text 5","text 6","text 7","text 8"]`
+			if r == nil || r["recovered"] != true || r["sameId"] != true || r["recoveredAgain"] != true ||
+				r["sameIdAgain"] != true || jsonOf(r["notes"]) != want {
+				t.Fatalf("recovery after direct emits, want notes %s:\n%s", want, res.Describe())
 			}
 		})
 	}

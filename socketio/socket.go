@@ -238,10 +238,19 @@ func (s *Socket) reportError(err error) {
 }
 
 // Emit sends an event to the client. []byte values and Args anywhere in args travel as binary.
+//
+// With connection state recovery, the event goes through the namespace's adapter as a
+// broadcast to the socket's own room, as on the official server: it gets an offset (appended
+// as its last argument, which the client keeps to recover) and is logged, so that a client
+// that lost its connection gets it when it recovers. It is logged even when the socket is
+// disconnected, and Emit then returns nil.
 func (s *Socket) Emit(event string, args ...any) error {
 	p, err := s.eventPacket(event, args)
 	if err != nil {
 		return err
+	}
+	if s.nsp.sessions != nil {
+		return s.nsp.adapter.Broadcast(p, rooms.Selection{Rooms: []rooms.Room{rooms.Room(s.id)}, Flags: rooms.Flags{Local: true}})
 	}
 	return s.send(p, false)
 }
