@@ -75,6 +75,17 @@ func newSioNodeWith(t *testing.T, name string, errs *errLog, adapter rooms.Facto
 			}
 			_ = ack(s.To(to...).Emit(ev, out...) == nil)
 		})
+		// relayArgs broadcasts its arguments after the first two (the rooms and the event) as
+		// they came, binary values kept, from the raw handler form.
+		s.On("relayArgs", func(args socketio.Args, ack socketio.Ack) {
+			var to []string
+			var ev string
+			if len(args) < 2 || args.Decode(&to, &ev) != nil {
+				_ = ack(false)
+				return
+			}
+			_ = ack(s.To(to...).Emit(ev, args[2:].Any()...) == nil)
+		})
 		// relayBin decodes a binary argument into a []byte and broadcasts it again.
 		s.On("relayBin", func(to []string, data []byte, ack socketio.Ack) {
 			_ = ack(s.To(to...).Emit("bin", data, map[string]any{"from": n.name}) == nil)
@@ -352,3 +363,33 @@ func sortedKeys[V any](m map[string]V) []string {
 func sortedStrings(s ...string) []string { s = slices.Clone(s); sort.Strings(s); return s }
 
 func joinSorted(s []string) string { return strings.Join(sortedStrings(s...), ",") }
+
+// plainArgs is the JSON of args with their binary values as {"$bin": hex}, as cluster.mjs
+// prints them.
+func plainArgs(args socketio.Args) string {
+	out := make([]any, len(args))
+	for i, a := range args {
+		var v any
+		if err := a.Decode(&v); err != nil {
+			return fmt.Sprintf("undecodable %s: %v", a, err)
+		}
+		out[i] = plainValue(v)
+	}
+	return jsonString(out)
+}
+
+func plainValue(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		return bin(x)
+	case []any:
+		for i := range x {
+			x[i] = plainValue(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = plainValue(x[k])
+		}
+	}
+	return v
+}

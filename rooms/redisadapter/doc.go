@@ -78,8 +78,9 @@
 //
 // # Differences from the Node adapter
 //
-// Acknowledgements of a broadcast that come from
-// another server carry one argument and no socket ID, because the Node adapter forwards only
-// the first argument of each acknowledgement; binary values in them arrive as base64
-// strings, as encoding/json reads a []byte.
+// Acknowledgements of a broadcast that come from another server carry one argument and no
+// socket ID, because the Node adapter forwards only the first argument of each
+// acknowledgement. Their binary values stay binary, and so do those of server-side emits and
+// their answers: a request or answer that carries binary values is written in MessagePack
+// (with the classic adapter too, where Node writes them in JSON; Node servers read both).
 package redisadapter

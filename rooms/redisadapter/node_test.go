@@ -292,10 +292,11 @@ func TestNodeServerCluster(t *testing.T) {
 		}
 	})
 	t.Run("ok, Go server-side emit reaches Node, with and without ack", func(t *testing.T) {
-		if _, err := g.adapter.ServerSideEmit(ctx, "goSSE", rawArgs(t, `"a"`, `{"b":2}`), false); err != nil {
+		if _, err := g.adapter.ServerSideEmit(ctx, "goSSE", append(rawArgs(t, `"a"`, `{"b":2}`), parser.BinaryArg([]byte{1, 2})), false); err != nil {
 			t.Fatal(err)
 		}
-		if e := np.next(t, "sse", 5*time.Second); e.Str("name") != "goSSE" {
+		// The binary argument travels in MessagePack, which the Node adapter reads as a Buffer.
+		if e := np.next(t, "sse", 5*time.Second); e.Str("name") != "goSSE" || jsonString(e["args"]) != `["a",{"b":2},{"buffer":"0102"}]` {
 			t.Fatalf("node got %v", e)
 		}
 		res, err := g.adapter.ServerSideEmit(ctx, "goAsk", rawArgs(t, `1`), true)

@@ -388,6 +388,43 @@ func mixedCluster(t *testing.T, parser socketio.Parser) {
 		js.sync(t, g2, "sync", everyone...)
 		expectOnce(t, js.got(m, "bin"), "bin", `[`+jsonString(bin([]byte("go→node")))+`,{"from":"G2"}]`, "n1", "g1")
 	})
+	t.Run("ok, binary relayed by a Go raw handler reaches the Node client as binary", func(t *testing.T) {
+		m := js.mark()
+		payload := []any{bin([]byte{0, 1, 2, 255}), "AAEC/w==", map[string]any{"nested": bin([]byte{9, 8})}}
+		res := js.call(t, "emit", map[string]any{"client": "g2", "ev": "relayArgs", "args": append([]any{[]string{"r1"}, "relayed"}, payload...)})
+		if res["reply"] != true {
+			t.Fatalf("relayArgs answered %v", res)
+		}
+		js.sync(t, g2, "sync", everyone...)
+		// The string that reads as base64 stays a string; the binary values stay binary.
+		expectOnce(t, js.got(m, "relayed"), "relayed", `[{"$bin":"000102ff"},"AAEC/w==",{"nested":{"$bin":"0908"}}]`, "n1", "g1")
+	})
+	t.Run("ok, binary acknowledgements of the Node and Go clients reach a Go broadcast with acks", func(t *testing.T) {
+		replies, err := g2.io.To("r1").Timeout(5*time.Second).EmitWithAck(ctxT(t, 10*time.Second), "binPoll")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range replies {
+			if len(r) != 1 || !r[0].IsBinary() {
+				t.Fatalf("reply %v is not one binary value", r)
+			}
+			got = append(got, string(r[0].Bytes()))
+		}
+		sort.Strings(got)
+		if !slices.Equal(got, []string{"g1", "g2", "n1"}) {
+			t.Fatalf("binary acks %v", got)
+		}
+		res := js.call(t, "nodeAsk", map[string]any{"to": []string{"r2"}, "ev": "binPoll"})
+		var answers []string
+		for _, a := range res["answers"].([]any) {
+			answers = append(answers, jsonString(a))
+		}
+		sort.Strings(answers)
+		if got := strings.Join(answers, ","); got != `{"$bin":"6732"},{"$bin":"6e32"}` { // "g2", "n2"
+			t.Fatalf("Node emitWithAck binary answers %s", got)
+		}
+	})
 	t.Run("ok, fetchSockets on the Node server lists the Go servers' sockets", func(t *testing.T) {
 		res := js.call(t, "nodeFetch", nil)
 		got := map[string]string{}

@@ -66,6 +66,12 @@ func TestSocketIOShardedMixedCluster(t *testing.T) {
 		n.io.Of("/").OnServerSideEmit("goSSE", func(args parser.Args, _ func(...any) error) {
 			log.add("goSSE " + jsonString(args))
 		})
+		n.io.Of("/").OnServerSideEmit("binSSE", func(args parser.Args, _ func(...any) error) {
+			log.add("binSSE " + plainArgs(args))
+		})
+		n.io.Of("/").OnServerSideEmit("binAsk", func(args parser.Args, ack func(...any) error) {
+			_ = ack(args.Any()...) // the arguments as they came, binary kept
+		})
 		n.io.Of("/").OnServerSideEmit("goAsk", func(args parser.Args, ack func(...any) error) {
 			_ = ack(n.name + " answer")
 		})
@@ -242,6 +248,45 @@ func TestSocketIOShardedMixedCluster(t *testing.T) {
 			}
 		}
 		_ = m
+	})
+	t.Run("ok, server-side emits and their answers keep binary values both ways", func(t *testing.T) {
+		isBin := func(e nodetest.Event) bool { return e["event"] == "sse" && e["name"] == "binSSE" }
+		if err := g1.io.Of("/").ServerSideEmit(ctxT(t, 5*time.Second), "binSSE", "x", []byte{1, 2}, map[string]any{"n": []byte{3}}); err != nil {
+			t.Fatal(err)
+		}
+		const fromGo = `["x",{"$bin":"0102"},{"n":{"$bin":"03"}}]`
+		js.waitFor(t, "binSSE on the Node servers", 10*time.Second, func() bool { return len(js.find(isBin)) == 2 })
+		for _, e := range js.find(isBin) {
+			if jsonString(e["args"]) != fromGo {
+				t.Errorf("Node server %v got binSSE %s", e["server"], jsonString(e["args"]))
+			}
+		}
+		js.waitFor(t, "binSSE on G2", 5*time.Second, func() bool { return len(sse["G2"].list()) >= 2 })
+		if got := strings.Join(sse["G2"].list(), "|"); !strings.Contains(got, "binSSE "+fromGo) {
+			t.Errorf("G2 got %s", got)
+		}
+		js.call(t, "nodeSSE", map[string]any{"server": "n2", "ev": "binSSE", "args": []any{"y", bin([]byte{4})}})
+		for _, name := range []string{"G1", "G2"} {
+			js.waitFor(t, "binSSE from Node on "+name, 5*time.Second, func() bool {
+				return strings.Contains(strings.Join(sse[name].list(), "|"), `binSSE ["y",{"$bin":"04"}]`)
+			})
+		}
+		replies, err := g1.io.Of("/").ServerSideEmitWithAck(ctxT(t, 10*time.Second), "binAsk", []byte{5, 6})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(replies) != 3 {
+			t.Fatalf("%d answers, want 3", len(replies))
+		}
+		for _, r := range replies {
+			if len(r) != 1 || !r[0].IsBinary() || string(r[0].Bytes()) != "\x05\x06" {
+				t.Fatalf("answer %v is not the binary value sent", r)
+			}
+		}
+		res := js.call(t, "nodeSSEAsk", map[string]any{"server": "n2", "ev": "binAsk", "args": []any{bin([]byte{7})}})
+		if got := jsonString(res["answers"]); got != `[{"$bin":"07"},{"$bin":"07"},{"$bin":"07"}]` {
+			t.Fatalf("Node serverSideEmitWithAck binary answers %s", got)
+		}
 	})
 	t.Run("ok, socketsJoin of a Node server reaches a Go server's socket", func(t *testing.T) {
 		js.call(t, "nodeJoin", map[string]any{"server": "n1", "in": []string{"go"}, "room": "joined"})

@@ -78,7 +78,8 @@ export const clientCommands = {
     s.onAny((ev, ...args) => {
       const cb = typeof args[args.length - 1] === "function" ? args.pop() : null;
       out({ event: "got", client: name, name: ev, args: plain(args) });
-      if (cb && !silent) cb(name);
+      // binPoll is answered with binary: the name as a Buffer.
+      if (cb && !silent) cb(ev === "binPoll" ? Buffer.from(name) : name);
     });
     s.on("disconnect", (reason) => out({ event: "disconnect", client: name, reason }));
     await new Promise((resolve, reject) => {

@@ -30,12 +30,15 @@ const commands = {
     const httpServer = createServer();
     const io = new Server(httpServer, { adapter: createShardedAdapter(pub, sub, { subscriptionMode: mode }) });
     io.on("connection", onConnection);
-    io.on("goSSE", (...args) => out({ event: "sse", server: name, name: "goSSE", args: plain(args) }));
-    for (const ev of ["goAsk", "nodeAsk"]) {
+    for (const ev of ["goSSE", "binSSE"]) {
+      io.on(ev, (...args) => out({ event: "sse", server: name, name: ev, args: plain(args) }));
+    }
+    // binAsk is answered with its first argument, binary kept.
+    for (const ev of ["goAsk", "nodeAsk", "binAsk"]) {
       io.on(ev, (...args) => {
         const cb = args.pop();
         out({ event: "sse", server: name, name: ev, args: plain(args) });
-        cb(`${name} answer`);
+        cb(ev === "binAsk" ? args[0] : `${name} answer`);
       });
     }
     const url = await listen(httpServer);
