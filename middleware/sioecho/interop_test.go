@@ -108,16 +108,5 @@ func TestInteropEchoApp(t *testing.T) {
 		{Case: mounttest.Case{Name: "ok, after RemoveTrailingSlash"},
 			before: func(e *echo.Echo, _ *socketio.Server) { e.Pre(echomw.RemoveTrailingSlash()) }},
 	}
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			t.Parallel()
-			for _, tr := range mounttest.Transports {
-				t.Run(tr, func(t *testing.T) {
-					base, sio, log := newApp(t, c)
-					res := mounttest.Run(t, c.Case, base, sio, tr)
-					mounttest.Check(t, c.Case, sio, res, tr, log)
-				})
-			}
-		})
-	}
+	mounttest.RunMatrix(t, cases, mounttest.Transports, newApp)
 }

@@ -112,16 +112,5 @@ func TestInteropEchoApp(t *testing.T) {
 		{Case: mounttest.Case{Name: "ok, after RemoveTrailingSlash"},
 			before: func(e *echo.Echo, _ *socketio.Server, _ *mounttest.SyncBuffer) { e.Pre(echomw.RemoveTrailingSlash()) }},
 	}
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			t.Parallel()
-			for _, tr := range []string{"polling", "polling,websocket"} {
-				t.Run(tr, func(t *testing.T) {
-					base, sio, log := newApp(t, c)
-					res := mounttest.Run(t, c.Case, base, sio, tr)
-					mounttest.Check(t, c.Case, sio, res, tr, log)
-				})
-			}
-		})
-	}
+	mounttest.RunMatrix(t, cases, []string{"polling", "polling,websocket"}, newApp)
 }

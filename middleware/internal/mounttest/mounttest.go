@@ -35,10 +35,9 @@ type CtxKey struct{}
 
 // The values the application's own middleware sets, which the handshake must see.
 const (
-	User      = "ada"
-	CtxValue  = "from-request-context"
-	UserKey   = "user"
-	ReqHeader = "X-Request-Id"
+	User     = "ada"
+	CtxValue = "from-request-context"
+	UserKey  = "user"
 )
 
 // Transports are the transports every case runs over: polling only, websocket only, and
@@ -82,6 +81,28 @@ type Case struct {
 	// Logged: the app logs its requests (the log must show the Socket.IO requests) and sets
 	// a request ID (which must reach the sockets).
 	Logged bool
+}
+
+// Base returns c; an adapter's case type embeds Case and so gets it too (RunMatrix).
+func (c Case) Base() Case { return c }
+
+// RunMatrix runs each case, in parallel, over each of transports: newApp builds the case's
+// Echo application and returns its base URL, its server and what it logged; Run and Check do
+// the rest.
+func RunMatrix[C interface{ Base() Case }](t *testing.T, cases []C, transports []string, newApp func(*testing.T, C) (string, *socketio.Server, func() string)) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.Base().Name, func(t *testing.T) {
+			t.Parallel()
+			for _, tr := range transports {
+				t.Run(tr, func(t *testing.T) {
+					base, sio, log := newApp(t, c)
+					res := Run(t, c.Base(), base, sio, tr)
+					Check(t, c.Base(), sio, res, tr, log)
+				})
+			}
+		})
+	}
 }
 
 // NewServer returns the Socket.IO server of case c, whose sockets answer "echo" with their
