@@ -36,6 +36,7 @@ func TestConnectAnswerOwnWrite(t *testing.T) {
 			if second := httpBody(t, http.MethodGet, base, ""); second != "42[\"hello\",\"world\"]\x1e42[\"second\"]" {
 				t.Fatalf("connection %d: second response %q", i, second)
 			}
+			httpBody(t, http.MethodPost, base, "1") // the client closes the session
 		}
 	})
 	t.Run("ok, websocket: the CONNECT answer comes first", func(t *testing.T) {

@@ -380,9 +380,10 @@ func (s *Socket) Disconnect(closeConn bool) {
 }
 
 // onConnect joins the socket's own room, answers the CONNECT and runs the connection hooks.
-// As on the official server, the events a recovered socket missed go first (the client hands
-// them to the application right after its connect event), and the CONNECT answer is on its
-// way, in a write or polling response of its own, before the hooks run and emit.
+// As on the official server, the events a recovered socket missed go first (the official
+// client buffers them and hands them to the application just before its connect event), and
+// the CONNECT answer is on its way, in a write or polling response of its own, before the
+// hooks run and emit.
 func (s *Socket) onConnect(hooks []func(*Socket), missed []*parser.Packet) {
 	s.mu.Lock()
 	s.connected = true
