@@ -230,6 +230,15 @@ func FuzzDecodeBroadcast(f *testing.F) {
 
 func FuzzDecodeMessage(f *testing.F) {
 	f.Add(unhex(f, notepackAck))
+	sse, err := parser.NewArg(json.RawMessage(`["ev",{"_placeholder":true,"num":0},{"x":[{"_placeholder":true,"num":1}]}]`), [][]byte{{1}, {}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	seed, err := encodeFields([]mpField{{"uid", "u"}, {"requestId", "r"}, {"type", reqServerSideEmit}, {"data", sse}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
 	f.Add([]byte(`{"uid":"x","requestId":"r","type":5,"opts":{"rooms":["a",1],"except":[]}}`))
 	f.Add([]byte(`{"requestId":"r","sockets":[{"id":"s","handshake":{"headers":{"a":"b","c":["d"]}},"rooms":["s"]}]}`))
 	for _, in := range badInputs {
@@ -247,6 +256,13 @@ func FuzzDecodeMessage(f *testing.F) {
 		}
 		if msg.Sockets != nil {
 			_, _ = fromWireSockets(msg.Sockets)
+		}
+		// The arguments of server-side emits and acknowledgements, binary values kept.
+		_, _ = argOf(msg.Packet, msg.packetAtts)
+		if _, err := argOf(msg.Data, msg.dataAtts); err == nil && len(msg.Data) > 0 && msg.Data[0] == '[' {
+			if _, err := parser.SplitArgs(msg.Data, msg.dataAtts); err != nil {
+				t.Fatalf("arguments %s with %d binary values: %v", msg.Data, len(msg.dataAtts), err)
+			}
 		}
 	})
 }
@@ -271,4 +287,31 @@ func FuzzJSONRoundTrip(f *testing.F) {
 			t.Fatalf("invalid JSON %q from %q", out, in)
 		}
 	})
+}
+
+func TestServerSideEmitBinaryRoundTrip(t *testing.T) {
+	sse, err := parser.NewArg(json.RawMessage(`["ev","AQ==",{"_placeholder":true,"num":0},{"x":[{"_placeholder":true,"num":1}]}]`), [][]byte{{1}, {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := encodeFields([]mpField{{"uid", "u"}, {"requestId", "r"}, {"type", reqServerSideEmit}, {"data", sse}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b[0] == '{' {
+		t.Fatal("a request with binary values is not MessagePack")
+	}
+	msg, err := decodeMessage(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args, err := parser.SplitArgs(msg.Data, msg.dataAtts)
+	if err != nil || len(args) != 4 {
+		t.Fatalf("%s: %v %v", msg.Data, args, err)
+	}
+	// The string stays a string, the binary values stay binary.
+	if args[1].IsBinary() || args[1].String() != `"AQ=="` || !args[2].IsBinary() || string(args[2].Bytes()) != "\x01" ||
+		args[3].IsBinary() || !args[3].HasBinary() || args[3].String() != `{"x":[""]}` {
+		t.Fatalf("arguments %v", args)
+	}
 }

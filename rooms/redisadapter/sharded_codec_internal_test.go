@@ -121,6 +121,11 @@ func FuzzDecodeCluster(f *testing.F) {
 		if msg.sockets != nil {
 			_, _ = fromWireSockets(msg.sockets)
 		}
+		if _, err := argOf(msg.value, msg.valueAtts); err == nil && len(msg.value) > 0 && msg.value[0] == '[' {
+			if _, err := parser.SplitArgs(msg.value, msg.valueAtts); err != nil {
+				t.Fatalf("arguments %s with %d binary values: %v", msg.value, len(msg.valueAtts), err)
+			}
+		}
 		_ = msg.selection()
 	})
 }
