@@ -50,6 +50,11 @@ type Conn struct {
 	srv *Server
 	id  string
 	req *http.Request
+	// protocol is the Engine.IO protocol revision of the session: 4, or 3 (AllowEIO3).
+	protocol int
+	// base64 is set for a v3 client that asked, in its handshake, for binary data in base64
+	// (b64): its polling payloads never use the binary framing.
+	base64 bool
 
 	onMessage atomic.Pointer[func(data []byte, binary bool)]
 	onClose   atomic.Pointer[func(reason CloseReason)]
@@ -103,10 +108,17 @@ func newConn(s *Server, r *http.Request, id, transport string) *Conn {
 	// header map and URL can be kept as they are instead of cloned.
 	req := r.WithContext(contextWithoutCancel(r))
 	req.Body = http.NoBody
+	protocol := 4
+	q := r.URL.Query()
+	if q.Get("EIO") == "3" {
+		protocol = 3
+	}
 	return &Conn{
 		srv:       s,
 		id:        id,
 		req:       req,
+		protocol:  protocol,
+		base64:    q.Get("b64") != "",
 		transport: transport,
 		done:      make(chan struct{}),
 		pollWake:  make(chan struct{}, 1),
@@ -126,6 +138,10 @@ func (c *Conn) Transport() string {
 	defer c.mu.Unlock()
 	return c.transport
 }
+
+// Protocol returns the Engine.IO protocol revision the client speaks: 4, or 3 for the clients
+// that Options.AllowEIO3 lets in.
+func (c *Conn) Protocol() int { return c.protocol }
 
 // Done returns a channel that is closed when the session is closed.
 func (c *Conn) Done() <-chan struct{} { return c.done }
@@ -289,6 +305,10 @@ func (c *Conn) onPacket(p parser.Packet) {
 		}
 	case parser.Pong:
 		c.onPong()
+	case parser.Ping:
+		if c.protocol == 3 {
+			c.onPingV3()
+		}
 	case parser.Close:
 		c.mu.Lock()
 		if c.state != stateClosed {
@@ -380,6 +400,10 @@ type Prepared struct {
 	once sync.Once
 	pm   *websocket.PreparedMessage
 	err  error
+
+	onceV3 sync.Once // the websocket frame for v3 sessions, whose binary frames differ
+	pmV3   *websocket.PreparedMessage
+	errV3  error
 }
 
 // NewPrepared returns a message to send with Conn.SendPrepared. data must not be modified
@@ -388,7 +412,17 @@ func NewPrepared(data []byte, binary bool) *Prepared {
 	return &Prepared{pkt: parser.Packet{Type: parser.Message, Data: data, Binary: binary}}
 }
 
-func (p *Prepared) websocketMessage() (*websocket.PreparedMessage, error) {
+func (p *Prepared) websocketMessage(protocol int) (*websocket.PreparedMessage, error) {
+	if protocol == 3 {
+		if !p.pkt.Binary {
+			return p.websocketMessage(4) // text frames are the same
+		}
+		p.onceV3.Do(func() {
+			frame, _ := parser.WebsocketFrameV3(nil, p.pkt)
+			p.pmV3, p.errV3 = websocket.NewPreparedMessage(websocket.BinaryMessage, frame)
+		})
+		return p.pmV3, p.errV3
+	}
 	p.once.Do(func() {
 		frame, binary := parser.WebsocketFrame(nil, p.pkt)
 		mt := websocket.TextMessage

@@ -16,7 +16,27 @@ import (
 func (c *Conn) startHeartbeat() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.protocol == 3 {
+		c.armHeartbeatLocked(c.v3PingWait())
+		return
+	}
 	c.armHeartbeatLocked(c.srv.opts.PingInterval)
+}
+
+// In protocol v3 the client pings and the server answers with a pong: a session that sends no
+// ping for PingInterval + PingTimeout closes with "ping timeout".
+
+func (c *Conn) v3PingWait() time.Duration { return c.srv.opts.PingInterval + c.srv.opts.PingTimeout }
+
+func (c *Conn) onPingV3() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateOpen {
+		return
+	}
+	c.armHeartbeatLocked(c.v3PingWait())
+	c.queue = append(c.queue, outPacket{pkt: parser.Packet{Type: parser.Pong}})
+	c.kickLocked()
 }
 
 // armHeartbeatLocked replaces the heartbeat timer. The generation number makes a timer that
@@ -37,6 +57,17 @@ func (c *Conn) heartbeat(gen uint64) {
 	c.mu.Lock()
 	if c.state != stateOpen || gen != c.hbGen {
 		c.mu.Unlock()
+		return
+	}
+	if c.protocol == 3 {
+		if c.delivering.Load() > 0 {
+			// The ping may be waiting behind a message the application has not taken yet.
+			c.armHeartbeatLocked(c.srv.opts.PingTimeout)
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		c.closeNow(ReasonPingTimeout)
 		return
 	}
 	if c.awaitingPong && c.delivering.Load() > 0 {

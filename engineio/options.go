@@ -33,6 +33,10 @@ type Options struct {
 	Transports []string
 	// DisableUpgrades forbids upgrades from polling to websocket (allowUpgrades: false).
 	DisableUpgrades bool
+	// AllowEIO3 accepts clients of Engine.IO protocol v3 (EIO=3), such as socket.io-client
+	// 2.x, beside v4 clients (allowEIO3). Off by default, as in Node: a v3 handshake is then
+	// refused with code 5 (Unsupported protocol version).
+	AllowEIO3 bool
 	// AllowRequest, when set, decides whether a handshake is accepted (allowRequest). A
 	// non-nil error refuses it with code 4 (Forbidden) and the error's text as the message.
 	AllowRequest func(r *http.Request) error

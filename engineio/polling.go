@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -27,6 +28,14 @@ func (c *Conn) handlePolling(w http.ResponseWriter, r *http.Request) {
 var (
 	noopPayload  = []byte{'0' + byte(parser.Noop)}
 	closePayload = []byte{'0' + byte(parser.Close)}
+	// The same payloads in the framing of protocol v3.
+	noopPayloadV3  = []byte("1:6")
+	closePayloadV3 = []byte("1:1")
+)
+
+const (
+	textContentType   = "text/plain; charset=UTF-8"
+	binaryContentType = "application/octet-stream"
 )
 
 func (c *Conn) handlePoll(w http.ResponseWriter, r *http.Request) {
@@ -87,7 +96,12 @@ func (c *Conn) handlePoll(w http.ResponseWriter, r *http.Request) {
 	c.pollActive = false
 	c.mu.Unlock()
 
-	if batch != nil {
+	contentType := textContentType
+	switch {
+	case batch != nil && c.protocol == 3:
+		body, contentType = c.payloadV3(batch)
+		c.recycle(batch)
+	case batch != nil:
 		body = make([]byte, 0, payloadLen(batch))
 		for i, p := range batch {
 			if i > 0 {
@@ -96,11 +110,32 @@ func (c *Conn) handlePoll(w http.ResponseWriter, r *http.Request) {
 			body = parser.AppendPacket(body, p.pkt)
 		}
 		c.recycle(batch)
+	case c.protocol == 3 && bytes.Equal(body, noopPayload):
+		body = noopPayloadV3
+	case c.protocol == 3:
+		body = closePayloadV3
 	}
-	c.srv.writePollResponse(w, r, body)
+	c.srv.writePollResponse(w, r, body, contentType)
 	if finish != "" {
 		c.closeNow(finish)
 	}
+}
+
+// payloadV3 encodes a batch in the framing of protocol v3: the binary framing when the batch
+// holds binary packets and the client supports binary (its handshake had no b64 parameter),
+// the text framing otherwise.
+func (c *Conn) payloadV3(batch []outPacket) ([]byte, string) {
+	packets := make([]parser.Packet, len(batch))
+	binary := false
+	for i, p := range batch {
+		packets[i] = p.pkt
+		binary = binary || p.pkt.Binary
+	}
+	body := make([]byte, 0, payloadLen(batch)+8*len(batch))
+	if binary && !c.base64 {
+		return parser.AppendBinaryPayloadV3(body, packets), binaryContentType
+	}
+	return parser.AppendPayloadV3(body, packets), textContentType
 }
 
 func payloadLen(batch []outPacket) int {
@@ -111,9 +146,9 @@ func payloadLen(batch []outPacket) int {
 	return n
 }
 
-func (s *Server) writePollResponse(w http.ResponseWriter, r *http.Request, body []byte) {
+func (s *Server) writePollResponse(w http.ResponseWriter, r *http.Request, body []byte, contentType string) {
 	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=UTF-8")
+	h.Set("Content-Type", contentType)
 	if !s.opts.DisableHTTPCompression && len(body) >= s.opts.HTTPCompressionThreshold {
 		if enc := acceptedEncoding(r.Header.Get("Accept-Encoding")); enc != "" {
 			if compressed, err := s.compress(enc, body); err == nil {
@@ -135,7 +170,8 @@ func (c *Conn) handlePost(w http.ResponseWriter, r *http.Request) {
 		writeError(w, ErrBadRequest)
 		return
 	}
-	if c.postActive || r.Header.Get("Content-Type") == "application/octet-stream" {
+	binaryBody := r.Header.Get("Content-Type") == binaryContentType
+	if c.postActive || (binaryBody && c.protocol != 3) {
 		c.mu.Unlock()
 		writeError(w, ErrBadRequest)
 		c.closeNow(ReasonTransportError) // overlapping posts, or binary content on EIO=4
@@ -174,10 +210,18 @@ func (c *Conn) handlePost(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errPayloadTooLarge)
 		return
 	}
-	if !utf8.Valid(body) {
+	if !binaryBody && !utf8.Valid(body) {
 		body = toValidUTF8(body) // decoded as Node decodes a body into a string
 	}
-	packets, err := parser.DecodePayload(body, c.srv.opts.MaxPayloadPackets)
+	var packets []parser.Packet
+	switch {
+	case c.protocol == 3 && binaryBody:
+		packets, err = parser.DecodeBinaryPayloadV3(body, c.srv.opts.MaxPayloadPackets)
+	case c.protocol == 3:
+		packets, err = parser.DecodePayloadV3(body, c.srv.opts.MaxPayloadPackets)
+	default:
+		packets, err = parser.DecodePayload(body, c.srv.opts.MaxPayloadPackets)
+	}
 	if err != nil {
 		writeError(w, ErrBadRequest)
 		reason := ReasonParseError

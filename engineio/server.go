@@ -129,7 +129,7 @@ func (s *Server) verifyHandshake(r *http.Request, transport string) *Error {
 	if transport == TransportWebsocket && !websocket.IsWebSocketUpgrade(r) {
 		return ErrBadRequest
 	}
-	if r.URL.Query().Get("EIO") != "4" {
+	if eio := r.URL.Query().Get("EIO"); eio != "4" && (eio != "3" || !s.opts.AllowEIO3) {
 		return ErrUnsupportedProtocol
 	}
 	if s.opts.AllowRequest != nil {

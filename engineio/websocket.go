@@ -58,6 +58,18 @@ func (c *Conn) readMessage(ws *websocket.Conn) (parser.Packet, CloseReason, erro
 			websocket.FormatCloseMessage(websocket.CloseMessageTooBig, ""), time.Now().Add(time.Second))
 		return parser.Packet{}, ReasonTransportError, websocket.ErrReadLimit
 	}
+	if c.protocol == 3 {
+		var p parser.Packet
+		if mt == websocket.BinaryMessage {
+			p, err = parser.DecodeBinaryFrameV3(data)
+		} else {
+			p, err = parser.DecodePacketV3(data)
+		}
+		if err != nil {
+			return parser.Packet{}, ReasonParseError, err
+		}
+		return p, "", nil
+	}
 	if mt == websocket.BinaryMessage {
 		return parser.DecodeBinaryFrame(data), "", nil
 	}
@@ -111,13 +123,17 @@ func (c *Conn) writeLoop(ws *websocket.Conn) {
 			var err error
 			if p.prep != nil {
 				var pm *websocket.PreparedMessage
-				if pm, err = p.prep.websocketMessage(); err == nil {
+				if pm, err = p.prep.websocketMessage(c.protocol); err == nil {
 					err = ws.WritePreparedMessage(pm)
 				}
 			} else {
 				var frame []byte
 				var binary bool
-				frame, binary = parser.WebsocketFrame(buf[:0], p.pkt)
+				if c.protocol == 3 {
+					frame, binary = parser.WebsocketFrameV3(buf[:0], p.pkt)
+				} else {
+					frame, binary = parser.WebsocketFrame(buf[:0], p.pkt)
+				}
 				if binary {
 					err = ws.WriteMessage(websocket.BinaryMessage, frame)
 				} else {

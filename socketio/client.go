@@ -54,6 +54,9 @@ func newClient(s *Server, c *engineio.Conn) {
 	cl.connectTimer = time.AfterFunc(s.opts.ConnectTimeout, cl.onConnectTimeout)
 	c.OnMessage(cl.onMessage)
 	c.OnClose(func(reason engineio.CloseReason) { cl.onClose(DisconnectReason(reason)) })
+	if cl.isV3() {
+		cl.onPacket(&parser.Packet{Type: parser.Connect, Namespace: parser.MainNamespace})
+	}
 }
 
 func (c *client) onConnectTimeout() {
@@ -187,6 +190,9 @@ func packetSize(p *parser.Packet) int64 {
 }
 
 func (c *client) onPacket(p *parser.Packet) {
+	if p.Type == parser.Connect && c.isV3() {
+		p.Namespace, p.Data = splitV3Namespace(p.Namespace)
+	}
 	nsp := p.Namespace
 	c.mu.Lock()
 	s := c.sockets[nsp]
@@ -281,6 +287,15 @@ func (c *client) connect(name string, auth json.RawMessage) {
 		}
 		if err != nil {
 			done()
+			if c.isV3() {
+				var ce *ConnectError
+				var data any
+				if errors.As(err, &ce) {
+					data = ce.Data
+				}
+				_ = c.send(&parser.Packet{Type: parser.ConnectError, Namespace: name, Data: v3ConnectError(err, data)}, false)
+				return
+			}
 			c.sendConnectError(name, err)
 			return
 		}

@@ -105,6 +105,7 @@ func newTestServer(t *testing.T, opts ...socketio.Options) *testServer {
 		}, arr [][][]byte, ack socketio.Ack) {
 			_ = ack(a, o, arr)
 		})
+		s.On("relay", func(msg string, data []byte) { _ = s.Broadcast().Emit("relayed", msg, data) })
 		s.On("bin-ask", func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()

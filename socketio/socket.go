@@ -43,8 +43,12 @@ type Socket struct {
 }
 
 func newSocket(nsp *Namespace, c *client, auth json.RawMessage) *Socket {
+	id := rooms.SocketID(newID())
+	if c.isV3() {
+		id = v3SocketID(nsp.name, c.conn.ID())
+	}
 	return &Socket{
-		id:        rooms.SocketID(newID()),
+		id:        id,
 		nsp:       nsp,
 		client:    c,
 		handshake: buildHandshake(c.conn.Request(), auth),
@@ -396,10 +400,13 @@ func (s *Socket) onConnect(hooks []func(*Socket), missed []*parser.Packet) {
 		q.Namespace = s.nsp.name
 		_ = s.client.send(&q, false)
 	}
-	data, _ := json.Marshal(struct {
-		SID string `json:"sid"`
-		PID string `json:"pid,omitempty"`
-	}{string(s.id), s.pid})
+	var data json.RawMessage
+	if !s.client.isV3() { // the v4 protocol's CONNECT answer has no payload
+		data, _ = json.Marshal(struct {
+			SID string `json:"sid"`
+			PID string `json:"pid,omitempty"`
+		}{string(s.id), s.pid})
+	}
 	_ = s.client.send(&parser.Packet{Type: parser.Connect, Namespace: s.nsp.name, Data: data}, false)
 	s.client.conn.Flush()
 	for _, h := range hooks {
