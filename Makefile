@@ -5,11 +5,19 @@ GO          ?= go
 GOBIN       := $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 STATICCHECK_VERSION ?= v0.8.2
-# Seconds each fuzz target runs in `make test` (a smoke run) and in `make fuzz`.
+# How long each fuzz target runs in `make test` (a smoke run of seconds) and in `make fuzz`
+# (an exact number of executions: "2000000x" runs two million inputs per target). The counts
+# are printed at the end. FUZZPARALLEL=1 keeps `make fuzz` to one process per target.
 FUZZ_SMOKE  ?= 3s
-FUZZTIME    ?= 60s
+FUZZTIME    ?= 2000000x
+# The size of `make soak`: at least SOAK_CONNECTIONS connections over both transports, for at
+# least SOAK_DURATION, SOAK_CONCURRENCY of them open at once. `make test` runs a short soak
+# (2,000 connections, 30 s) as part of the socketio tests.
+SOAK_CONNECTIONS  ?= 10000
+SOAK_DURATION     ?= 2m
+SOAK_CONCURRENCY  ?= 2000
 
-.PHONY: test deps node-deps redis-deps browser-deps lint vet fmt-check unit fuzz fuzz-smoke bench run
+.PHONY: test deps node-deps redis-deps browser-deps lint vet fmt-check unit fuzz fuzz-smoke soak bench run
 
 test: deps lint unit fuzz-smoke
 
@@ -54,6 +62,12 @@ fuzz-smoke:
 
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
+
+# A long soak of the socketio server; it prints the connections, the duration, and the
+# goroutines and live heap before and after.
+soak:
+	SOAK_CONNECTIONS=$(SOAK_CONNECTIONS) SOAK_DURATION=$(SOAK_DURATION) SOAK_CONCURRENCY=$(SOAK_CONCURRENCY) \
+		$(GO) test -count=1 -v -timeout 3h -run '^TestSoak$$' ./socketio/
 
 bench:
 	bench/run.sh
