@@ -43,16 +43,16 @@ func FuzzInbox(f *testing.F) {
 		}
 	})
 	setup := func(s *socketio.Socket) {
-		s.Use(func(event string, args []json.RawMessage) error {
+		s.Use(func(event string, _ socketio.Args) error {
 			if event == "refuse" {
 				return errors.New("refused")
 			}
 			return nil
 		})
-		s.OnAny(func(string, []json.RawMessage) {})
+		s.OnAny(func(string, socketio.Args) {})
 		s.On("ev", func(n int, v struct{ A []int }) {})
-		s.On("raw", func([]json.RawMessage) {})
-		s.On("echo", func(args []json.RawMessage, ack socketio.Ack) { _ = ack(len(args)) })
+		s.On("raw", func(socketio.Args) {})
+		s.On("echo", func(args socketio.Args, ack socketio.Ack) { _ = ack(len(args)) })
 		s.On("join", func(room string) { s.Join(room) })
 	}
 	io.OnConnection(setup)

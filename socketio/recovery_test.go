@@ -3,6 +3,7 @@ package socketio_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +100,11 @@ func TestRecoveryWireFormat(t *testing.T) {
 		c := dialRaw(t, srv)
 		c.send("40")
 		connect := c.read()
+		// The CONNECT answer leaves before the connection hook has joined the room.
+		waitUntil(t, "the join", 10*time.Second, func() bool {
+			s := io.Sockets()
+			return len(s) == 1 && slices.Contains(s[0].Rooms(), "r")
+		})
 		if err := io.To("r").Emit("msg", "x"); err != nil {
 			t.Fatal(err)
 		}
