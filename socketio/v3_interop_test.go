@@ -1,9 +1,15 @@
 package socketio_test
 
 import (
+	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -142,4 +148,102 @@ func httpGet(t *testing.T, url string) httpResult {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return httpResult{resp.StatusCode, string(b)}
+}
+
+// TestBrowserV2Client runs the socket.io-client 2.5 bundle in headless Chromium, whose
+// polling sends and receives binary payloads in the binary framing of Engine.IO v3.
+func TestBrowserV2Client(t *testing.T) {
+	root := nodetest.Root(t)
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("%s is missing: install it with `make browser-deps` (make test does it)", chromium)
+	}
+	bundle, err := os.ReadFile(filepath.Join(root, "node_modules", "socket.io-client-v2", "dist", "socket.io.js"))
+	if err != nil {
+		t.Fatalf("socket.io-client 2.x is not installed: run `npm ci` (make test does it): %v", err)
+	}
+	ts := newTestServer(t, eio3Opts)
+	mux := http.NewServeMux()
+	// Count the polling requests and responses in the binary framing.
+	var binaryIn, binaryOut atomic.Int32
+	mux.HandleFunc("/socket.io/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Content-Type") == "application/octet-stream" {
+			binaryIn.Add(1)
+		}
+		ts.Server.ServeHTTP(&contentTypeSpy{ResponseWriter: w, binary: &binaryOut}, r)
+	})
+	mux.HandleFunc("/v2.html", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, `<!doctype html><meta charset="utf-8"><script src="/v2/socket.io.js"></script>`)
+	})
+	mux.HandleFunc("/v2/socket.io.js", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/javascript")
+		_, _ = w.Write(bundle)
+	})
+	page := httptest.NewServer(mux)
+	t.Cleanup(page.Close)
+	for _, tc := range []struct{ list, final string }{{"polling", "polling"}, {"polling,websocket", "websocket"}} {
+		t.Run("ok, "+tc.list, func(t *testing.T) {
+			res := nodetest.Run(t, 90*time.Second, "v2-browser.mjs", "URL="+page.URL, "TRANSPORTS="+tc.list, "CHROMIUM="+chromium)
+			r := res.Find("result")
+			want := `{"event":"result","file":"010203","list":["01","0203"],"parts":["04","fafb"],"push":"090807","supportsBinary":true,"text":"héllo 🎉","transport":"` + tc.final + `"}`
+			if r == nil || jsonOf(r) != want {
+				t.Fatalf("got %s\nwant %s\n%s", jsonOf(r), want, res.Describe())
+			}
+			if tc.list == "polling" && (binaryIn.Load() == 0 || binaryOut.Load() == 0) {
+				t.Fatalf("%d requests and %d responses in the binary framing, want some of each", binaryIn.Load(), binaryOut.Load())
+			}
+		})
+	}
+}
+
+// contentTypeSpy counts the responses sent as application/octet-stream.
+type contentTypeSpy struct {
+	http.ResponseWriter
+	binary *atomic.Int32
+}
+
+func (s *contentTypeSpy) WriteHeader(code int) {
+	if s.Header().Get("Content-Type") == "application/octet-stream" {
+		s.binary.Add(1)
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Hijack lets the websocket upgrade through the spy.
+func (s *contentTypeSpy) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(s.ResponseWriter).Hijack()
+}
+
+// TestBrowserMsgpackBundle loads the socket.io.msgpack.min.js bundle the server serves into
+// headless Chromium and exchanges binary values with a server on the msgpack parser.
+func TestBrowserMsgpackBundle(t *testing.T) {
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("%s is missing: install it with `make browser-deps` (make test does it)", chromium)
+	}
+	ts := newTestServer(t, msgpackOpts)
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", ts.Server)
+	mux.HandleFunc("/msgpack.html", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, `<!doctype html><meta charset="utf-8"><script src="/socket.io/socket.io.msgpack.min.js"></script>`)
+	})
+	page := httptest.NewServer(mux)
+	t.Cleanup(page.Close)
+	for _, tc := range []struct{ list, final string }{{"polling", "polling"}, {"websocket", "websocket"}} {
+		t.Run("ok, "+tc.list, func(t *testing.T) {
+			res := nodetest.Run(t, 90*time.Second, "v2-browser.mjs", "URL="+page.URL, "PAGE=msgpack.html", "TRANSPORTS="+tc.list, "CHROMIUM="+chromium)
+			want := `{"event":"result","file":"010203","list":["01","0203"],"parts":["04","fafb"],"push":"090807","supportsBinary":true,"text":"héllo 🎉","transport":"` + tc.final + `"}`
+			if r := res.Find("result"); r == nil || jsonOf(r) != want {
+				t.Fatalf("got %s\nwant %s\n%s", jsonOf(r), want, res.Describe())
+			}
+		})
+	}
 }
