@@ -41,7 +41,8 @@ type handler struct {
 
 // newHandler checks fn's signature. Accepted: a func whose parameters are decodable types,
 // optionally followed by an Ack, returning nothing or an error; or the raw forms func(Args),
-// func(Args, Ack), func(Arg), func(Arg, Ack), and their JSON-only counterparts
+// func(Args, Ack), func(Arg), func(Arg, Ack) (also returning an error), and their JSON-only
+// counterparts
 // func([]json.RawMessage), func([]json.RawMessage, Ack), func(json.RawMessage) and
 // func(json.RawMessage, Ack), which get binary values as base64 strings.
 func newHandler(fn any) (*handler, error) {
@@ -82,6 +83,24 @@ func newHandler(fn any) (*handler, error) {
 		return h, nil
 	case func(json.RawMessage, Ack):
 		h.fast = func(args Args, ack Ack) error { f(jsonArg(args, 0), ack); return nil }
+		return h, nil
+	case func() error:
+		h.fast = func(Args, Ack) error { return f() }
+		return h, nil
+	case func(Ack) error:
+		h.fast = func(_ Args, ack Ack) error { return f(ack) }
+		return h, nil
+	case func(Args) error:
+		h.fast = func(args Args, _ Ack) error { return f(args) }
+		return h, nil
+	case func(Args, Ack) error:
+		h.fast = f
+		return h, nil
+	case func(Arg) error:
+		h.fast = func(args Args, _ Ack) error { return f(arg(args, 0)) }
+		return h, nil
+	case func(Arg, Ack) error:
+		h.fast = func(args Args, ack Ack) error { return f(arg(args, 0), ack) }
 		return h, nil
 	}
 	v := reflect.ValueOf(fn)

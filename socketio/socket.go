@@ -164,19 +164,39 @@ func (s *Socket) dataJSON() json.RawMessage {
 // undecoded, binary values kept, ready to be inspected or relayed with args.Any()...;
 // func(Arg) and func(Arg, Ack) receive the first one. The JSON-only forms
 // func([]json.RawMessage) and func([]json.RawMessage, Ack) receive binary values as base64
-// strings. On panics when fn has another shape: that is a programming error, found the first
-// time the code runs.
+// strings. A later On for the same event replaces the handler. OnEvent registers a typed
+// handler without reflection.
+//
+// The reserved names behave as in Node: On("disconnect", fn) and On("disconnecting", fn) add
+// the hooks OnDisconnect and OnDisconnecting add, with fn a func(), a func(DisconnectReason)
+// or a func(string) that gets the reason. The other reserved names ("connect",
+// "connect_error", "newListener", "removeListener") are no events a client can send.
+//
+// On panics when fn has another shape or event is one of those other reserved names: that is
+// a programming error, found the first time the code runs, and the panic says what to write
+// instead.
 func (s *Socket) On(event string, fn any) {
+	if parser.IsReservedEvent(event) {
+		if err := s.onReserved(event, fn); err != nil {
+			panic(fmt.Sprintf("socketio: On(%q): %v", event, err))
+		}
+		return
+	}
 	h, err := newHandler(fn)
 	if err != nil {
 		panic(fmt.Sprintf("socketio: On(%q): %v", event, err))
 	}
+	s.setHandler(event, h)
+}
+
+func (s *Socket) setHandler(event string, h *handler) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.handlers[event] = h
 }
 
-// Off removes the handler of an event.
+// Off removes the handler of an event. Hooks added with On("disconnect") or
+// On("disconnecting") stay.
 func (s *Socket) Off(event string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
