@@ -158,3 +158,40 @@ func (c *rawClient) readBinary() []byte {
 		return m
 	}
 }
+
+// TestMsgpackBroadcastEncodedOnce checks that a broadcast under the msgpack parser is encoded
+// once for all its receivers, which all get the same MessagePack message.
+func TestMsgpackBroadcastEncodedOnce(t *testing.T) {
+	io := socketio.NewServer(msgpackOpts)
+	joined := make(chan struct{}, 3)
+	io.OnConnection(func(s *socketio.Socket) { s.Join("room"); joined <- struct{}{} })
+	srv := startServer(t, io)
+	connect, _ := msgpackparser.Encode(&parser.Packet{Type: parser.Connect})
+	var clients []*rawClient
+	for range 3 {
+		c := dialRaw(t, srv)
+		c.sendBinary(connect)
+		c.readBinary() // the CONNECT answer
+		clients = append(clients, c)
+	}
+	for range 3 {
+		select {
+		case <-joined:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the connection hooks did not run")
+		}
+	}
+	before := socketio.BroadcastEncodes(io)
+	if err := io.To("room").Emit("news", 1.5, []byte{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	want := []byte("\x83\xa4type\x02\xa4data\x93\xa4news\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00\xc4\x03\x01\x02\x03\xa3nsp\xa1/")
+	for i, c := range clients {
+		if got := c.readBinary(); !bytes.Equal(got, want) {
+			t.Fatalf("client %d got %q, want %q", i, got, want)
+		}
+	}
+	if n := socketio.BroadcastEncodes(io) - before; n != 1 {
+		t.Fatalf("%d encodes for one broadcast", n)
+	}
+}
