@@ -188,15 +188,17 @@ func (c *Conn) SendPrepared(ps ...*Prepared) error {
 }
 
 // Flush waits until the messages queued so far are on their way to the client: written on a
-// websocket, or in the body of a polling response (the pending request's, or the next one's).
-// Messages queued afterwards travel in later writes or responses. It returns when the session
-// closes, and after WriteTimeout at most.
+// websocket, or in the body of the pending polling request's response. Messages queued
+// afterwards travel in later writes or responses. On polling without a pending request (or
+// while an upgrade pauses polling) it returns at once, and the messages wait for the next
+// request together with those queued after them, as on the official server. It also returns
+// when the session closes, and after WriteTimeout at most.
 func (c *Conn) Flush() {
 	timer := time.NewTimer(c.srv.opts.WriteTimeout)
 	defer timer.Stop()
 	c.mu.Lock()
 	target := c.taken + uint64(len(c.queue))
-	for c.written < target && c.state == stateOpen {
+	for c.written < target && c.state == stateOpen && (c.transport == TransportWebsocket || c.pollActive) {
 		if c.flushed == nil {
 			c.flushed = make(chan struct{})
 		}

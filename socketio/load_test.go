@@ -105,6 +105,10 @@ func TestBroadcastEncodedOnce(t *testing.T) {
 			r.close()
 		}
 	}()
+	// A client sees its CONNECT answer before the connection hook runs: wait for the joins.
+	waitUntil(t, "every socket in the room", 30*time.Second, func() bool {
+		return len(io.Of("/").Adapter().Sockets("room")) == clients
+	})
 	before := socketio.BroadcastEncodes(io)
 	for i := range broadcasts {
 		if err := io.To("room").Emit("msg", i, []byte{1, 2}); err != nil {
