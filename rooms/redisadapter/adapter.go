@@ -167,33 +167,13 @@ func (a *Adapter) Broadcast(p *parser.Packet, sel rooms.Selection) error {
 func (a *Adapter) Close() error { return a.close(a.ps.Close) }
 
 // read is the reader goroutine: it receives the messages of the subscription until Close.
-// The pub/sub connection reconnects and subscribes again by itself after an error.
 func (a *Adapter) read() {
 	defer a.wg.Done()
-	backoff := backoffMin
-	for {
-		msg, err := a.ps.ReceiveTimeout(a.ctx, pingInterval)
-		if a.ctx.Err() != nil {
-			return
+	a.receive(a.ps, func(m *redis.Subscription) {
+		if (m.Kind == "subscribe" || m.Kind == "psubscribe") && a.subs.Add(1) == 4 {
+			close(a.ready)
 		}
-		if err != nil {
-			if _, ok := a.receiveFailed(a.ps, err, &backoff); !ok {
-				return
-			}
-			continue
-		}
-		backoff = backoffMin
-		switch m := msg.(type) {
-		case *redis.Subscription:
-			if m.Kind == "subscribe" || m.Kind == "psubscribe" {
-				if a.subs.Add(1) == 4 {
-					close(a.ready)
-				}
-			}
-		case *redis.Message:
-			a.dispatch(m)
-		}
-	}
+	}, a.dispatch)
 }
 
 // dispatch routes one message by its channel.

@@ -279,3 +279,34 @@ func waitServerCount(t *testing.T, a rooms.Adapter, deadline time.Time) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// checkRedisRestart restarts redis-server under the nodes a, b and c and checks that
+// broadcasts from a reach b and c again, that the servers count each other again, and that
+// c reported the lost connection.
+func checkRedisRestart(t *testing.T, srv *redisServer, nodes []peer, aErrs, cErrs *errLog) {
+	t.Helper()
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	srv.restart()
+	// Broadcasts sent before the others are back are lost: keep sending until one arrives,
+	// to a room of b and c.
+	deadline := time.Now().Add(20 * time.Second)
+	for i := 0; ; i++ {
+		_ = a.adapter.Broadcast(event(t, "after", i), rooms.Selection{Rooms: []rooms.Room{"room2"}})
+		if slices.ContainsFunc(c.ns.deliveries(), func(d delivery) bool { return d.Event == "after" }) &&
+			slices.ContainsFunc(b.ns.deliveries(), func(d delivery) bool { return d.Event == "after" }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no broadcast got through after the restart; errors: %v", aErrs.list())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	waitServerCount(t, a.adapter, deadline)
+	got, err := a.adapter.FetchSockets(ctxT(t, 5*time.Second), rooms.Selection{})
+	if err != nil || len(got) != 6 {
+		t.Fatalf("FetchSockets after restart: %v, %v", socketIDs(got), err)
+	}
+	if len(cErrs.list()) == 0 {
+		t.Error("the lost connection was not reported")
+	}
+}

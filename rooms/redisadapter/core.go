@@ -95,6 +95,32 @@ func (c *core) receiveFailed(ps *redis.PubSub, err error, backoff *time.Duration
 	return true, true
 }
 
+// receive reads the messages of the subscription ps in order until the adapter closes,
+// handing each confirmation of a subscription to onSub and each message to onMsg. The pub/sub
+// connection reconnects and subscribes again by itself after an error.
+func (c *core) receive(ps *redis.PubSub, onSub func(*redis.Subscription), onMsg func(*redis.Message)) {
+	backoff := backoffMin
+	for {
+		msg, err := ps.ReceiveTimeout(c.ctx, pingInterval)
+		if c.ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			if _, ok := c.receiveFailed(ps, err, &backoff); !ok {
+				return
+			}
+			continue
+		}
+		backoff = backoffMin
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			onSub(m)
+		case *redis.Message:
+			onMsg(m)
+		}
+	}
+}
+
 // close marks the adapter closed, ends its context, runs closeConns, waits for the
 // adapter's goroutines and forgets the local rooms. A second call does nothing.
 func (c *core) close(closeConns func() error) error {

@@ -26,6 +26,10 @@ type pubItem struct {
 	channel string
 	payload []byte
 	done    chan error
+	// entry, when not nil, makes the item an XADD of entry to the stream named channel;
+	// entryID then receives the ID Redis gave it, before done is told.
+	entry   *redis.XAddArgs
+	entryID *string
 }
 
 // publisher sends messages to Redis in order from one goroutine, pipelining those that wait
@@ -45,14 +49,19 @@ func newPublisher(ctx context.Context, client redis.UniversalClient, sharded boo
 
 // async queues a message without waiting. A failed publication goes to the report hook.
 func (p *publisher) async(channel string, payload []byte) error {
+	return p.asyncItem(pubItem{channel: channel, payload: payload})
+}
+
+// asyncItem queues it without waiting.
+func (p *publisher) asyncItem(it pubItem) error {
 	if p.ctx.Err() != nil {
 		return ErrClosed
 	}
 	select {
-	case p.queue <- pubItem{channel: channel, payload: payload}:
+	case p.queue <- it:
 		return nil
 	default:
-		err := fmt.Errorf("%w: dropped a message for %s", ErrPublishQueueFull, channel)
+		err := fmt.Errorf("%w: dropped a message for %s", ErrPublishQueueFull, it.channel)
 		p.report(err)
 		return err
 	}
@@ -60,13 +69,18 @@ func (p *publisher) async(channel string, payload []byte) error {
 
 // sync queues a message and waits until Redis has it, or ctx ends.
 func (p *publisher) sync(ctx context.Context, channel string, payload []byte) error {
-	it := pubItem{channel: channel, payload: payload, done: make(chan error, 1)}
+	return p.syncItem(ctx, pubItem{channel: channel, payload: payload})
+}
+
+// syncItem queues it and waits until Redis has it, or ctx ends.
+func (p *publisher) syncItem(ctx context.Context, it pubItem) error {
+	it.done = make(chan error, 1)
 	select {
 	case p.queue <- it:
 	case <-p.ctx.Done():
 		return ErrClosed
 	case <-ctx.Done():
-		return fmt.Errorf("redisadapter: publish to %s: %w", channel, ctx.Err())
+		return fmt.Errorf("redisadapter: publish to %s: %w", it.channel, ctx.Err())
 	}
 	select {
 	case err := <-it.done:
@@ -74,7 +88,7 @@ func (p *publisher) sync(ctx context.Context, channel string, payload []byte) er
 	case <-p.ctx.Done():
 		return ErrClosed
 	case <-ctx.Done():
-		return fmt.Errorf("redisadapter: publish to %s: %w", channel, ctx.Err())
+		return fmt.Errorf("redisadapter: publish to %s: %w", it.channel, ctx.Err())
 	}
 }
 
@@ -107,10 +121,12 @@ func (p *publisher) run() {
 func (p *publisher) send(batch []pubItem) {
 	ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
 	defer cancel()
-	cmds := make([]*redis.IntCmd, len(batch))
+	cmds := make([]redis.Cmder, len(batch))
 	_, err := p.client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		for i, it := range batch {
-			if p.sharded {
+			if it.entry != nil {
+				cmds[i] = pipe.XAdd(ctx, it.entry)
+			} else if p.sharded {
 				cmds[i] = pipe.SPublish(ctx, it.channel, it.payload)
 			} else {
 				cmds[i] = pipe.Publish(ctx, it.channel, it.payload)
@@ -123,6 +139,9 @@ func (p *publisher) send(batch []pubItem) {
 		e := err
 		if cmds[i] != nil && cmds[i].Err() != nil {
 			e = cmds[i].Err()
+		}
+		if e == nil && it.entryID != nil {
+			*it.entryID = cmds[i].(*redis.StringCmd).Val()
 		}
 		if e != nil {
 			e = fmt.Errorf("redisadapter: publish to %s: %w", it.channel, e)

@@ -100,11 +100,9 @@ const nodeSocketIDLen = 20
 // a redis.ClusterClient), and runs a publisher, a subscription manager and one reader per
 // pub/sub connection until Close.
 type ShardedAdapter struct {
-	core
-	name   string
+	clusterNode
 	client redis.UniversalClient
 	opts   ShardedOptions
-	uid    string
 
 	channel         string // socket.io#<nsp>#: requests and broadcasts; a room's: <channel><room>#
 	responseChannel string // socket.io#<nsp>#<uid>#: the answers to this server's requests
@@ -140,15 +138,15 @@ func NewShardedAdapter(client redis.UniversalClient, nsp rooms.Namespace, opts S
 	}
 	name := nsp.Name()
 	a := &ShardedAdapter{
-		name:    name,
 		client:  client,
 		opts:    opts,
-		uid:     hexID(),
 		channel: opts.Key + "#" + name + "#",
 		ready:   make(chan struct{}),
 	}
+	a.uid, a.name = hexID(), name
 	a.init(nsp, opts.RequestsTimeout, opts.OnError, hexID)
 	a.serverCount = a.ServerCount
+	a.sendRequest, a.sendResponse, a.sendResponseArg = a.request, a.respond, a.respondArg
 	a.responseChannel = a.channel + a.uid + "#"
 	a.pub = newPublisher(a.ctx, client, true, opts.PublishQueueSize, opts.RequestsTimeout, a.report)
 	a.subs = newSubscriptions(a)

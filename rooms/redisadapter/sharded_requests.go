@@ -31,54 +31,12 @@ func (a *ShardedAdapter) request(ctx context.Context, typ int, data any) error {
 
 // respond queues the JSON answer to a request of server uid, on that server's channel.
 func (a *ShardedAdapter) respond(uid string, typ int, data any) error {
-	if uid == "" {
-		return nil
-	}
 	b, err := json.Marshal(outMsg{UID: a.uid, Nsp: a.name, Type: typ, Data: data})
 	if err != nil {
 		return fmt.Errorf("redisadapter: encode response: %w", err)
 	}
 	_ = a.pub.async(a.channel+uid+"#", b)
 	return nil
-}
-
-// FetchSockets describes the selected sockets of every server, unless sel.Flags.Local. It
-// fails, returning no sockets, when a server does not answer within
-// ShardedOptions.RequestsTimeout: the error wraps ErrTimeout.
-func (a *ShardedAdapter) FetchSockets(ctx context.Context, sel rooms.Selection) ([]rooms.SocketInfo, error) {
-	return a.fetchSockets(ctx, sel, cmFetchSockets, func(id string) error {
-		return a.request(ctx, cmFetchSockets, map[string]any{"opts": toOutSel(&sel), "requestId": id})
-	})
-}
-
-// AddSockets makes the selected sockets of every server join rooms, without waiting for
-// the other servers to do it.
-func (a *ShardedAdapter) AddSockets(ctx context.Context, sel rooms.Selection, r ...rooms.Room) error {
-	_ = a.local.AddSockets(ctx, sel, r...)
-	if sel.Flags.Local || len(r) == 0 {
-		return nil
-	}
-	return a.request(ctx, cmSocketsJoin, map[string]any{"opts": toOutSel(&sel), "rooms": fromRooms(r)})
-}
-
-// DelSockets makes the selected sockets of every server leave rooms, without waiting for the
-// other servers to do it.
-func (a *ShardedAdapter) DelSockets(ctx context.Context, sel rooms.Selection, r ...rooms.Room) error {
-	_ = a.local.DelSockets(ctx, sel, r...)
-	if sel.Flags.Local || len(r) == 0 {
-		return nil
-	}
-	return a.request(ctx, cmSocketsLeave, map[string]any{"opts": toOutSel(&sel), "rooms": fromRooms(r)})
-}
-
-// DisconnectSockets disconnects the selected sockets of every server, without waiting for
-// the other servers to do it.
-func (a *ShardedAdapter) DisconnectSockets(ctx context.Context, sel rooms.Selection, closeConn bool) error {
-	_ = a.local.DisconnectSockets(ctx, sel, closeConn)
-	if sel.Flags.Local {
-		return nil
-	}
-	return a.request(ctx, cmDisconnectSockets, map[string]any{"opts": toOutSel(&sel), "close": closeConn})
 }
 
 // ServerSideEmit sends an event to the namespace's listeners on the other servers. With
@@ -116,9 +74,6 @@ func (a *ShardedAdapter) respondArg(uid string, typ int, id string, arg parser.A
 	if !arg.HasBinary() {
 		return a.respond(uid, typ, map[string]any{"requestId": id, "packet": arg.JSON()})
 	}
-	if uid == "" {
-		return nil
-	}
 	b, err := encodeFields([]mpField{{"uid", a.uid}, {"nsp", a.name}, {"type", typ},
 		{"data", []mpField{{"requestId", id}, {"packet", arg}}}})
 	if err != nil {
@@ -149,125 +104,9 @@ func (a *ShardedAdapter) dispatch(m *redis.Message) {
 	}
 	msg, err := decodeCluster([]byte(m.Payload))
 	if err == nil {
-		err = a.onMessage(msg)
+		err = a.onMessage(msg, "")
 	}
 	if err != nil {
 		a.report(fmt.Errorf("%w (channel %s)", err, m.Channel))
 	}
-}
-
-// onMessage handles a message of another server or of an emitter.
-func (a *ShardedAdapter) onMessage(msg *clusterMsg) error {
-	if msg.uid == a.uid || msg.nsp != a.name {
-		return nil
-	}
-	if msg.isResponse() {
-		return a.onResponse(msg)
-	}
-	sel := msg.selection()
-	sel.Flags.Local = true
-	ctx := a.ctx
-	switch msg.typ {
-	case cmBroadcast:
-		p := msg.packet
-		if p == nil || !p.Type.IsEvent() {
-			return malformed("broadcast without an event packet")
-		}
-		if _, err := parser.EventName(p.Data); err != nil {
-			return malformed("broadcast event: %v", err)
-		}
-		p.Namespace = a.name
-		if msg.requestID != nil {
-			return a.onBroadcastRequest(msg, p, sel)
-		}
-		return a.local.Broadcast(p, sel)
-	case cmSocketsJoin:
-		return a.local.AddSockets(ctx, sel, toRooms(msg.rooms)...)
-	case cmSocketsLeave:
-		return a.local.DelSockets(ctx, sel, toRooms(msg.rooms)...)
-	case cmDisconnectSockets:
-		return a.local.DisconnectSockets(ctx, sel, msg.close)
-	case cmFetchSockets:
-		if msg.requestID == nil {
-			return malformed("fetch request without a requestId")
-		}
-		return a.respond(msg.uid, cmFetchSocketsResponse, map[string]any{"requestId": *msg.requestID, "sockets": a.localWireSockets(sel)})
-	case cmServerSideEmit:
-		var reply func(parser.Arg)
-		if msg.requestID != nil {
-			id, uid := *msg.requestID, msg.uid
-			reply = func(first parser.Arg) {
-				if err := a.respondArg(uid, cmServerSideEmitResponse, id, first); err != nil {
-					a.report(err)
-				}
-			}
-		}
-		return a.onServerSideEmit(msg.value, msg.valueAtts, reply != nil, reply)
-	}
-	// Heartbeats and ADAPTER_CLOSE belong to the adapters that count the servers by their
-	// heartbeats; the sharded adapter counts the subscribers. Unknown types are ignored, as
-	// the Node adapter does.
-	return nil
-}
-
-func (a *ShardedAdapter) onBroadcastRequest(msg *clusterMsg, p *parser.Packet, sel rooms.Selection) error {
-	id, uid := *msg.requestID, msg.uid
-	return a.onBroadcastWithAck(p, sel,
-		func(n int) {
-			if err := a.respond(uid, cmBroadcastClientCount, map[string]any{"requestId": id, "clientCount": n}); err != nil {
-				a.report(err)
-			}
-		},
-		func(_ rooms.SocketID, args parser.Args) {
-			var first parser.Arg
-			if len(args) > 0 {
-				first = args[0]
-			}
-			if err := a.respondArg(uid, cmBroadcastAck, id, first); err != nil {
-				a.report(err)
-			}
-		})
-}
-
-// onResponse takes the answer of another server to one of our requests.
-func (a *ShardedAdapter) onResponse(msg *clusterMsg) error {
-	if msg.requestID == nil {
-		return nil
-	}
-	id := *msg.requestID
-	ar, p := a.lookup(id)
-	if ar != nil {
-		switch msg.typ {
-		case cmBroadcastClientCount:
-			ar.addCount(msg.clientCount)
-		case cmBroadcastAck:
-			arg, err := argOf(msg.value, msg.valueAtts)
-			if err != nil {
-				return err
-			}
-			ar.addAck(arg)
-		}
-		return nil
-	}
-	if p == nil {
-		return nil
-	}
-	switch {
-	case p.kind == cmFetchSockets && msg.typ == cmFetchSocketsResponse:
-		if msg.sockets == nil {
-			return malformed("fetch response without sockets")
-		}
-		sockets, err := fromWireSockets(msg.sockets)
-		if err != nil {
-			return err
-		}
-		a.answer(id, p, sockets, parser.Arg{}, true)
-	case p.kind == cmServerSideEmit && msg.typ == cmServerSideEmitResponse:
-		arg, err := argOf(msg.value, msg.valueAtts)
-		if err != nil {
-			return err
-		}
-		a.answer(id, p, nil, arg, false)
-	}
-	return nil
 }

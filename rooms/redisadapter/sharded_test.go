@@ -424,30 +424,7 @@ func TestShardedMalformedMessagesIgnored(t *testing.T) {
 
 func TestShardedRedisRestart(t *testing.T) {
 	srv, nodes := shardedCluster(t, redisadapter.ShardedOptions{RequestsTimeout: time.Second})
-	a, b, c := nodes[0], nodes[1], nodes[2]
-	srv.restart()
-	// Broadcasts published before the others have subscribed again are lost: keep sending
-	// until one arrives, on a room's channel (resubscribed with the others).
-	deadline := time.Now().Add(15 * time.Second)
-	for i := 0; ; i++ {
-		_ = a.adapter.Broadcast(event(t, "after", i), rooms.Selection{Rooms: []rooms.Room{"room2"}})
-		if slices.ContainsFunc(c.ns.deliveries(), func(d delivery) bool { return d.Event == "after" }) &&
-			slices.ContainsFunc(b.ns.deliveries(), func(d delivery) bool { return d.Event == "after" }) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no broadcast got through after the restart; errors: %v", a.errs.list())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	waitServerCount(t, a.adapter, deadline)
-	got, err := a.adapter.FetchSockets(ctxT(t, 5*time.Second), rooms.Selection{})
-	if err != nil || len(got) != 6 {
-		t.Fatalf("FetchSockets after restart: %v, %v", socketIDs(got), err)
-	}
-	if len(c.errs.list()) == 0 {
-		t.Error("the lost connection was not reported")
-	}
+	checkRedisRestart(t, srv, shardedPeers(nodes), nodes[0].errs, nodes[2].errs)
 }
 
 func TestShardedCloseAndOptions(t *testing.T) {

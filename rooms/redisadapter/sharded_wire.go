@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"strconv"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
@@ -279,41 +280,82 @@ type outPacket struct {
 // attachment, MessagePack with the attachments as binary values when it has, as the Node
 // adapter chooses. requestID is empty for a broadcast without acknowledgements.
 func encodeClusterBroadcast(uid, nsp, requestID string, p *parser.Packet, sel *rooms.Selection) ([]byte, error) {
+	data, isMsgpack, err := encodeBroadcastData(nsp, requestID, p, sel)
+	if err != nil {
+		return nil, err
+	}
+	return wrapCluster(uid, nsp, cmBroadcast, data, isMsgpack), nil
+}
+
+// encodeBroadcastData returns the data of a BROADCAST message, {packet, opts, requestId}: JSON
+// when the packet has no binary attachment, MessagePack (isMsgpack) when it has.
+func encodeBroadcastData(nsp, requestID string, p *parser.Packet, sel *rooms.Selection) (data []byte, isMsgpack bool, err error) {
 	if len(p.Attachments) == 0 {
 		t := p.Type
 		if t == parser.BinaryEvent {
 			t = parser.Event
 		}
-		data := map[string]any{
+		m := map[string]any{
 			"packet": outPacket{Type: int(t), Data: p.Data, Nsp: nsp},
 			"opts":   toOutSel(sel),
 		}
 		if requestID != "" {
-			data["requestId"] = requestID
+			m["requestId"] = requestID
 		}
-		return json.Marshal(outMsg{UID: uid, Nsp: nsp, Type: cmBroadcast, Data: data})
+		data, err = json.Marshal(m)
+		return data, false, err
 	}
 	var buf bytes.Buffer
 	e := msgpack.NewEncoder(&buf)
-	_ = e.EncodeMapLen(4)
-	_ = e.EncodeString("uid")
-	_ = e.EncodeString(uid)
-	_ = e.EncodeString("nsp")
-	_ = e.EncodeString(nsp)
-	_ = e.EncodeString("type")
-	_ = e.EncodeInt(cmBroadcast)
-	_ = e.EncodeString("data")
 	n := 2
 	if requestID != "" {
 		n++
 	}
 	_ = e.EncodeMapLen(n)
 	if err := encodePacketAndOpts(e, p, nsp, sel); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if requestID != "" {
 		_ = e.EncodeString("requestId")
 		_ = e.EncodeString(requestID)
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), true, nil
+}
+
+// wrapCluster returns the message {uid, nsp, type, data} around data, the encoded data
+// part: MessagePack when isMsgpack, JSON otherwise; nil data is left out.
+func wrapCluster(uid, nsp string, typ int, data []byte, isMsgpack bool) []byte {
+	if !isMsgpack {
+		out := make([]byte, 0, len(data)+len(uid)+len(nsp)+40)
+		out = append(out, `{"uid":`...)
+		out = appendJSONString(out, uid)
+		out = append(out, `,"nsp":`...)
+		out = appendJSONString(out, nsp)
+		out = append(out, `,"type":`...)
+		out = strconv.AppendInt(out, int64(typ), 10)
+		if data != nil {
+			out = append(out, `,"data":`...)
+			out = append(out, data...)
+		}
+		return append(out, '}')
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(data) + len(uid) + len(nsp) + 24)
+	e := msgpack.NewEncoder(&buf)
+	n := 3
+	if data != nil {
+		n++
+	}
+	_ = e.EncodeMapLen(n)
+	_ = e.EncodeString("uid")
+	_ = e.EncodeString(uid)
+	_ = e.EncodeString("nsp")
+	_ = e.EncodeString(nsp)
+	_ = e.EncodeString("type")
+	_ = e.EncodeInt(int64(typ))
+	if data != nil {
+		_ = e.EncodeString("data")
+		buf.Write(data)
+	}
+	return buf.Bytes()
 }

@@ -98,6 +98,46 @@ export const clientCommands = {
   },
 };
 
+// serverCommands are the commands of the Node servers a script runs, server(name) being the
+// server of that name, {io}: broadcasts (with acknowledgements), fetchSockets, socketsJoin,
+// serverSideEmit (with acknowledgements) and the server count.
+export const serverCommands = (server) => ({
+  // nodeEmit {server, to, except, ev, args}: a broadcast of a Node server.
+  async nodeEmit({ server: name, to = [], except = [], ev, args = [] }) {
+    server(name).io.to(to).except(except).emit(ev, ...binary(args));
+    return {};
+  },
+  // nodeAsk {server, to, ev}: a broadcast with acknowledgements of a Node server.
+  async nodeAsk({ server: name, to = [], ev }) {
+    const answers = await server(name).io.timeout(5000).to(to).emitWithAck(ev);
+    return { answers: answers.map(plain).sort() };
+  },
+  // nodeFetch {server, in}: fetchSockets of a Node server.
+  async nodeFetch({ server: name, in: rooms = [] }) {
+    const sockets = await server(name).io.in(rooms).fetchSockets();
+    return { sockets: sockets.map((s) => ({ id: s.id, rooms: [...s.rooms].sort(), data: s.data })) };
+  },
+  // nodeJoin {server, in, room}: socketsJoin of a Node server.
+  async nodeJoin({ server: name, in: rooms = [], room }) {
+    server(name).io.in(rooms).socketsJoin(room);
+    return {};
+  },
+  // nodeSSE {server, ev, args}: serverSideEmit of a Node server.
+  async nodeSSE({ server: name, ev, args = [] }) {
+    server(name).io.serverSideEmit(ev, ...binary(args));
+    return {};
+  },
+  // nodeSSEAsk {server, ev, args}: serverSideEmitWithAck of a Node server.
+  async nodeSSEAsk({ server: name, ev, args = [] }) {
+    const answers = await server(name).io.serverSideEmitWithAck(ev, ...binary(args));
+    return { answers: answers.map(plain).sort() };
+  },
+  // nodeCount {server}: the server count of a Node server's adapter.
+  async nodeCount({ server: name }) {
+    return { count: await server(name).io.of("/").adapter.serverCount() };
+  },
+});
+
 // run runs the commands read from stdin, one JSON object a line, until {"cmd":"quit"} or the
 // end of the input. Then it closes the clients, runs shutdown and ends the process.
 export const run = async (commands, shutdown) => {

@@ -11,7 +11,7 @@
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createShardedAdapter } from "@socket.io/redis-adapter";
-import { binary, clientCommands, listen, onConnection, out, plain, redisClients, redisPair, run } from "./common.mjs";
+import { clientCommands, serverCommands, listen, onConnection, out, plain, redisClients, redisPair, run } from "./common.mjs";
 
 const servers = new Map(); // name -> {io, pub, sub}
 
@@ -24,6 +24,7 @@ const server = (name = "node") => {
 const commands = {
   // connect and emit: the clients (common.mjs), as in cluster.mjs.
   ...clientCommands,
+  ...serverCommands(server),
   // serve {server, mode}: starts a Node server with the sharded adapter in subscription mode.
   async serve({ server: name = "node", mode = "dynamic" }) {
     const { pub, sub } = await redisPair();
@@ -44,40 +45,6 @@ const commands = {
     const url = await listen(httpServer);
     servers.set(name, { io, pub, sub });
     return { url, uid: io.of("/").adapter.uid };
-  },
-  // nodeEmit {server, to, except, ev, args}: a broadcast of a Node server.
-  async nodeEmit({ server: name, to = [], except = [], ev, args = [] }) {
-    server(name).io.to(to).except(except).emit(ev, ...binary(args));
-    return {};
-  },
-  // nodeAsk {server, to, ev}: a broadcast with acknowledgements of a Node server.
-  async nodeAsk({ server: name, to = [], ev }) {
-    const answers = await server(name).io.timeout(5000).to(to).emitWithAck(ev);
-    return { answers: answers.map(plain).sort() };
-  },
-  // nodeFetch {server, in}: fetchSockets of a Node server.
-  async nodeFetch({ server: name, in: rooms = [] }) {
-    const sockets = await server(name).io.in(rooms).fetchSockets();
-    return { sockets: sockets.map((s) => ({ id: s.id, rooms: [...s.rooms].sort(), data: s.data })) };
-  },
-  // nodeJoin {server, in, room}: socketsJoin of a Node server.
-  async nodeJoin({ server: name, in: rooms = [], room }) {
-    server(name).io.in(rooms).socketsJoin(room);
-    return {};
-  },
-  // nodeSSE {server, ev, args}: serverSideEmit of a Node server.
-  async nodeSSE({ server: name, ev, args = [] }) {
-    server(name).io.serverSideEmit(ev, ...binary(args));
-    return {};
-  },
-  // nodeSSEAsk {server, ev, args}: serverSideEmitWithAck of a Node server.
-  async nodeSSEAsk({ server: name, ev, args = [] }) {
-    const answers = await server(name).io.serverSideEmitWithAck(ev, ...binary(args));
-    return { answers: answers.map(plain).sort() };
-  },
-  // nodeCount {server}: the server count of a Node server's adapter.
-  async nodeCount({ server: name }) {
-    return { count: await server(name).io.of("/").adapter.serverCount() };
   },
   // nodeClose {server}: closes a Node server (its adapter unsubscribes).
   async nodeClose({ server: name }) {
