@@ -413,13 +413,16 @@ func (s *Socket) onConnect(hooks []func(*Socket), missed []*parser.Packet) {
 	s.connected = true
 	s.mu.Unlock()
 	s.nsp.add(s)
-	s.nsp.adapter.AddAll(s.id, append([]rooms.Room{rooms.Room(s.id)}, s.restoredRooms...)...)
-	s.restoredRooms = nil
 	for _, p := range missed {
 		q := *p
 		q.Namespace = s.nsp.name
 		_ = s.client.send(&q, false)
 	}
+	// The socket joins its rooms after the missed broadcasts were queued, so that the
+	// broadcasts that come meanwhile follow them: a cluster adapter that restored the
+	// session delivers what it held back for the socket when the socket joins.
+	s.nsp.adapter.AddAll(s.id, append([]rooms.Room{rooms.Room(s.id)}, s.restoredRooms...)...)
+	s.restoredRooms = nil
 	var data json.RawMessage
 	if !s.client.isV3() { // the v4 protocol's CONNECT answer has no payload
 		data, _ = json.Marshal(struct {
