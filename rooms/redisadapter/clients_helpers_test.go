@@ -27,6 +27,7 @@ type sioNode struct {
 	url     string
 	adapter clusterAdapter
 	errs    *errLog
+	hs      *httptest.Server
 }
 
 // clusterAdapter is the part of the classic and sharded adapters the tests use.
@@ -52,12 +53,18 @@ func newShardedSioNode(t *testing.T, srv *redisServer, name string, opts redisad
 
 func newSioNodeWith(t *testing.T, name string, errs *errLog, adapter rooms.Factory, parser ...socketio.Parser) *sioNode {
 	t.Helper()
-	n := &sioNode{name: name, errs: errs}
 	o := socketio.Options{Adapter: adapter}
 	if len(parser) > 0 {
 		o.Parser = parser[0]
 	}
-	n.io = socketio.NewServer(o)
+	return newSioNodeOpts(t, name, errs, o)
+}
+
+// newSioNodeOpts starts a Go Socket.IO server with the options opts.
+func newSioNodeOpts(t *testing.T, name string, errs *errLog, opts socketio.Options) *sioNode {
+	t.Helper()
+	n := &sioNode{name: name, errs: errs}
+	n.io = socketio.NewServer(opts)
 	n.io.OnConnection(func(s *socketio.Socket) {
 		var auth struct {
 			Name  string   `json:"name"`
@@ -92,7 +99,7 @@ func newSioNodeWith(t *testing.T, name string, errs *errLog, adapter rooms.Facto
 		})
 	})
 	hs := httptest.NewServer(n.io)
-	n.url = hs.URL
+	n.url, n.hs = hs.URL, hs
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

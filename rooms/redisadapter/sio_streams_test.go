@@ -1,0 +1,472 @@
+package redisadapter_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/echo-socketio/echo-socketio/internal/nodetest"
+	"github.com/echo-socketio/echo-socketio/rooms/redisadapter"
+	"github.com/echo-socketio/echo-socketio/socketio"
+)
+
+// newStreamsSioNode starts a Go Socket.IO server with the streams adapter and connection
+// state recovery.
+func newStreamsSioNode(t *testing.T, srv *redisServer, name string, opts redisadapter.StreamsOptions) *sioNode {
+	t.Helper()
+	errs := &errLog{}
+	opts.OnError = errs.add
+	opts.Recovery = true
+	return newSioNodeOpts(t, name, errs, socketio.Options{
+		Adapter:                 redisadapter.NewStreams(srv.client(t), opts),
+		ConnectionStateRecovery: &socketio.Recovery{},
+	})
+}
+
+// switchProxy is a TCP proxy in front of the servers of a test: each connection goes to the
+// current target; without one, connections are closed at once. Clients that reconnect
+// through it land where the test says.
+type switchProxy struct {
+	ln     net.Listener
+	mu     sync.Mutex
+	target string
+	conns  map[net.Conn]struct{}
+	wg     sync.WaitGroup
+}
+
+func startProxy(t *testing.T) *switchProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &switchProxy{ln: ln, conns: map[net.Conn]struct{}{}}
+	p.wg.Add(1)
+	go p.serve()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		p.drop()
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *switchProxy) url() string { return "http://" + p.ln.Addr().String() }
+
+// point sends the new connections to the server at url ("" closes them).
+func (p *switchProxy) point(url string) {
+	p.mu.Lock()
+	p.target = strings.TrimPrefix(url, "http://")
+	p.mu.Unlock()
+}
+
+// drop closes every connection going through the proxy.
+func (p *switchProxy) drop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.conns {
+		_ = c.Close()
+	}
+}
+
+func (p *switchProxy) track(c net.Conn, add bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if add {
+		p.conns[c] = struct{}{}
+	} else {
+		delete(p.conns, c)
+	}
+}
+
+func (p *switchProxy) serve() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			p.mu.Lock()
+			target := p.target
+			p.mu.Unlock()
+			if target == "" {
+				_ = c.Close()
+				return
+			}
+			b, err := net.DialTimeout("tcp", target, 5*time.Second)
+			if err != nil {
+				_ = c.Close()
+				return
+			}
+			p.track(c, true)
+			p.track(b, true)
+			done := make(chan struct{})
+			go func() {
+				_, _ = io.Copy(b, c)
+				_ = b.Close()
+				close(done)
+			}()
+			_, _ = io.Copy(c, b)
+			_ = c.Close()
+			<-done
+			p.track(c, false)
+			p.track(b, false)
+		}()
+	}
+}
+
+var offsetRE = regexp.MustCompile(`^\d+-\d+$`)
+
+// withoutOffsets returns the arguments got of each client without their last one, after
+// checking that it is a stream entry ID: the offset of a broadcast with recovery.
+func withoutOffsets(t *testing.T, got map[string][]string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for name, list := range got {
+		for _, args := range list {
+			var a []json.RawMessage
+			if err := json.Unmarshal([]byte(args), &a); err != nil || len(a) == 0 {
+				t.Fatalf("client %s: arguments %s", name, args)
+			}
+			var off string
+			if json.Unmarshal(a[len(a)-1], &off) != nil || !offsetRE.MatchString(off) {
+				t.Errorf("client %s: %s ends without an offset", name, args)
+				out[name] = append(out[name], args)
+				continue
+			}
+			out[name] = append(out[name], jsonString(a[:len(a)-1]))
+		}
+	}
+	return out
+}
+
+// connectedEvents returns the connections of client name after mark: sid and recovered.
+func (c *jsClients) connectedEvents(mark int, name string) []nodetest.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []nodetest.Event
+	for _, e := range c.events[mark:] {
+		if e.Name() == "connected" && e.Str("client") == name {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// waitSessions waits until Redis holds n recovery sessions.
+func waitSessions(t *testing.T, js *jsClients, srv *redisServer, n int) {
+	t.Helper()
+	rdb := srv.client(t)
+	js.waitFor(t, fmt.Sprintf("%d sessions in Redis", n), 15*time.Second, func() bool {
+		keys, err := rdb.Keys(ctxT(t, 5*time.Second), redisadapter.DefaultSessionKeyPrefix+"*").Result()
+		return err == nil && len(keys) == n
+	})
+}
+
+// TestSocketIOStreamsMixedCluster runs a Node socket.io server with
+// @socket.io/redis-streams-adapter and two Go servers with the streams adapter on one Redis,
+// recovery on everywhere, with official clients on every server:
+//
+//	N1: n1a {r1}, n1b {r2}
+//	G1: g1 {r1, go}
+//	G2: g2 {r1, r2}
+//
+// and a client that moves between the servers through a proxy and recovers each time.
+func TestSocketIOStreamsMixedCluster(t *testing.T) {
+	srv := startRedis(t)
+	opts := redisadapter.StreamsOptions{RequestsTimeout: 3 * time.Second, BlockTime: 500 * time.Millisecond}
+	g1 := newStreamsSioNode(t, srv, "G1", opts)
+	g2 := newStreamsSioNode(t, srv, "G2", opts)
+	for _, n := range []*sioNode{g1, g2} {
+		n.io.Of("/").OnServerSideEmit("nodeAsk", func(_ socketio.Args, ack func(...any) error) {
+			_ = ack(n.name + " answer")
+		})
+	}
+	js := startClientsScript(t, srv, "streams.mjs")
+	n1URL := js.call(t, "serve", map[string]any{"server": "n1"}).Str("url")
+	js.waitFor(t, "three servers", 10*time.Second, func() bool {
+		n, err := g1.adapter.ServerCount(ctxT(t, 5*time.Second))
+		return err == nil && n == 3
+	})
+	js.connect(t, "n1a", n1URL, "r1")
+	js.connect(t, "n1b", n1URL, "r2")
+	js.connect(t, "g1", g1.url, "r1", "go")
+	js.connect(t, "g2", g2.url, "r1", "r2")
+	everyone := []string{"n1a", "n1b", "g1", "g2"}
+
+	t.Run("ok, server count", func(t *testing.T) {
+		if got := js.call(t, "nodeCount", map[string]any{"server": "n1"})["count"]; got != 3.0 {
+			t.Fatalf("Node serverCount = %v, want 3", got)
+		}
+	})
+	t.Run("ok, Go broadcasts with binary reach every server's clients, with offsets", func(t *testing.T) {
+		m := js.mark()
+		if err := g1.io.To("r1").Emit("fromGo", "text", []byte{1, 2, 3}, map[string]any{"deep": [][]byte{{4}, {}}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := g2.io.To("r1", "r2").Except("r2").Emit("goExcept"); err != nil {
+			t.Fatal(err)
+		}
+		if err := g1.io.To(js.sid("n1b")).Emit("direct", []byte{9}); err != nil {
+			t.Fatal(err)
+		}
+		js.waitGot(t, m, "fromGo", "n1a", "g1", "g2")
+		js.waitGot(t, m, "goExcept", "n1a", "g1")
+		js.waitGot(t, m, "direct", "n1b")
+		js.sync(t, g1, "sync", everyone...)
+		expectOnce(t, withoutOffsets(t, js.got(m, "fromGo")), "fromGo", `["text",{"$bin":"010203"},{"deep":[{"$bin":"04"},{"$bin":""}]}]`, "n1a", "g1", "g2")
+		expectOnce(t, withoutOffsets(t, js.got(m, "goExcept")), "goExcept", `[]`, "n1a", "g1")
+		expectOnce(t, withoutOffsets(t, js.got(m, "direct")), "direct", `[{"$bin":"09"}]`, "n1b")
+		// Every server gives a broadcast the same offset: the ID of its stream entry.
+		offsets := map[string]bool{}
+		for _, list := range js.got(m, "fromGo") {
+			offsets[list[0][strings.LastIndex(list[0], ","):]] = true
+		}
+		if len(offsets) != 1 {
+			t.Errorf("fromGo arrived with different offsets: %v", offsets)
+		}
+	})
+	t.Run("ok, Node broadcasts with binary reach the Go servers' clients", func(t *testing.T) {
+		m := js.mark()
+		js.call(t, "nodeEmit", map[string]any{"server": "n1", "to": []string{"r1"}, "ev": "fromNode",
+			"args": []any{"hi", bin([]byte{4, 5, 6}), map[string]any{"nested": bin([]byte{0, 255})}}})
+		js.call(t, "nodeEmit", map[string]any{"server": "n1", "to": []string{"go"}, "ev": "toGo", "args": []any{1}})
+		js.call(t, "nodeEmit", map[string]any{"server": "n1", "except": []string{"r2"}, "ev": "notR2"})
+		js.waitGot(t, m, "fromNode", "n1a", "g1", "g2")
+		js.waitGot(t, m, "toGo", "g1")
+		js.waitGot(t, m, "notR2", "n1a", "g1")
+		js.call(t, "nodeEmit", map[string]any{"server": "n1", "ev": "sync"})
+		js.waitGot(t, m, "sync", everyone...)
+		expectOnce(t, withoutOffsets(t, js.got(m, "fromNode")), "fromNode", `["hi",{"$bin":"040506"},{"nested":{"$bin":"00ff"}}]`, "n1a", "g1", "g2")
+		expectOnce(t, withoutOffsets(t, js.got(m, "toGo")), "toGo", `[1]`, "g1")
+		expectOnce(t, withoutOffsets(t, js.got(m, "notR2")), "notR2", `[]`, "n1a", "g1")
+	})
+	t.Run("ok, fetchSockets both ways", func(t *testing.T) {
+		res := js.call(t, "nodeFetch", map[string]any{"server": "n1"})
+		got := map[string]string{}
+		for _, s := range res["sockets"].([]any) {
+			m := s.(map[string]any)
+			got[m["id"].(string)] = jsonString(m["data"]) + " " + jsonString(m["rooms"])
+		}
+		want := map[string]string{}
+		for name, rs := range map[string][]string{"n1a": {"r1"}, "n1b": {"r2"}, "g1": {"go", "r1"}, "g2": {"r1", "r2"}} {
+			want[js.sid(name)] = `{"name":"` + name + `"} ` + jsonString(sortedStrings(append(rs, js.sid(name))...))
+		}
+		if jsonString(got) != jsonString(want) {
+			t.Fatalf("Node fetchSockets:\n%s\nwant\n%s", jsonString(got), jsonString(want))
+		}
+		for _, n := range []*sioNode{g1, g2} {
+			got := n.fetch(t)
+			if want := sortedStrings(js.sid("n1a"), js.sid("n1b"), js.sid("g1"), js.sid("g2")); !slices.Equal(sortedKeys(got), want) {
+				t.Fatalf("node %s: FetchSockets found %v, want %v", n.name, sortedKeys(got), want)
+			}
+			s := got[js.sid("n1b")]
+			if string(s.Data()) != `{"name":"n1b"}` || joinSorted(s.Rooms()) != joinSorted([]string{js.sid("n1b"), "r2"}) {
+				t.Errorf("node %s: n1b is %s %v", n.name, s.Data(), s.Rooms())
+			}
+		}
+	})
+	t.Run("ok, broadcasts with acks gather the acks of the clients of every server", func(t *testing.T) {
+		replies, err := g2.io.To("r1").Timeout(5*time.Second).EmitWithAck(ctxT(t, 10*time.Second), "poll")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if names := replyNames(t, replies); !slices.Equal(names, []string{"g1", "g2", "n1a"}) {
+			t.Fatalf("Go emitWithAck: acks from %v", names)
+		}
+		res := js.call(t, "nodeAsk", map[string]any{"server": "n1", "to": []string{"r2"}, "ev": "poll"})
+		if got := jsonString(res["answers"]); got != `["g2","n1b"]` {
+			t.Fatalf("Node emitWithAck answers %s", got)
+		}
+		res = js.call(t, "nodeSSEAsk", map[string]any{"server": "n1", "ev": "nodeAsk"})
+		if got := jsonString(res["answers"]); got != `["G1 answer","G2 answer"]` {
+			t.Fatalf("Node serverSideEmitWithAck answers %s", got)
+		}
+	})
+	t.Run("ok, socketsJoin of a Node server reaches a Go server's socket", func(t *testing.T) {
+		js.call(t, "nodeJoin", map[string]any{"server": "n1", "in": []string{"go"}, "room": "joined"})
+		js.waitFor(t, "g1 in joined", 10*time.Second, func() bool { return len(g1.io.Of("/").Adapter().Sockets("joined")) == 1 })
+		m := js.mark()
+		if err := g2.io.To("joined").Emit("toJoined"); err != nil {
+			t.Fatal(err)
+		}
+		js.waitGot(t, m, "toJoined", "g1")
+	})
+	t.Run("ok, a client recovers on the other servers, Node and Go", func(t *testing.T) {
+		proxy := startProxy(t)
+		proxy.point(n1URL)
+		sid := js.call(t, "rconnect", map[string]any{"name": "rc", "url": proxy.url(), "rooms": []string{"rec"}}).Str("sid")
+		// The client recovers from the offset of the last broadcast it got.
+		m := js.mark()
+		if err := g1.io.To("rec").Emit("hello"); err != nil {
+			t.Fatal(err)
+		}
+		js.waitGot(t, m, "hello", "rc")
+		// N1 -> G1 -> G2 -> N1: each time the connection drops, broadcasts from every server
+		// reach the room, and the client comes back on the next server.
+		hops := []struct {
+			to  string
+			url string
+		}{{"G1", g1.url}, {"G2", g2.url}, {"N1", n1URL}}
+		seq := 0
+		for _, hop := range hops {
+			m := js.mark()
+			proxy.point("")
+			proxy.drop()
+			js.waitFor(t, "rc disconnected", 10*time.Second, func() bool { return len(js.disconnects(m)["rc"]) > 0 })
+			waitSessions(t, js, srv, 1)
+			var want []string
+			rdb := srv.client(t)
+			for _, from := range []string{"G1", "N1", "G2"} {
+				before := rdb.XLen(ctxT(t, 5*time.Second), redisadapter.DefaultStreamName).Val()
+				seq++
+				ev := fmt.Sprintf(`[%d,"%s",{"$bin":"%02x"}]`, seq, from, seq)
+				want = append(want, ev)
+				switch from {
+				case "N1":
+					js.call(t, "nodeEmit", map[string]any{"server": "n1", "to": []string{"rec"}, "ev": "missed", "args": []any{seq, from, bin([]byte{byte(seq)})}})
+				case "G1":
+					if err := g1.io.To("rec").Emit("missed", seq, from, []byte{byte(seq)}); err != nil {
+						t.Fatal(err)
+					}
+				case "G2":
+					if err := g2.io.To("rec").Emit("missed", seq, from, []byte{byte(seq)}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// A Node server adds the entry after its emit returns: wait for it, so that
+				// the stream has the broadcasts in the order of the list.
+				js.waitFor(t, "the entry of "+from, 10*time.Second, func() bool {
+					return rdb.XLen(ctxT(t, 5*time.Second), redisadapter.DefaultStreamName).Val() > before
+				})
+			}
+			proxy.point(hop.url)
+			js.waitFor(t, "rc reconnected on "+hop.to, 15*time.Second, func() bool { return len(js.connectedEvents(m, "rc")) > 0 })
+			c := js.connectedEvents(m, "rc")[0]
+			if c.Str("sid") != sid || c["recovered"] != true {
+				t.Fatalf("on %s: rc connected as %v, recovered %v; want %s recovered", hop.to, c.Str("sid"), c["recovered"], sid)
+			}
+			js.waitFor(t, "the missed events on "+hop.to, 10*time.Second, func() bool { return len(js.got(m, "missed")["rc"]) >= 3 })
+			if got := withoutOffsets(t, js.got(m, "missed"))["rc"]; !slices.Equal(got, want) {
+				t.Fatalf("on %s: rc got %v, want %v", hop.to, got, want)
+			}
+			// The rooms came back: a new broadcast reaches the client on its new server.
+			m2 := js.mark()
+			if err := g2.io.To("rec").Emit("after", hop.to); err != nil {
+				t.Fatal(err)
+			}
+			js.waitGot(t, m2, "after", "rc")
+		}
+		waitSessions(t, js, srv, 0)
+	})
+	for _, n := range []*sioNode{g1, g2} {
+		if errs := n.errs.list(); len(errs) > 0 {
+			t.Errorf("node %s reported %v", n.name, errs)
+		}
+	}
+}
+
+// TestSocketIOStreamsNodeDies cuts every connection of a Go server while another one
+// broadcasts to its clients' room: the clients reconnect through the proxy to a third
+// server and recover there with their IDs, and each gets every broadcast once, in order.
+func TestSocketIOStreamsNodeDies(t *testing.T) {
+	const clients, total, cutAt = 5, 300, 100
+	srv := startRedis(t)
+	opts := redisadapter.StreamsOptions{RequestsTimeout: 3 * time.Second, BlockTime: 500 * time.Millisecond}
+	g1 := newStreamsSioNode(t, srv, "G1", opts)
+	g2 := newStreamsSioNode(t, srv, "G2", opts)
+	g3 := newStreamsSioNode(t, srv, "G3", opts)
+	js := startClientsScript(t, srv, "streams.mjs")
+	proxy := startProxy(t)
+	proxy.point(g1.url)
+	names := make([]string, clients)
+	sids := map[string]string{}
+	for i := range names {
+		names[i] = fmt.Sprintf("c%d", i)
+		sids[names[i]] = js.call(t, "rconnect", map[string]any{"name": names[i], "url": proxy.url(), "rooms": []string{"load"}}).Str("sid")
+	}
+	if n := len(g1.io.Of("/").Adapter().Sockets("load")); n != clients {
+		t.Fatalf("G1 has %d sockets in load", n)
+	}
+	m := js.mark()
+	if err := g2.io.To("load").Emit("hello"); err != nil {
+		t.Fatal(err)
+	}
+	js.waitGot(t, m, "hello", names...)
+
+	cut := make(chan struct{})
+	sent := make(chan error, 1)
+	go func() {
+		for i := 1; i <= total; i++ {
+			if err := g2.io.To("load").Emit("seq", i); err != nil {
+				sent <- err
+				return
+			}
+			if i == cutAt {
+				close(cut)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		sent <- nil
+	}()
+	<-cut
+	// G1 dies: its connections break, and new ones go to G3.
+	proxy.point(g3.url)
+	g1.hs.CloseClientConnections()
+	proxy.drop()
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	js.waitFor(t, "every client at the last broadcast", 30*time.Second, func() bool {
+		got := js.got(m, "seq")
+		for _, name := range names {
+			list := got[name]
+			if len(list) == 0 || !strings.HasPrefix(list[len(list)-1], fmt.Sprintf("[%d,", total)) {
+				return false
+			}
+		}
+		return true
+	})
+	got := js.got(m, "seq")
+	for _, name := range names {
+		var seqs []int
+		for _, args := range got[name] {
+			var a []json.RawMessage
+			var n int
+			if json.Unmarshal([]byte(args), &a) != nil || len(a) != 2 || json.Unmarshal(a[0], &n) != nil {
+				t.Fatalf("client %s got seq %s", name, args)
+			}
+			seqs = append(seqs, n)
+		}
+		for i, n := range seqs {
+			if n != i+1 {
+				t.Fatalf("client %s got the broadcasts %v, want 1..%d once each in order", name, seqs, total)
+			}
+		}
+		if len(seqs) != total {
+			t.Fatalf("client %s got %d broadcasts, want %d", name, len(seqs), total)
+		}
+		conns := js.connectedEvents(m, name)
+		if len(conns) != 1 || conns[0].Str("sid") != sids[name] || conns[0]["recovered"] != true {
+			t.Errorf("client %s reconnected as %v, want one recovered connection as %s", name, conns, sids[name])
+		}
+	}
+	if n := len(g3.io.Of("/").Adapter().Sockets("load")); n != clients {
+		t.Errorf("G3 has %d sockets in load, want %d", n, clients)
+	}
+	for _, n := range []*sioNode{g2, g3} {
+		if errs := n.errs.list(); len(errs) > 0 {
+			t.Errorf("node %s reported %v", n.name, errs)
+		}
+	}
+}
