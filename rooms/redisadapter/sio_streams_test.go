@@ -303,6 +303,21 @@ func TestSocketIOStreamsMixedCluster(t *testing.T) {
 		js.waitGot(t, m, "toJoined", "g1")
 	})
 	t.Run("ok, a client recovers on the other servers, Node and Go", func(t *testing.T) {
+		// The Go servers' sockets of rc, for direct emits after the client left.
+		var mu sync.Mutex
+		rcSocket := map[string]*socketio.Socket{}
+		for _, n := range []*sioNode{g1, g2} {
+			n.io.OnConnection(func(s *socketio.Socket) {
+				var auth struct {
+					Name string `json:"name"`
+				}
+				if s.Auth(&auth) == nil && auth.Name == "rc" {
+					mu.Lock()
+					rcSocket[n.name] = s
+					mu.Unlock()
+				}
+			})
+		}
 		proxy := startProxy(t)
 		proxy.point(n1URL)
 		sid := js.call(t, "rconnect", map[string]any{"name": "rc", "url": proxy.url(), "rooms": []string{"rec"}}).Str("sid")
@@ -318,7 +333,7 @@ func TestSocketIOStreamsMixedCluster(t *testing.T) {
 			to  string
 			url string
 		}{{"G1", g1.url}, {"G2", g2.url}, {"N1", n1URL}}
-		seq := 0
+		seq, left := 0, "N1"
 		for _, hop := range hops {
 			m := js.mark()
 			proxy.point("")
@@ -327,7 +342,11 @@ func TestSocketIOStreamsMixedCluster(t *testing.T) {
 			waitSessions(t, js, srv, 1)
 			var want []string
 			rdb := srv.client(t)
-			for _, from := range []string{"G1", "N1", "G2"} {
+			froms := []string{"G1", "N1", "G2"}
+			if left != "N1" {
+				froms = append(froms, "direct") // Socket.Emit on the server the client left
+			}
+			for _, from := range froms {
 				before := rdb.XLen(ctxT(t, 5*time.Second), redisadapter.DefaultStreamName).Val()
 				seq++
 				ev := fmt.Sprintf(`[%d,"%s",{"$bin":"%02x"}]`, seq, from, seq)
@@ -343,6 +362,13 @@ func TestSocketIOStreamsMixedCluster(t *testing.T) {
 					if err := g2.io.To("rec").Emit("missed", seq, from, []byte{byte(seq)}); err != nil {
 						t.Fatal(err)
 					}
+				case "direct":
+					mu.Lock()
+					s := rcSocket[left]
+					mu.Unlock()
+					if err := s.Emit("missed", seq, from, []byte{byte(seq)}); err != nil {
+						t.Fatal(err)
+					}
 				}
 				// A Node server adds the entry after its emit returns: wait for it, so that
 				// the stream has the broadcasts in the order of the list.
@@ -356,7 +382,7 @@ func TestSocketIOStreamsMixedCluster(t *testing.T) {
 			if c.Str("sid") != sid || c["recovered"] != true {
 				t.Fatalf("on %s: rc connected as %v, recovered %v; want %s recovered", hop.to, c.Str("sid"), c["recovered"], sid)
 			}
-			js.waitFor(t, "the missed events on "+hop.to, 10*time.Second, func() bool { return len(js.got(m, "missed")["rc"]) >= 3 })
+			js.waitFor(t, "the missed events on "+hop.to, 10*time.Second, func() bool { return len(js.got(m, "missed")["rc"]) >= len(want) })
 			if got := withoutOffsets(t, js.got(m, "missed"))["rc"]; !slices.Equal(got, want) {
 				t.Fatalf("on %s: rc got %v, want %v", hop.to, got, want)
 			}
@@ -366,6 +392,7 @@ func TestSocketIOStreamsMixedCluster(t *testing.T) {
 				t.Fatal(err)
 			}
 			js.waitGot(t, m2, "after", "rc")
+			left = hop.to
 		}
 		waitSessions(t, js, srv, 0)
 	})

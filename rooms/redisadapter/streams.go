@@ -304,8 +304,12 @@ func (a *StreamsAdapter) takesOffset(p *parser.Packet, sel *rooms.Selection) boo
 // and reaches the local sockets when the adapter reads it back from the stream, with the ID
 // of the entry as its offset, in the order of the stream. Other broadcasts reach the local
 // sockets at once, as do all of them when Redis failed (then without an offset).
+//
+// With recovery, a broadcast with sel.Flags.Local that carries an offset (as Socket.Emit sends
+// to the socket's own room) is an entry of the stream too, so that the socket can recover it
+// on any server; the other servers do not deliver it.
 func (a *StreamsAdapter) Broadcast(p *parser.Packet, sel rooms.Selection) error {
-	if sel.Flags.Local {
+	if sel.Flags.Local && !a.takesOffset(p, &sel) {
 		return a.local.Broadcast(p, sel)
 	}
 	data, isMsgpack, err := encodeBroadcastData(a.name, "", p, &sel)
@@ -561,6 +565,9 @@ func (a *StreamsAdapter) onEntry(e redis.XMessage) error {
 		return err
 	}
 	if !own {
+		if msg.typ == cmBroadcast && msg.opts != nil && msg.opts.Flags.Local {
+			return nil // for the sending server's sockets only
+		}
 		return a.onMessage(msg, e.ID)
 	}
 	p := msg.packet
