@@ -14,9 +14,9 @@ import (
 // newRelayServer relays what the client sends through every raw path: raw handlers, their
 // acks, OnAny, packet middlewares, the reply of an EmitWithAck, a typed any parameter and a
 // broadcast.
-func newRelayServer(t *testing.T) *httptest.Server {
+func newRelayServer(t *testing.T, opts socketio.Options) *httptest.Server {
 	t.Helper()
-	io := socketio.NewServer(socketio.Options{})
+	io := socketio.NewServer(opts)
 	io.OnConnection(func(s *socketio.Socket) {
 		s.OnError(func(err error) { _ = s.Emit("server-error", err.Error()) })
 		s.On("raw", func(args socketio.Args) { _ = s.Emit("raw", args.Any()...) })
@@ -66,10 +66,20 @@ func TestInteropBinaryRelay(t *testing.T) {
 		"first":        `{"Buffer":[0,1,2,255]}`,
 		"typedAny":     `{"list":[{"Buffer":[]},"s"],"nested":{"Buffer":[9,8]}}`,
 	}
+	type variant struct {
+		name, list, final, parser string
+		opts                      socketio.Options
+	}
+	var variants []variant
 	for _, tc := range transports {
+		variants = append(variants, variant{tc.name, tc.list, tc.final, "", socketio.Options{}})
+	}
+	// The same arguments decoded and encoded by the msgpack parser.
+	variants = append(variants, variant{"msgpack, polling then upgrade", "polling,websocket", "websocket", "msgpack", socketio.Options{Parser: socketio.ParserMsgpack}})
+	for _, tc := range variants {
 		t.Run("ok, "+tc.name, func(t *testing.T) {
-			srv := newRelayServer(t)
-			res := nodetest.Run(t, 60*time.Second, "sio-client.mjs", "URL="+srv.URL, "SCENARIO=relay", "TRANSPORTS="+tc.list)
+			srv := newRelayServer(t, tc.opts)
+			res := nodetest.Run(t, 60*time.Second, "sio-client.mjs", "URL="+srv.URL, "SCENARIO=relay", "TRANSPORTS="+tc.list, "PARSER="+tc.parser)
 			r := res.Find("relayed")
 			if r == nil {
 				t.Fatalf("no result:\n%s", res.Describe())
