@@ -31,7 +31,8 @@ func newRoomsServer(t *testing.T, opts ...socketio.Options) *httptest.Server {
 			_ = ack(io.Of("/").Volatile().Emit("msg", msg) == nil)
 		})
 		s.On("ask-all", func(room string, ack socketio.Ack) {
-			replies, err := io.To(room).Timeout(500*time.Millisecond).EmitWithAck(context.Background(), "poll")
+			// Long enough for three polling clients to answer on a loaded machine; D never does.
+			replies, err := io.To(room).Timeout(2*time.Second).EmitWithAck(context.Background(), "poll")
 			var names []string
 			for _, r := range replies {
 				var n string
