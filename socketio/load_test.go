@@ -164,7 +164,10 @@ func TestSlowConsumer(t *testing.T) {
 		t.Fatalf("slow client connect: %q", body)
 	}
 	slowID.Store(strings.TrimSuffix(strings.TrimPrefix(body, `40{"sid":"`), `"}`))
-	waitUntil(t, "every socket in the room", 10*time.Second, func() bool { return len(io.Sockets()) == readersN+1 })
+	// A client sees its CONNECT answer before the connection hook runs: wait for the joins.
+	waitUntil(t, "every socket in the room", 30*time.Second, func() bool {
+		return len(io.Of("/").Adapter().Sockets("room")) == readersN+1
+	})
 
 	for i := range broadcasts {
 		if err := io.To("room").Emit("msg", i); err != nil {
