@@ -297,6 +297,13 @@ func (c *Conn) sendOpen(transport string) {
 func (c *Conn) onPacket(p parser.Packet) {
 	switch p.Type {
 	case parser.Message:
+		if obs := c.srv.observed(); obs != nil {
+			for _, o := range obs {
+				if o.MessageReceived != nil {
+					o.MessageReceived(c, len(p.Data))
+				}
+			}
+		}
 		if fn := c.onMessage.Load(); fn != nil {
 			c.delivering.Add(1)
 			ok := c.srv.protect("OnMessage", func() { (*fn)(p.Data, p.Binary) })
@@ -390,6 +397,11 @@ func (c *Conn) closeNow(reason CloseReason) {
 		_ = probe.Close()
 	}
 	c.srv.unregister(c)
+	for _, o := range c.srv.observed() {
+		if o.SessionClosed != nil {
+			o.SessionClosed(c, reason)
+		}
+	}
 	if fn := c.onClose.Load(); fn != nil {
 		c.srv.protect("OnClose", func() { (*fn)(reason) })
 	}

@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"log/slog"
 	"net/http"
 	"time"
 )
@@ -67,6 +68,9 @@ type Options struct {
 	WriteTimeout time.Duration
 	// MaxPayloadPackets bounds the packets in one polling request body. Default 100,000.
 	MaxPayloadPackets int
+	// Logger receives the server's own events: refused handshakes (Info) and recovered panics
+	// when no error hook is set (Error). Default: errors only, as text on standard error.
+	Logger *slog.Logger
 }
 
 // CookieOptions describes the session cookie set on the handshake response. The zero value
@@ -133,6 +137,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxPayloadPackets <= 0 {
 		o.MaxPayloadPackets = 100000
+	}
+	if o.Logger == nil {
+		o.Logger = defaultLogger()
 	}
 	if o.Cookie != nil {
 		c := *o.Cookie

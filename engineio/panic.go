@@ -3,7 +3,7 @@ package engineio
 import (
 	"errors"
 	"fmt"
-	"log"
+	"log/slog"
 	"runtime/debug"
 )
 
@@ -31,8 +31,8 @@ func (e *PanicError) Unwrap() error {
 }
 
 // OnError sets the hook that receives the errors the server cannot return to a caller: panics
-// of application code, as *PanicError. Without a hook they are written to the standard
-// logger, with their stacks. Set it before the server handles requests.
+// of application code, as *PanicError. Without a hook they are logged at level Error as
+// "recovered panic", with their stacks, to Options.Logger. Set it before the server handles requests.
 func (s *Server) OnError(fn func(err error)) { s.onError.Store(&fn) }
 
 func (s *Server) reportError(err error) {
@@ -42,10 +42,11 @@ func (s *Server) reportError(err error) {
 	}
 	var pe *PanicError
 	if errors.As(err, &pe) {
-		log.Printf("%v\n%s", err, pe.Stack)
+		s.logger.Error("recovered panic", slog.String("where", pe.Where),
+			slog.String("panic", fmt.Sprint(pe.Value)), slog.String("stack", string(pe.Stack)))
 		return
 	}
-	log.Print(err)
+	s.logger.Error("engineio error", slog.Any("error", err))
 }
 
 // protect runs application code named where. A panic is recovered and reported; protect then

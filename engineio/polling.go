@@ -109,6 +109,7 @@ func (c *Conn) handlePoll(w http.ResponseWriter, r *http.Request) {
 			}
 			body = parser.AppendPacket(body, p.pkt)
 		}
+		c.observeSent(batch)
 		c.recycle(batch)
 	case c.protocol == 3 && bytes.Equal(body, noopPayload):
 		body = noopPayloadV3

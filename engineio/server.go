@@ -14,6 +14,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
@@ -30,6 +31,10 @@ type Server struct {
 
 	onConnection atomic.Pointer[func(*Conn)]
 	onError      atomic.Pointer[func(error)]
+	logger       *slog.Logger
+
+	obsMu     sync.Mutex
+	observers atomic.Pointer[[]Observer]
 
 	mu       sync.Mutex
 	sessions map[string]*Conn
@@ -46,6 +51,7 @@ func NewServer(opts Options) *Server {
 		opts:     opts.withDefaults(),
 		sessions: make(map[string]*Conn),
 	}
+	s.logger = s.opts.Logger
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:    512,
 		WriteBufferSize:   4096,
@@ -84,6 +90,9 @@ func (s *Server) Session(id string) *Conn {
 // upgrades, and CORS preflight requests.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.applyCORS(w, r) {
+		if r.URL.Query().Get("sid") == "" {
+			s.observeRefused(r, ErrForbidden)
+		}
 		refuse(w, r, ErrForbidden)
 		return
 	}
@@ -94,6 +103,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	transport := q.Get("transport")
 	if !s.opts.allows(transport) {
+		if q.Get("sid") == "" {
+			s.observeRefused(r, ErrTransportUnknown)
+		}
 		refuse(w, r, ErrTransportUnknown)
 		return
 	}
@@ -115,6 +127,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.verifyHandshake(r, transport); err != nil {
+		s.observeRefused(r, err)
 		refuse(w, r, err)
 		return
 	}
@@ -165,7 +178,13 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 		} else {
 			writeError(w, errServerShuttingDown)
 		}
+		s.observeRefused(r, errServerShuttingDown)
 		return
+	}
+	for _, o := range s.observed() {
+		if o.SessionOpened != nil {
+			o.SessionOpened(c)
+		}
 	}
 	c.sendOpen(transport)
 	if fn := s.onConnection.Load(); fn != nil {

@@ -102,6 +102,11 @@ func (c *Conn) probeLoop(ws *websocket.Conn) {
 				c.abortUpgrade(ws)
 				return
 			}
+			for _, o := range c.srv.observed() {
+				if o.Upgraded != nil {
+					o.Upgraded(c)
+				}
+			}
 			c.readLoop(ws)
 			return
 		default:

@@ -152,6 +152,7 @@ func (c *Conn) writeLoop(ws *websocket.Conn) {
 		c.mu.Lock()
 		c.wroteLocked(len(batch))
 		c.mu.Unlock()
+		c.observeSent(batch)
 		c.recycle(batch)
 	}
 }

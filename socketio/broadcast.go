@@ -105,7 +105,10 @@ func (b *BroadcastOperator) Emit(event string, args ...any) error {
 	if err != nil {
 		return err
 	}
-	return b.nsp.adapter.Broadcast(p, b.selection())
+	start := b.nsp.adapterStart()
+	err = b.nsp.adapter.Broadcast(p, b.selection())
+	b.nsp.adapterDone("broadcast", start, err)
+	return err
 }
 
 // EmitWithAck sends an event to the selected sockets and gathers their answers until every
@@ -136,6 +139,7 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 		default:
 		}
 	}
+	start := b.nsp.adapterStart()
 	err = b.nsp.adapter.BroadcastWithAck(p, sel,
 		func(n int) { mu.Lock(); expected = n; mu.Unlock(); notify() },
 		func(_ rooms.SocketID, a Args) {
@@ -144,6 +148,7 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 			mu.Unlock()
 			notify()
 		})
+	b.nsp.adapterDone("broadcastWithAck", start, err)
 	if err != nil {
 		return nil, err
 	}
@@ -171,12 +176,18 @@ func (b *BroadcastOperator) partial(mu *sync.Mutex, replies *[]Reply, expected i
 	mu.Lock()
 	defer mu.Unlock()
 	out := slices.Clone(*replies)
-	return out, &AckTimeoutError{Expected: max(expected, 0), Missing: max(expected-len(out), 0)}
+	missing := max(expected-len(out), 0)
+	if missing > 0 {
+		b.nsp.server.ackTimedOut(b.nsp.name, missing)
+	}
+	return out, &AckTimeoutError{Expected: max(expected, 0), Missing: missing}
 }
 
 // FetchSockets describes the selected sockets, on every server of a cluster unless Local.
 func (b *BroadcastOperator) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	start := b.nsp.adapterStart()
 	infos, err := b.nsp.adapter.FetchSockets(ctx, b.selection())
+	b.nsp.adapterDone("fetchSockets", start, err)
 	if err != nil {
 		return nil, err
 	}
@@ -189,17 +200,26 @@ func (b *BroadcastOperator) FetchSockets(ctx context.Context) ([]*RemoteSocket, 
 
 // SocketsJoin makes the selected sockets join rooms.
 func (b *BroadcastOperator) SocketsJoin(ctx context.Context, rs ...string) error {
-	return b.nsp.adapter.AddSockets(ctx, b.selection(), toRooms(rs)...)
+	start := b.nsp.adapterStart()
+	err := b.nsp.adapter.AddSockets(ctx, b.selection(), toRooms(rs)...)
+	b.nsp.adapterDone("addSockets", start, err)
+	return err
 }
 
 // SocketsLeave makes the selected sockets leave rooms.
 func (b *BroadcastOperator) SocketsLeave(ctx context.Context, rs ...string) error {
-	return b.nsp.adapter.DelSockets(ctx, b.selection(), toRooms(rs)...)
+	start := b.nsp.adapterStart()
+	err := b.nsp.adapter.DelSockets(ctx, b.selection(), toRooms(rs)...)
+	b.nsp.adapterDone("delSockets", start, err)
+	return err
 }
 
 // DisconnectSockets disconnects the selected sockets; closeConn closes their connections too.
 func (b *BroadcastOperator) DisconnectSockets(ctx context.Context, closeConn bool) error {
-	return b.nsp.adapter.DisconnectSockets(ctx, b.selection(), closeConn)
+	start := b.nsp.adapterStart()
+	err := b.nsp.adapter.DisconnectSockets(ctx, b.selection(), closeConn)
+	b.nsp.adapterDone("disconnectSockets", start, err)
+	return err
 }
 
 // RemoteSocket describes a socket found by FetchSockets, on this server or another one of the

@@ -386,6 +386,7 @@ func (c *client) send(p *parser.Packet, volatile bool) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, engineio.ErrQueueFull):
+		c.server.slowConsumer(c.conn, p.Namespace, volatile)
 		if volatile {
 			return nil
 		}

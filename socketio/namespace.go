@@ -29,6 +29,8 @@ type Namespace struct {
 	adapter  rooms.Adapter
 	sessions rooms.SessionStore // nil without connection state recovery
 	ackID    atomic.Uint64
+	// The application's room hooks (OnRoomEvents), given to the adapter with the observers'.
+	roomEvents atomic.Pointer[rooms.RoomEvents]
 
 	connecting int // CONNECTs being handled, for a child namespace; guarded by parent.mu
 
@@ -48,6 +50,9 @@ func newNamespace(s *Server, name string, parent *ParentNamespace) *Namespace {
 				n.sessions = store
 			}
 		}
+	}
+	if s.watchesRooms() {
+		n.installRoomEvents()
 	}
 	return n
 }
@@ -93,9 +98,11 @@ func (n *Namespace) OnServerSideEmit(event string, fn func(args Args, ack func(a
 // deleted). It reports false when the adapter does not support them; the in-memory and Redis
 // adapters do.
 func (n *Namespace) OnRoomEvents(ev rooms.RoomEvents) bool {
-	a, ok := n.adapter.(interface{ SetRoomEvents(rooms.RoomEvents) })
+	_, ok := n.adapter.(interface{ SetRoomEvents(rooms.RoomEvents) })
 	if ok {
-		a.SetRoomEvents(n.protectRoomEvents(ev))
+		ev = n.protectRoomEvents(ev)
+		n.roomEvents.Store(&ev)
+		n.installRoomEvents()
 	}
 	return ok
 }
@@ -257,7 +264,9 @@ func (n *Namespace) ServerSideEmit(ctx context.Context, event string, args ...an
 	if err != nil {
 		return err
 	}
+	start := n.adapterStart()
 	_, err = n.adapter.ServerSideEmit(ctx, event, raw, false)
+	n.adapterDone("serverSideEmit", start, ignoreNoCluster(err))
 	return err
 }
 
@@ -268,7 +277,10 @@ func (n *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, arg
 	if err != nil {
 		return nil, err
 	}
-	return n.adapter.ServerSideEmit(ctx, event, raw, true)
+	start := n.adapterStart()
+	answers, err := n.adapter.ServerSideEmit(ctx, event, raw, true)
+	n.adapterDone("serverSideEmit", start, ignoreNoCluster(err))
+	return answers, err
 }
 
 // toArgs marshals args as an emit would, []byte values and Args as binary.
@@ -315,7 +327,7 @@ func (l nspLocal) Deliver(p *parser.Packet, ids []rooms.SocketID, flags rooms.Fl
 // deliver sends frames to the sockets ids; before each send, register (when set) runs for
 // the socket. It returns the number of sockets the frames were queued for.
 func (l nspLocal) deliver(frames []*engineio.Prepared, ids []rooms.SocketID, flags rooms.Flags, register func(*Socket)) int {
-	var slow []*engineio.Conn
+	var slow, skipped []*engineio.Conn
 	sent := 0
 	l.n.mu.RLock()
 	for _, id := range ids {
@@ -332,11 +344,24 @@ func (l nspLocal) deliver(frames []*engineio.Prepared, ids []rooms.SocketID, fla
 			sent++
 		case errors.Is(err, engineio.ErrQueueFull) && !flags.Volatile:
 			slow = append(slow, s.client.conn)
+		case errors.Is(err, engineio.ErrQueueFull):
+			skipped = append(skipped, s.client.conn)
 		}
 	}
 	l.n.mu.RUnlock()
 	for _, c := range slow {
 		c.Abort() // a receiver that cannot keep up is disconnected, never waited for
+		l.n.server.slowConsumer(c, l.n.name, false)
+	}
+	for _, c := range skipped {
+		l.n.server.slowConsumer(c, l.n.name, true)
+	}
+	if obs := l.n.server.observed(); obs != nil {
+		for _, o := range obs {
+			if o.BroadcastDelivered != nil {
+				o.BroadcastDelivered(l.n.name, sent)
+			}
+		}
 	}
 	return sent
 }

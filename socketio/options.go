@@ -1,6 +1,8 @@
 package socketio
 
 import (
+	"log/slog"
+	"os"
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/engineio"
@@ -52,6 +54,12 @@ type Options struct {
 	// broadcasts it missed (connectionStateRecovery). Off by default, as in Node. It needs an
 	// adapter that implements rooms.SessionStore, as the default one does.
 	ConnectionStateRecovery *Recovery
+	// Logger receives the server's own events, with stable attribute names: refused
+	// handshakes (Info, from the Engine.IO server, which gets this logger unless
+	// Engine.Logger is set), slow consumers (Warn when disconnected, Debug for a dropped
+	// volatile packet), adapter errors (Error) and recovered panics when no error hook is set
+	// (Error). Default: errors only, as text on standard error.
+	Logger *slog.Logger
 }
 
 // Recovery configures connection state recovery. The zero value gives the official defaults.
@@ -105,6 +113,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Adapter == nil {
 		o.Adapter = rooms.MemoryFactory
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	}
+	if o.Engine.Logger == nil {
+		o.Engine.Logger = o.Logger
 	}
 	return o
 }

@@ -3,9 +3,10 @@ package socketio
 import (
 	"errors"
 	"fmt"
-	"log"
+	"log/slog"
 	"runtime/debug"
 
+	"github.com/echo-socketio/echo-socketio/engineio"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
 )
 
@@ -35,7 +36,8 @@ func (e *PanicError) Unwrap() error {
 
 // OnError sets the server's error hook. It receives the panics of application code
 // (*PanicError, with the stack) and of the Engine.IO layer (*engineio.PanicError), wherever
-// they happened. Without a hook they are written to the standard logger with their stacks.
+// they happened. Without a hook they are logged at level Error as "recovered panic", with
+// the attributes where, panic and stack, to Options.Logger.
 // Set it before the server handles requests.
 func (s *Server) OnError(fn func(err error)) { s.onError.Store(&fn) }
 
@@ -49,10 +51,17 @@ func (s *Server) reportError(err error) {
 	}
 	var pe *PanicError
 	if errors.As(err, &pe) {
-		log.Printf("%v\n%s", err, pe.Stack)
+		s.logger.Error("recovered panic", slog.String("where", pe.Where),
+			slog.String("panic", fmt.Sprint(pe.Value)), slog.String("stack", string(pe.Stack)))
 		return
 	}
-	log.Print(err)
+	var ee *engineio.PanicError
+	if errors.As(err, &ee) {
+		s.logger.Error("recovered panic", slog.String("where", ee.Where),
+			slog.String("panic", fmt.Sprint(ee.Value)), slog.String("stack", string(ee.Stack)))
+		return
+	}
+	s.logger.Error("socketio error", slog.Any("error", err))
 }
 
 // protect runs application code named where. A panic is recovered and reported to the

@@ -25,6 +25,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -50,6 +51,10 @@ type Server struct {
 	broadcastEncodes atomic.Int64 // packets encoded for broadcasts, for tests
 
 	onError atomic.Pointer[func(error)]
+	logger  *slog.Logger
+
+	obsMu     sync.Mutex
+	observers atomic.Pointer[[]Observer]
 
 	// The clients whose disconnect hooks have not all run yet; Shutdown waits for them.
 	clientsMu   sync.Mutex
@@ -60,6 +65,7 @@ type Server struct {
 // NewServer returns a server configured by opts, with its main namespace "/".
 func NewServer(opts Options) *Server {
 	s := &Server{opts: opts.withDefaults(), nsps: make(map[string]*Namespace)}
+	s.logger = s.opts.Logger
 	s.eio = engineio.NewServer(s.opts.Engine)
 	s.eio.OnConnection(s.onEngineConnection)
 	s.eio.OnError(s.reportError)

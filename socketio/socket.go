@@ -293,6 +293,13 @@ func (s *Socket) eventPacket(event string, args []any) (*parser.Packet, error) {
 	if err != nil {
 		return nil, err
 	}
+	if obs := s.nsp.server.observed(); obs != nil {
+		for _, o := range obs {
+			if o.EventSent != nil {
+				o.EventSent(s, event, args)
+			}
+		}
+	}
 	s.mu.Lock()
 	out := s.onAnyOut
 	s.mu.Unlock()
@@ -332,6 +339,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Re
 		return r, nil
 	case <-ctx.Done():
 		s.removeAck(id)
+		s.nsp.server.ackTimedOut(s.nsp.name, 1)
 		return nil, fmt.Errorf("%w: %w", ErrAckTimeout, ctx.Err())
 	case <-s.done:
 		return nil, ErrDisconnected
@@ -423,6 +431,11 @@ func (s *Socket) onConnect(hooks []func(*Socket), missed []*parser.Packet) {
 	// session delivers what it held back for the socket when the socket joins.
 	s.nsp.adapter.AddAll(s.id, append([]rooms.Room{rooms.Room(s.id)}, s.restoredRooms...)...)
 	s.restoredRooms = nil
+	for _, o := range s.nsp.server.observed() {
+		if o.SocketConnected != nil {
+			o.SocketConnected(s)
+		}
+	}
 	var data json.RawMessage
 	if !s.client.isV3() { // the v4 protocol's CONNECT answer has no payload
 		data, _ = json.Marshal(struct {
@@ -466,6 +479,11 @@ func (s *Socket) onClose(reason DisconnectReason) {
 		}
 		s.nsp.adapter.DelAll(s.id)
 		s.nsp.remove(s)
+		for _, o := range s.nsp.server.observed() {
+			if o.SocketDisconnected != nil {
+				o.SocketDisconnected(s, reason)
+			}
+		}
 		for _, h := range disconnect {
 			s.protect("disconnect hook", func() { h(reason) })
 		}
@@ -495,6 +513,11 @@ func (s *Socket) onAck(p *parser.Packet) {
 	delete(s.acks, p.ID)
 	s.mu.Unlock()
 	if fn != nil {
+		for _, o := range s.nsp.server.observed() {
+			if o.AckReceived != nil {
+				o.AckReceived(s.nsp.name)
+			}
+		}
 		s.protect("acknowledgement callback", func() { fn(args) })
 	}
 }
@@ -516,6 +539,13 @@ func (s *Socket) onEvent(p *parser.Packet) {
 		return
 	}
 	args := all[1:]
+	if obs := s.nsp.server.observed(); obs != nil {
+		for _, o := range obs {
+			if o.EventReceived != nil {
+				o.EventReceived(s, event, args)
+			}
+		}
+	}
 	s.mu.Lock()
 	mws, anys, h := s.packetMWs, s.onAny, s.handlers[event]
 	s.mu.Unlock()
