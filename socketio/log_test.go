@@ -73,9 +73,9 @@ func TestLoggerGetsTheServersEvents(t *testing.T) {
 		t.Fatalf("handshake refused records: %v", refused)
 	}
 
-	// A polling client that never polls: its queue holds the CONNECT answer, one more fits.
 	sid := pollHandshake(t, hs.URL)
 	post(t, hs.URL, sid, "40")
+	_ = poll(t, hs.URL, sid)
 	var s *socketio.Socket
 	select {
 	case s = <-connected:
@@ -92,9 +92,12 @@ func TestLoggerGetsTheServersEvents(t *testing.T) {
 		t.Fatal("the panicking socket is still connected")
 	}
 
+	// A polling client that no longer polls: two packets fit in its queue.
 	sid = pollHandshake(t, hs.URL)
 	post(t, hs.URL, sid, "40")
+	_ = poll(t, hs.URL, sid)
 	<-connected
+	_ = srv.Volatile().Emit("v")
 	_ = srv.Volatile().Emit("v")
 	_ = srv.Volatile().Emit("v")
 	_ = srv.Emit("x")
