@@ -71,6 +71,10 @@ type Options struct {
 	// Logger receives the server's own events: refused handshakes (Info) and recovered panics
 	// when no error hook is set (Error). Default: errors only, as text on standard error.
 	Logger *slog.Logger
+	// Forwarding, when set, lets any server of a cluster take any request of a session: a
+	// request for a session of another node is handed to that node (see Forwarding). Off by
+	// default; every server of the cluster must have it.
+	Forwarding *Forwarding
 }
 
 // CookieOptions describes the session cookie set on the handshake response. The zero value

@@ -43,15 +43,25 @@ type Server struct {
 
 	gzipPool sync.Pool
 	zlibPool sync.Pool
+
+	fwd *forwarder // nil without Options.Forwarding
 }
 
-// NewServer returns a server configured by opts; unset options take their defaults.
+// NewServer returns a server configured by opts; unset options take their defaults. It panics
+// when opts.Forwarding is invalid (a bad node ID or peer address).
 func NewServer(opts Options) *Server {
 	s := &Server{
 		opts:     opts.withDefaults(),
 		sessions: make(map[string]*Conn),
 	}
 	s.logger = s.opts.Logger
+	if s.opts.Forwarding != nil {
+		fw, err := newForwarder(s.opts.Forwarding)
+		if err != nil {
+			panic(err)
+		}
+		s.fwd = fw
+	}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:    512,
 		WriteBufferSize:   4096,
@@ -89,6 +99,9 @@ func (s *Server) Session(id string) *Conn {
 // ServeHTTP handles every Engine.IO request: handshakes, polling requests and websocket
 // upgrades, and CORS preflight requests.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.fwd != nil && s.fwd.forward(w, r) {
+		return // the session's node answered
+	}
 	if !s.applyCORS(w, r) {
 		if r.URL.Query().Get("sid") == "" {
 			s.observeRefused(r, ErrForbidden)
@@ -160,6 +173,9 @@ func (s *Server) verifyHandshake(r *http.Request, transport string) *Error {
 // handshake opens a session on the given transport.
 func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport string) {
 	sid := newSessionID()
+	if s.fwd != nil {
+		sid = s.fwd.sessionID()
+	}
 	var ws *websocket.Conn
 	if transport == TransportWebsocket {
 		var err error
