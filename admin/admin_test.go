@@ -162,12 +162,11 @@ func TestReadOnlyProductionMode(t *testing.T) {
 	if evs, _ := res.Find("seen")["events"].([]any); len(evs) != 0 {
 		t.Fatalf("per-socket events in production mode:\n%s", res.Describe())
 	}
-	stats := res.Find("server_stats")
 	var types []string
-	for _, e := range stats["aggregatedEvents"].([]any) {
-		types = append(types, e.(map[string]any)["type"].(string))
+	for _, e := range res.Find("seen")["aggregated"].([]any) {
+		types = append(types, e.(string))
 	}
-	for _, want := range []string{"rawConnection", "packetsIn", "packetsOut", "bytesIn", "bytesOut"} {
+	for _, want := range []string{"rawConnection", "rawDisconnection", "packetsIn", "packetsOut", "bytesIn", "bytesOut"} {
 		if !slices.Contains(types, want) {
 			t.Fatalf("aggregated events %v lack %s:\n%s", types, want, res.Describe())
 		}

@@ -83,6 +83,8 @@ func TestBrowser(t *testing.T) {
 		})
 	}
 
+	t.Run("admin UI", func(t *testing.T) { testAdminUI(t, root, chromium, bin) })
+
 	// Two instances share their rooms through Redis: the pages on each see the messages,
 	// presence, private messages and notifications of the other.
 	t.Run("two instances", func(t *testing.T) {

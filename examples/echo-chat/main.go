@@ -7,12 +7,16 @@
 // who is online, and send private messages. POST /api/notify, protected by the same JWT,
 // pushes a notification to a user or a channel from an ordinary HTTP handler.
 //
+// With -ops, the server also serves its Prometheus metrics at /metrics and the official
+// Socket.IO Admin UI at /admin-ui/, both behind -ops-user and -ops-password: the UI's login form
+// takes the chat's URL, the "/admin" namespace and those credentials.
+//
 // Everything is kept in memory. With -redis, several instances share their rooms through a
 // Redis server; they must then share the signing key too (-secret or JWT_SECRET).
 //
 // Usage:
 //
-//	go run ./examples/echo-chat [-addr :3000] [-redis 127.0.0.1:6379] [-secret KEY] [-token-ttl 15m]
+//	go run ./examples/echo-chat [-addr :3000] [-redis 127.0.0.1:6379] [-secret KEY] [-token-ttl 15m] [-ops -ops-password PASSWORD]
 package main
 
 import (
@@ -47,6 +51,9 @@ func main() {
 	// Tokens are short-lived: the page asks for a new one every time it connects, and a socket
 	// whose token expires is disconnected, so it connects again with a new one.
 	ttl := flag.Duration("token-ttl", 15*time.Minute, "lifetime of the tokens")
+	ops := flag.Bool("ops", envOr("OPS", "") != "", "serve /metrics and the Admin UI at /admin-ui/ (env OPS)")
+	opsUser := flag.String("ops-user", envOr("OPS_USER", "admin"), "user name for /metrics and the Admin UI (env OPS_USER)")
+	opsPassword := flag.String("ops-password", envOr("OPS_PASSWORD", ""), "password for /metrics and the Admin UI (env OPS_PASSWORD)")
 	flag.Parse()
 
 	key := []byte(*secret)
@@ -74,6 +81,14 @@ func main() {
 	}
 
 	e, sio := newApp(key, *ttl, opts)
+	if *ops {
+		stopOps, err := enableOps(e, sio, *opsUser, *opsPassword)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer stopOps()
+		log.Print("serving /metrics and the Admin UI at /admin-ui/")
+	}
 	stopped, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// On SIGTERM, the sockets are disconnected first ("server shutting down"), then the HTTP

@@ -20,6 +20,8 @@ const seen = [];
 for (const ev of ["socket_connected", "socket_updated", "socket_disconnected", "room_joined", "room_left", "event_received", "event_sent"]) {
   admin.on(ev, (...args) => seen.push([ev, ...args]));
 }
+const aggregated = new Set(); // the types of the aggregated events of every server_stats
+admin.on("server_stats", (st) => st.aggregatedEvents.forEach((e) => aggregated.add(e.type)));
 const session = until(admin, "session");
 const config = until(admin, "config");
 const all = until(admin, "all_sockets");
@@ -42,7 +44,8 @@ const wait = Date.now() + 5000;
 const verbose = cfg0.supportedFeatures.includes("ALL_EVENTS");
 if (!verbose) await new Promise((r) => setTimeout(r, 500)); // time for events that must not come
 while (verbose && !seen.some((e) => e[0] === "socket_disconnected" && e[1] === "/") && Date.now() < wait) await new Promise((r) => setTimeout(r, 50));
-out("seen", { events: seen, user: userId });
+await until(admin, "server_stats"); // the counts of the user's last messages
+out("seen", { events: seen, user: userId, aggregated: [...aggregated] });
 admin.close();
 
 const again = io(url + "/admin", { ...opts, auth: { sessionId: (await session)[0] } });
