@@ -55,7 +55,9 @@ type StreamsOptions struct {
 	// the live reader and for the reads of a recovery. Zero means DefaultStreamReadCount.
 	ReadCount int64
 	// BlockTime is how long one read of the stream waits for new entries. Zero means
-	// DefaultStreamBlockTime.
+	// DefaultStreamBlockTime. With a *redis.Client the reads have a connection of their own,
+	// which Close closes; with another client (a cluster, a ring), Close waits for the
+	// current read, at most BlockTime.
 	BlockTime time.Duration
 
 	// Recovery turns on connection state recovery through Redis: set it together with

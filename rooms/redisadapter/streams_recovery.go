@@ -94,12 +94,12 @@ func (a *StreamsAdapter) restore(pid, offset string) (rooms.Session, []*parser.P
 	ctx, cancel := context.WithTimeout(a.ctx, 2*a.opts.RequestsTimeout)
 	defer cancel()
 	key := a.opts.SessionKeyPrefix + pid
+	// GET and DEL in one transaction (GETDEL needs Redis 6.2); the stream may be in another
+	// slot of a Redis Cluster, so it is read apart.
 	var get *redis.StringCmd
-	var at *redis.XMessageSliceCmd
 	_, err := a.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		get = pipe.Get(ctx, key)
 		pipe.Del(ctx, key)
-		at = pipe.XRange(ctx, a.opts.StreamName, offset, offset)
 		return nil
 	})
 	if errors.Is(get.Err(), redis.Nil) {
@@ -108,7 +108,11 @@ func (a *StreamsAdapter) restore(pid, offset string) (rooms.Session, []*parser.P
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return rooms.Session{}, nil, fmt.Errorf("redisadapter: restore session: %w", err)
 	}
-	if len(at.Val()) == 0 {
+	at, err := a.client.XRange(ctx, a.opts.StreamName, offset, offset).Result()
+	if err != nil {
+		return rooms.Session{}, nil, fmt.Errorf("redisadapter: restore session: read stream: %w", err)
+	}
+	if len(at) == 0 {
 		return rooms.Session{}, nil, errNoSession // the entry was trimmed, or Redis lost it
 	}
 	s, err := decodeSession(get.Val())
