@@ -110,12 +110,15 @@ func TestInteropV2Client(t *testing.T) {
 		}
 	})
 	t.Run("ok, pings keep the session", func(t *testing.T) {
-		// The client pings every 300 ms; the session outlives several ping timeouts.
+		// The client pings every 500 ms and stays idle for 8 s first: the session outlives
+		// more than two windows of pingInterval + pingTimeout (wide enough for a loaded
+		// machine) on the client's pings alone.
 		opts := eio3Opts
-		opts.Engine.PingInterval = 300 * time.Millisecond
-		opts.Engine.PingTimeout = 200 * time.Millisecond
+		opts.Engine.PingInterval = 500 * time.Millisecond
+		opts.Engine.PingTimeout = 2500 * time.Millisecond
 		ts := newTestServer(t, opts)
-		res := runV2(t, ts.HTTP.URL, "events", "polling,websocket")
+		res := nodetest.Run(t, 60*time.Second, "sio-v2-client.mjs", "URL="+ts.HTTP.URL, "SCENARIO=events",
+			"TRANSPORTS=polling,websocket", "IDLE_MS=8000")
 		if len(res.All("echo")) != 8 {
 			t.Fatalf("events with a short heartbeat:\n%s", res.Describe())
 		}

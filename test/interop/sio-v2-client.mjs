@@ -26,6 +26,8 @@ async function events() {
   const s = connect();
   await until(s, "connect");
   out("connected", { idIsSession: s.id === s.io.engine.id, transport: s.io.engine.transport.name });
+  // IDLE_MS keeps the connection idle first, so that only the client's pings keep it open.
+  await new Promise((resolve) => setTimeout(resolve, Number(process.env.IDLE_MS || 0)));
   // A 4.x client on the same server.
   const v4 = ioV4(url, { transports, reconnection: false, forceNew: true });
   await until(v4, "connect");
