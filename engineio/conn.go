@@ -319,12 +319,17 @@ func (c *Conn) onPacket(p parser.Packet) {
 			c.onPingV3()
 		}
 	case parser.Close:
+		// Only a polling client closes with a close packet; on a websocket the official
+		// server ignores it (its clients close the websocket itself), and so does this one.
 		c.mu.Lock()
-		if c.state != stateClosed {
+		polling := c.transport == TransportPolling
+		if polling && c.state != stateClosed {
 			c.clientClosed = true
 		}
 		c.mu.Unlock()
-		c.closeNow(ReasonTransportClose)
+		if polling {
+			c.closeNow(ReasonTransportClose)
+		}
 	}
 }
 
@@ -355,14 +360,15 @@ func (c *Conn) closeGracefully(reason CloseReason) {
 	c.mu.Unlock()
 }
 
-// finishWebsocketClose sends a normal close frame and closes the session.
-func (c *Conn) finishWebsocketClose(ws *websocket.Conn, reason CloseReason) {
-	if ws != nil {
-		_ = ws.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-	}
+// finishWebsocketClose closes the session once its queue is flushed; closeNow sends the close
+// frame.
+func (c *Conn) finishWebsocketClose(_ *websocket.Conn, reason CloseReason) {
 	c.closeNow(reason)
 }
+
+// closeFrame is the close frame the server ends a websocket with: one without a status code,
+// as the official server sends it, whatever the reason.
+var closeFrame = []byte{}
 
 func (c *Conn) stopTimersLocked() {
 	if c.hbTimer != nil {
@@ -391,6 +397,9 @@ func (c *Conn) closeNow(reason CloseReason) {
 	close(c.done)
 	c.mu.Unlock()
 	if ws != nil {
+		if reason != ReasonTransportClose { // otherwise the peer has gone already
+			_ = ws.WriteControl(websocket.CloseMessage, closeFrame, time.Now().Add(time.Second))
+		}
 		_ = ws.Close()
 	}
 	if probe != nil {

@@ -44,7 +44,6 @@ var (
 	ErrBadRequest          = &Error{Code: 3, Message: "Bad request", Status: http.StatusBadRequest}
 	ErrForbidden           = &Error{Code: 4, Message: "Forbidden", Status: http.StatusForbidden}
 	ErrUnsupportedProtocol = &Error{Code: 5, Message: "Unsupported protocol version", Status: http.StatusBadRequest}
-	errPayloadTooLarge     = &Error{Code: 3, Message: "Payload too large", Status: http.StatusRequestEntityTooLarge}
 	errServerShuttingDown  = &Error{Code: 3, Message: "Server shutting down", Status: http.StatusServiceUnavailable}
 	errMethodNotAllowed    = &Error{Code: 3, Message: "Bad request", Status: http.StatusMethodNotAllowed}
 )

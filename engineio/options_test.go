@@ -162,8 +162,8 @@ func TestShutdown(t *testing.T) {
 	if r := s.anyClosed(t, time.Second); r != engineio.ReasonServerShutdown {
 		t.Fatalf("reason %q", r)
 	}
-	if _, _, err := ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
-		t.Fatalf("client saw %v, want a normal close", err)
+	if _, _, err := ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseNoStatusReceived) {
+		t.Fatalf("client saw %v, want a close frame without status", err)
 	}
 	r := do(t, "GET", s.HTTP.URL+"/engine.io/?EIO=4&transport=polling", "", "")
 	if r.status != http.StatusServiceUnavailable {

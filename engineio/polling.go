@@ -47,8 +47,8 @@ func (c *Conn) handlePoll(w http.ResponseWriter, r *http.Request) {
 	}
 	if c.pollActive {
 		c.mu.Unlock()
-		writeError(w, ErrBadRequest)
-		c.closeNow(ReasonTransportError) // overlapping polls
+		w.WriteHeader(http.StatusBadRequest) // an empty answer, as the official server's
+		c.closeNow(ReasonTransportError)     // overlapping polls
 		return
 	}
 	c.pollActive = true
@@ -150,6 +150,7 @@ func payloadLen(batch []outPacket) int {
 func (s *Server) writePollResponse(w http.ResponseWriter, r *http.Request, body []byte, contentType string) {
 	h := w.Header()
 	h.Set("Content-Type", contentType)
+	h.Set("Cache-Control", "no-store")
 	if !s.opts.DisableHTTPCompression && len(body) >= s.opts.HTTPCompressionThreshold {
 		if enc := acceptedEncoding(r.Header.Get("Accept-Encoding")); enc != "" {
 			if compressed, err := s.compress(enc, body); err == nil {
@@ -174,8 +175,8 @@ func (c *Conn) handlePost(w http.ResponseWriter, r *http.Request) {
 	binaryBody := r.Header.Get("Content-Type") == binaryContentType
 	if c.postActive || (binaryBody && c.protocol != 3) {
 		c.mu.Unlock()
-		writeError(w, ErrBadRequest)
-		c.closeNow(ReasonTransportError) // overlapping posts, or binary content on EIO=4
+		w.WriteHeader(http.StatusBadRequest) // an empty answer, as the official server's
+		c.closeNow(ReasonTransportError)     // overlapping posts, or binary content on EIO=4
 		return
 	}
 	c.postActive = true
@@ -199,7 +200,7 @@ func (c *Conn) handlePost(w http.ResponseWriter, r *http.Request) {
 
 	limit := c.srv.opts.MaxHTTPBufferSize
 	if r.ContentLength > limit {
-		writeError(w, errPayloadTooLarge)
+		w.WriteHeader(http.StatusRequestEntityTooLarge) // an empty answer, as the official server's
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
@@ -208,7 +209,7 @@ func (c *Conn) handlePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if int64(len(body)) > limit {
-		writeError(w, errPayloadTooLarge)
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
 		return
 	}
 	if !binaryBody && !utf8.Valid(body) {
@@ -223,13 +224,16 @@ func (c *Conn) handlePost(w http.ResponseWriter, r *http.Request) {
 	default:
 		packets, err = parser.DecodePayload(body, c.srv.opts.MaxPayloadPackets)
 	}
-	if err != nil {
+	if errors.Is(err, parser.ErrTooManyPackets) {
 		writeError(w, ErrBadRequest)
-		reason := ReasonParseError
-		if errors.Is(err, parser.ErrTooManyPackets) {
-			reason = ReasonTransportError
-		}
-		c.closeNow(reason)
+		c.closeNow(ReasonTransportError)
+		return
+	}
+	if err != nil {
+		// As the official server: the request is answered "ok" and the session closes with
+		// "parse error"; the next poll learns it is gone.
+		c.closeNow(ReasonParseError)
+		writePostOK(w)
 		return
 	}
 	for _, p := range packets {
@@ -241,8 +245,14 @@ func (c *Conn) handlePost(w http.ResponseWriter, r *http.Request) {
 		}
 		break
 	}
+	writePostOK(w)
+}
+
+// writePostOK answers a POST whose packets were taken.
+func writePostOK(w http.ResponseWriter) {
 	h := w.Header()
-	h.Set("Content-Type", "text/html")
+	h.Set("Content-Type", "text/html") // not text/plain, which some browsers offer to download
+	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Length", "2")
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, "ok")

@@ -50,7 +50,7 @@ func (c *Conn) handleUpgrade(w http.ResponseWriter, r *http.Request) {
 // refuseWebsocket closes a websocket that cannot serve a session: a close frame without a
 // status code, as the official server sends, then the connection.
 func refuseWebsocket(ws *websocket.Conn) {
-	_ = ws.WriteControl(websocket.CloseMessage, []byte{}, time.Now().Add(time.Second))
+	_ = ws.WriteControl(websocket.CloseMessage, closeFrame, time.Now().Add(time.Second))
 	_ = ws.Close()
 }
 
@@ -67,7 +67,7 @@ func (c *Conn) abortUpgrade(ws *websocket.Conn) {
 		}
 	}
 	c.mu.Unlock()
-	_ = ws.Close()
+	refuseWebsocket(ws)
 }
 
 func (c *Conn) probeLoop(ws *websocket.Conn) {
