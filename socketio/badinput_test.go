@@ -139,7 +139,7 @@ func (r *recorder) waitReason(t *testing.T, want socketio.DisconnectReason) {
 
 func TestBadPackets(t *testing.T) {
 	// Each case connects to "/", then sends frames the server must refuse by closing the
-	// connection, with the socket disconnected for "parse error".
+	// connection, with the socket disconnected for "forced close", as Node does.
 	cases := []struct {
 		name   string
 		frames []string
@@ -167,7 +167,7 @@ func TestBadPackets(t *testing.T) {
 			}
 			c.send(tc.frames...)
 			c.closed()
-			rec.waitReason(t, socketio.ReasonParseError)
+			rec.waitReason(t, socketio.ReasonForcedClose)
 		})
 	}
 }
@@ -195,7 +195,7 @@ func TestBinaryFrameWithoutPacket(t *testing.T) {
 	c.read()
 	_ = c.ws.WriteMessage(websocket.BinaryMessage, []byte{1, 2, 3})
 	c.closed()
-	rec.waitReason(t, socketio.ReasonParseError)
+	rec.waitReason(t, socketio.ReasonForcedClose)
 }
 
 func TestInvalidNamespace(t *testing.T) {

@@ -1,9 +1,11 @@
 package socketio
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,6 +22,7 @@ type client struct {
 
 	mu           sync.Mutex
 	sockets      map[string]*Socket // connected, by namespace
+	joins        uint64             // sockets connected so far, to order them
 	pending      map[string]bool    // namespaces whose CONNECT is being handled
 	closed       bool
 	connectTimer *time.Timer
@@ -172,7 +175,7 @@ func (c *client) onMessage(data []byte, binary bool) {
 		p, complete, err = c.dec.DecodeText(data)
 	}
 	if err != nil {
-		c.close(ReasonParseError, false)
+		c.close(ReasonForcedClose, true) // as Node: a packet that does not decode closes the connection
 		return
 	}
 	if complete {
@@ -200,7 +203,7 @@ func (c *client) onPacket(p *parser.Packet) {
 	if p.Type == parser.Connect {
 		if s != nil || pending {
 			c.mu.Unlock()
-			c.close(ReasonParseError, false) // a second CONNECT on a namespace
+			c.close(ReasonForcedClose, true) // a second CONNECT on a namespace
 			return
 		}
 		if c.pending == nil {
@@ -218,7 +221,7 @@ func (c *client) onPacket(p *parser.Packet) {
 	}
 	c.mu.Unlock()
 	if s == nil && !pending {
-		c.close(ReasonParseError, false) // a packet for a namespace the client did not join
+		c.close(ReasonForcedClose, true) // a packet for a namespace the client did not join
 		return
 	}
 	switch p.Type {
@@ -250,7 +253,7 @@ func (c *client) onPacket(p *parser.Packet) {
 			}, -1)
 		}
 	default: // CONNECT_ERROR from a client
-		c.close(ReasonParseError, false)
+		c.close(ReasonForcedClose, true)
 	}
 }
 
@@ -306,6 +309,8 @@ func (c *client) connect(name string, auth json.RawMessage) {
 		c.mu.Unlock()
 		return
 	}
+	c.joins++
+	s.joined = c.joins
 	c.sockets[name] = s
 	c.connectTimer.Stop()
 	c.mu.Unlock()
@@ -413,10 +418,7 @@ func (c *client) closeSockets(reason DisconnectReason) {
 	c.mu.Lock()
 	c.closed = true
 	c.connectTimer.Stop()
-	socks := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		socks = append(socks, s)
-	}
+	socks := c.socketsLocked()
 	c.mu.Unlock()
 	for _, s := range socks {
 		s.onClose(reason)
@@ -433,15 +435,23 @@ func (c *client) closeSockets(reason DisconnectReason) {
 // DISCONNECT packet, then closes the connection once they are sent.
 func (c *client) disconnectAll() {
 	c.mu.Lock()
-	socks := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		socks = append(socks, s)
-	}
+	socks := c.socketsLocked()
 	c.mu.Unlock()
 	for _, s := range socks {
 		s.Disconnect(false)
 	}
 	c.close(ReasonServerNamespaceDisconnect, true)
+}
+
+// socketsLocked returns the connected sockets in the order they connected, the order in which
+// Node disconnects them.
+func (c *client) socketsLocked() []*Socket {
+	socks := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		socks = append(socks, s)
+	}
+	slices.SortFunc(socks, func(a, b *Socket) int { return cmp.Compare(a.joined, b.joined) })
+	return socks
 }
 
 // onClose runs when the Engine.IO connection closed.

@@ -223,10 +223,10 @@ func newHostileServer(t *testing.T, opts socketio.Options) *hostileServer {
 type outcome int
 
 const (
-	survives   outcome = iota + 1 // the socket still answers an acknowledged echo afterwards
-	closedNow                     // the server closes the session
-	answered                      // the server answers with the case's want, then still echoes
-	parseError                    // the session closes and the socket leaves with "parse error"
+	survives    outcome = iota + 1 // the socket still answers an acknowledged echo afterwards
+	closedNow                      // the server closes the session
+	answered                       // the server answers with the case's want, then still echoes
+	forcedClose                    // the session closes and the socket leaves with "forced close", as in Node
 )
 
 type hostileCase struct {
@@ -254,37 +254,37 @@ func hostileCases() []hostileCase {
 	kib := strings.Repeat("x", 1024)
 	return []hostileCase{
 		// Malformed Socket.IO packets.
-		{name: "nok, unterminated event", connect: true, frames: []string{`42["some","data"`}, end: parseError},
-		{name: "nok, event with an object payload", connect: true, frames: []string{`42{}`}, end: parseError},
-		{name: "nok, event with a non-string name", connect: true, frames: []string{`42[true,"foo"]`}, end: parseError},
-		{name: "nok, event with a null name", connect: true, frames: []string{`42[null]`}, end: parseError},
-		{name: "nok, empty event array", connect: true, frames: []string{`42[]`}, end: parseError},
-		{name: "nok, reserved event name", connect: true, frames: []string{`42["disconnect"]`}, end: parseError},
-		{name: "nok, unknown packet type", connect: true, frames: []string{`49`}, end: parseError},
-		{name: "nok, empty Engine.IO message", connect: true, frames: []string{`4`}, end: parseError},
-		{name: "nok, CONNECT_ERROR from a client", connect: true, frames: []string{`44{"message":"x"}`}, end: parseError},
-		{name: "nok, second CONNECT on a namespace", connect: true, frames: []string{`40`}, end: parseError},
-		{name: "nok, event for a namespace not joined", connect: true, frames: []string{`42/other,["echo"]`}, end: parseError},
-		{name: "nok, ack for a namespace not joined", connect: true, frames: []string{`43/other,1[]`}, end: parseError},
+		{name: "nok, unterminated event", connect: true, frames: []string{`42["some","data"`}, end: forcedClose},
+		{name: "nok, event with an object payload", connect: true, frames: []string{`42{}`}, end: forcedClose},
+		{name: "nok, event with a non-string name", connect: true, frames: []string{`42[true,"foo"]`}, end: forcedClose},
+		{name: "nok, event with a null name", connect: true, frames: []string{`42[null]`}, end: forcedClose},
+		{name: "nok, empty event array", connect: true, frames: []string{`42[]`}, end: forcedClose},
+		{name: "nok, reserved event name", connect: true, frames: []string{`42["disconnect"]`}, end: forcedClose},
+		{name: "nok, unknown packet type", connect: true, frames: []string{`49`}, end: forcedClose},
+		{name: "nok, empty Engine.IO message", connect: true, frames: []string{`4`}, end: forcedClose},
+		{name: "nok, CONNECT_ERROR from a client", connect: true, frames: []string{`44{"message":"x"}`}, end: forcedClose},
+		{name: "nok, second CONNECT on a namespace", connect: true, frames: []string{`40`}, end: forcedClose},
+		{name: "nok, event for a namespace not joined", connect: true, frames: []string{`42/other,["echo"]`}, end: forcedClose},
+		{name: "nok, ack for a namespace not joined", connect: true, frames: []string{`43/other,1[]`}, end: forcedClose},
 		{name: "nok, event before CONNECT", frames: []string{`42["ev",1]`}, end: closedNow},
 		{name: "nok, ack before CONNECT", frames: []string{`431[1]`}, end: closedNow},
 		{name: "nok, CONNECT with a string payload", frames: []string{`40"invalid"`}, end: closedNow},
 		{name: "nok, CONNECT with an array payload", frames: []string{`40[1]`}, end: closedNow},
-		{name: "nok, ack id over 64 bits", connect: true, frames: []string{`4299999999999999999999999["echo"]`}, end: parseError},
-		{name: "nok, namespace without a comma", connect: true, frames: []string{`42/other["echo"]`}, end: parseError},
-		{name: "nok, namespace over the length limit", connect: true, frames: []string{`42/` + strings.Repeat("n", 100_000) + `,["echo"]`}, end: parseError},
-		{name: "nok, deep nesting", connect: true, frames: []string{`42["echo",` + bigNest(100_000) + `]`}, end: parseError},
+		{name: "nok, ack id over 64 bits", connect: true, frames: []string{`4299999999999999999999999["echo"]`}, end: forcedClose},
+		{name: "nok, namespace without a comma", connect: true, frames: []string{`42/other["echo"]`}, end: forcedClose},
+		{name: "nok, namespace over the length limit", connect: true, frames: []string{`42/` + strings.Repeat("n", 100_000) + `,["echo"]`}, end: forcedClose},
+		{name: "nok, deep nesting", connect: true, frames: []string{`42["echo",` + bigNest(100_000) + `]`}, end: forcedClose},
 		// Binary attachments.
-		{name: "nok, binary event without attachment count", connect: true, frames: []string{`45["bin"]`}, end: parseError},
-		{name: "nok, attachment count not a number", connect: true, frames: []string{`45a-["bin"]`}, end: parseError},
-		{name: "nok, attachment-count bomb", connect: true, frames: []string{`4599999999-["bin"]`}, end: parseError},
-		{name: "nok, attachments over MaxAttachments", connect: true, frames: []string{`4511-["bin"]`}, end: parseError},
-		{name: "nok, binary frame without a packet", connect: true, frames: []string{binaryMark + "\x01\x02"}, end: parseError},
-		{name: "nok, text packet while attachments are due", connect: true, frames: []string{`451-["bin",{"_placeholder":true,"num":0}]`, `42["ev",1]`}, end: parseError},
+		{name: "nok, binary event without attachment count", connect: true, frames: []string{`45["bin"]`}, end: forcedClose},
+		{name: "nok, attachment count not a number", connect: true, frames: []string{`45a-["bin"]`}, end: forcedClose},
+		{name: "nok, attachment-count bomb", connect: true, frames: []string{`4599999999-["bin"]`}, end: forcedClose},
+		{name: "nok, attachments over MaxAttachments", connect: true, frames: []string{`4511-["bin"]`}, end: forcedClose},
+		{name: "nok, binary frame without a packet", connect: true, frames: []string{binaryMark + "\x01\x02"}, end: forcedClose},
+		{name: "nok, text packet while attachments are due", connect: true, frames: []string{`451-["bin",{"_placeholder":true,"num":0}]`, `42["ev",1]`}, end: forcedClose},
 		{name: "nok, attachment-size bomb", connect: true, opts: socketio.Options{MaxAttachments: 2},
 			frames: []string{`452-["bin",{"_placeholder":true,"num":0}]`, binaryMark + strings.Repeat("b", 2_000_000)}, end: closedNow,
 			pollEnd: survives}, // the POST over maxHttpBufferSize is refused with 413, the session goes on
-		{name: "nok, placeholder out of range", connect: true, frames: []string{`451-0["bin",{"_placeholder":true,"num":7}]`, binaryMark + "ab"}, end: parseError},
+		{name: "nok, placeholder out of range", connect: true, frames: []string{`451-0["bin",{"_placeholder":true,"num":7}]`, binaryMark + "ab"}, end: forcedClose},
 		{name: "ok, binary event", connect: true, frames: []string{`451-0["bin",{"_placeholder":true,"num":0}]`, binaryMark + "abc"}, want: `430[3]`, end: answered},
 		// Input that is odd but valid: the socket stays.
 		{name: "ok, unknown ack id", connect: true, frames: []string{`43123[]`}, end: survives},
@@ -296,7 +296,7 @@ func hostileCases() []hostileCase {
 		{name: "ok, many arguments", connect: true, frames: []string{`421["echo"` + strings.Repeat(`,1`, 50_000) + `]`}, end: survives},
 		{name: "ok, invalid UTF-8 in an argument", connect: true, frames: []string{"421[\"echo\",\"\xff\xfe\"]"}, want: "431[\"\ufffd\ufffd\"]", end: answered,
 			wsEnd: closedNow}, // RFC 6455 fails a text frame that is not UTF-8; a polling body is decoded with U+FFFD, as in Node
-		{name: "nok, disconnect from a namespace not joined", connect: true, frames: []string{`41/other,`}, end: parseError},
+		{name: "nok, disconnect from a namespace not joined", connect: true, frames: []string{`41/other,`}, end: forcedClose},
 		{name: "ok, CONNECT to an unknown namespace", connect: true, frames: []string{`40/nope,`}, want: `44/nope,{"message":"Invalid namespace"}`, end: answered},
 		{name: "ok, CONNECT with a large auth payload", connect: true, frames: []string{`40/other,{"k":"` + strings.Repeat("a", 500_000) + `"}`}, want: `40/other,{"sid":"`, end: answered},
 		// Floods: bounded by the inbox, the caps and the handlers.
@@ -341,7 +341,7 @@ func TestHostileInput(t *testing.T) {
 				switch end {
 				case closedNow:
 					c.closed()
-				case parseError:
+				case forcedClose:
 					c.closed()
 					waitUntil(t, "the disconnect hook", 10*time.Second, func() bool {
 						h.mu.Lock()
@@ -351,7 +351,7 @@ func TestHostileInput(t *testing.T) {
 					h.mu.Lock()
 					r := h.reasons[0]
 					h.mu.Unlock()
-					if r != socketio.ReasonParseError {
+					if r != socketio.ReasonForcedClose {
 						t.Fatalf("reason %q", r)
 					}
 				case answered:

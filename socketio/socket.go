@@ -25,6 +25,7 @@ type Socket struct {
 	handshake *rooms.Handshake
 	done      chan struct{}
 
+	joined        uint64 // the order in which the socket connected on its client
 	pid           string // private session ID, with connection state recovery
 	recovered     bool
 	restoredRooms []rooms.Room
