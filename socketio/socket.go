@@ -406,10 +406,11 @@ func (s *Socket) Disconnect(closeConn bool) {
 		s.client.disconnectAll()
 		return
 	}
-	if s.Connected() {
+	// The socket leaves its client before the DISCONNECT goes out, so that a packet the client
+	// sends for the namespace once it has read the DISCONNECT finds no socket, as in Node.
+	if s.onClose(ReasonServerNamespaceDisconnect) {
 		_ = s.client.send(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}, false)
 	}
-	s.onClose(ReasonServerNamespaceDisconnect)
 }
 
 // onConnect joins the socket's own room, answers the CONNECT and runs the connection hooks.
@@ -455,11 +456,12 @@ func (s *Socket) onConnect(hooks []func(*Socket), missed []*parser.Packet) {
 
 // onClose disconnects the socket. Waiting acknowledgements fail at once; the disconnecting and
 // disconnect hooks run on the connection's handler goroutine, after the events before them.
-func (s *Socket) onClose(reason DisconnectReason) {
+// It reports whether the socket was connected.
+func (s *Socket) onClose(reason DisconnectReason) bool {
 	s.mu.Lock()
 	if !s.connected {
 		s.mu.Unlock()
-		return
+		return false
 	}
 	s.connected = false
 	s.acks = nil
@@ -489,6 +491,7 @@ func (s *Socket) onClose(reason DisconnectReason) {
 			s.protect("disconnect hook", func() { h(reason) })
 		}
 	}, -1)
+	return true
 }
 
 // recoverable reports whether a socket that disconnected for reason may be recovered: its
