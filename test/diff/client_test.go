@@ -466,6 +466,24 @@ func (c *client) observe(p packet) {
 	}
 }
 
+// expectGone records the packets the client gets until its session ends, and that it ended,
+// but not how: a session that times out on polling ends with a close packet when a poll is
+// pending at that moment and with "Session ID unknown" when the poll comes just after, on
+// either server.
+func (c *client) expectGone() {
+	real := c.tr
+	for {
+		c.tr = newTrace()
+		p, ok := c.expect()
+		c.tr = real
+		if !ok || p.text == "1" {
+			c.log("<- (the session ended)")
+			return
+		}
+		c.log("<- %s", p)
+	}
+}
+
 // close ends the client's transport from its side: a close packet on polling, a close
 // frame on websocket.
 func (c *client) close() {

@@ -173,7 +173,7 @@ func sessions() []session {
 		})
 		add("eio/ping timeout "+tr, func(e *env) {
 			c := sio(e, "", fastPath, tr, "")
-			c.expectEnd()
+			c.expectGone()
 			lastReason(e, fastPath)
 		})
 	}
