@@ -11,6 +11,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
@@ -47,15 +49,24 @@ type Selection struct {
 // Handshake is the handshake of a socket as the application sees it. Its JSON form is that of
 // the official server's socket.handshake.
 type Handshake struct {
-	Headers map[string][]string `json:"headers"`
-	Time    string              `json:"time"`
-	Address string              `json:"address"`
-	XDomain bool                `json:"xdomain"`
-	Secure  bool                `json:"secure"`
-	Issued  int64               `json:"issued"`
-	URL     string              `json:"url"`
-	Query   map[string][]string `json:"query"`
-	Auth    json.RawMessage     `json:"auth,omitempty"`
+	// Headers are the headers of the request that opened the connection.
+	Headers http.Header `json:"headers"`
+	// Time is when the socket connected, in the form of JavaScript's Date.toString.
+	Time string `json:"time"`
+	// Address is the client's IP address.
+	Address string `json:"address"`
+	// XDomain reports whether the request was cross-origin (it had an Origin header).
+	XDomain bool `json:"xdomain"`
+	// Secure reports whether the connection used TLS.
+	Secure bool `json:"secure"`
+	// Issued is Time in milliseconds since the Unix epoch.
+	Issued int64 `json:"issued"`
+	// URL is the request URI of the handshake request.
+	URL string `json:"url"`
+	// Query holds the query parameters of the handshake request.
+	Query url.Values `json:"query"`
+	// Auth is the JSON auth payload of the namespace CONNECT, "{}" when the client sent none.
+	Auth json.RawMessage `json:"auth,omitempty"`
 }
 
 // SocketInfo describes a socket for FetchSockets: a socket of this server or of another one.

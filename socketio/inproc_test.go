@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio"
 	"github.com/echo-socketio/echo-socketio/socketio/socketiotest"
 )
@@ -837,4 +838,48 @@ func TestInProcOnEventGeneric(t *testing.T) {
 	if _, err := c.EmitWithAck(inprocCtx(t), "order", order{Item: "y"}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestInProcServerFacade(t *testing.T) {
+	srv := inprocServer(t, socketio.Options{})
+	reasons := make(chan socketio.DisconnectReason, 2)
+	socks := onConnect(srv, func(s *socketio.Socket) { s.OnDisconnect(func(r socketio.DisconnectReason) { reasons <- r }) })
+	ctx := inprocCtx(t)
+	if err := srv.Ready(ctx); err != nil {
+		t.Fatalf("the in-memory adapter is not ready: %v", err)
+	}
+	c := inprocConnect(t, srv, "/", nil)
+	s := recv(t, socks)
+	if err := srv.SocketsJoin(ctx, "a", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SocketsLeave(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Rooms(); !slices.Contains(got, "b") || slices.Contains(got, "a") {
+		t.Fatalf("rooms %v", got)
+	}
+	go func() {
+		e, err := c.Expect(ctx, "q")
+		if err == nil {
+			err = e.Ack("a")
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	}()
+	r, err := srv.Timeout(inprocWait).EmitWithAck(ctx, "q")
+	if err != nil || len(r) != 1 {
+		t.Fatalf("%v %v", r, err)
+	}
+	if err := srv.ServerSideEmit(ctx, "x"); !errors.Is(err, rooms.ErrNoCluster) {
+		t.Fatalf("server-side emit without a cluster: %v", err)
+	}
+	if err := srv.DisconnectSockets(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if r := recv(t, reasons); r != socketio.ReasonServerNamespaceDisconnect {
+		t.Fatalf("reason %q", r)
+	}
+	<-c.Done()
 }

@@ -46,7 +46,7 @@ func newNamespace(s *Server, name string, parent *ParentNamespace) *Namespace {
 	n.adapter = s.opts.Adapter(nspLocal{n})
 	if s.opts.ConnectionStateRecovery != nil {
 		if store, ok := n.adapter.(rooms.SessionStore); ok {
-			if c, ok := n.adapter.(interface{ SupportsRecovery() bool }); !ok || c.SupportsRecovery() {
+			if c, ok := n.adapter.(rooms.RecoveryReporter); !ok || c.SupportsRecovery() {
 				n.sessions = store
 			}
 		}
@@ -65,6 +65,18 @@ func (n *Namespace) Server() *Server { return n.server }
 
 // Adapter returns the namespace's adapter.
 func (n *Namespace) Adapter() rooms.Adapter { return n.adapter }
+
+// Ready waits until the namespace's adapter is ready (see rooms.ReadyWaiter): a cluster
+// adapter is subscribed to its channels and sees the other servers' broadcasts. It returns at
+// once for an adapter that is always ready, such as the in-memory one.
+func (n *Namespace) Ready(ctx context.Context) error {
+	if r, ok := n.adapter.(rooms.ReadyWaiter); ok {
+		if err := r.Ready(ctx); err != nil {
+			return fmt.Errorf("socketio: namespace %s: adapter not ready: %w", n.name, err)
+		}
+	}
+	return nil
+}
 
 // Use adds a middleware. Add middlewares before clients connect.
 func (n *Namespace) Use(mw Middleware) {
@@ -98,7 +110,7 @@ func (n *Namespace) OnServerSideEmit(event string, fn func(args Args, ack func(a
 // deleted). It reports false when the adapter does not support them; the in-memory and Redis
 // adapters do.
 func (n *Namespace) OnRoomEvents(ev rooms.RoomEvents) bool {
-	_, ok := n.adapter.(interface{ SetRoomEvents(rooms.RoomEvents) })
+	_, ok := n.adapter.(rooms.RoomEventsSetter)
 	if ok {
 		ev = n.protectRoomEvents(ev)
 		n.roomEvents.Store(&ev)

@@ -86,7 +86,7 @@ func (s *Server) watchesRooms() bool {
 // installRoomEvents gives the adapter the room hooks of the application (OnRoomEvents) and
 // of the observers, when there are any.
 func (n *Namespace) installRoomEvents() {
-	a, ok := n.adapter.(interface{ SetRoomEvents(rooms.RoomEvents) })
+	a, ok := n.adapter.(rooms.RoomEventsSetter)
 	if !ok {
 		return
 	}

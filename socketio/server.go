@@ -1,20 +1,21 @@
 // Package socketio is a Socket.IO v4 server (protocol v5) for the official socket.io-client in
 // browsers, Node and mobile apps.
 //
-// A Server is an http.Handler; package middleware mounts it into an Echo app with one line.
+// A Server is an http.Handler; package sioecho mounts it into an Echo v5 app with one line
+// (sioecho4 into Echo v4).
 // Clients connect to namespaces ("/" by default); each connection to a namespace is a *Socket
 // with a random ID, its own room, event handlers with typed arguments, acknowledgements both
 // ways and binary data anywhere in the arguments. Rooms and broadcasts go through the
 // namespace's rooms.Adapter: in memory by default, Redis for a cluster.
 //
-//	io := socketio.NewServer(socketio.Options{})
-//	io.OnConnection(func(s *socketio.Socket) {
+//	sio := socketio.NewServer(socketio.Options{})
+//	sio.OnConnection(func(s *socketio.Socket) {
 //		s.On("chat", func(msg ChatMessage, ack socketio.Ack) {
 //			s.To(msg.Room).Emit("chat", msg)
 //			_ = ack("delivered")
 //		})
 //	})
-//	http.Handle("/socket.io/", io)
+//	http.Handle("/socket.io/", sio)
 //
 // Event handlers of one connection run one at a time, in the order the client sent the events,
 // on a goroutine of their own: a handler may block, for example on EmitWithAck, without holding
@@ -197,6 +198,54 @@ func (s *Server) Emit(event string, args ...any) error { return s.main.Emit(even
 // FetchSockets describes the sockets of the main namespace, on every server of a cluster.
 func (s *Server) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
 	return s.main.FetchSockets(ctx)
+}
+
+// EmitWithAck sends an event to every socket of the main namespace and gathers their answers.
+// See Namespace.EmitWithAck.
+func (s *Server) EmitWithAck(ctx context.Context, event string, args ...any) ([]Reply, error) {
+	return s.main.EmitWithAck(ctx, event, args...)
+}
+
+// SocketsJoin makes every socket of the main namespace join rooms, on every server of a
+// cluster.
+func (s *Server) SocketsJoin(ctx context.Context, rooms ...string) error {
+	return s.main.SocketsJoin(ctx, rooms...)
+}
+
+// SocketsLeave makes every socket of the main namespace leave rooms, on every server of a
+// cluster.
+func (s *Server) SocketsLeave(ctx context.Context, rooms ...string) error {
+	return s.main.SocketsLeave(ctx, rooms...)
+}
+
+// DisconnectSockets disconnects every socket of the main namespace, on every server of a
+// cluster; closeConn closes their connections too.
+func (s *Server) DisconnectSockets(ctx context.Context, closeConn bool) error {
+	return s.main.DisconnectSockets(ctx, closeConn)
+}
+
+// ServerSideEmit sends an event to the other servers of a cluster, on the main namespace. See
+// Namespace.ServerSideEmit.
+func (s *Server) ServerSideEmit(ctx context.Context, event string, args ...any) error {
+	return s.main.ServerSideEmit(ctx, event, args...)
+}
+
+// ServerSideEmitWithAck sends an event to the other servers of a cluster, on the main
+// namespace, and returns their answers. See Namespace.ServerSideEmitWithAck.
+func (s *Server) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]Reply, error) {
+	return s.main.ServerSideEmitWithAck(ctx, event, args...)
+}
+
+// Ready waits until the adapters of the static namespaces and of the dynamic ones created so
+// far are ready (see Namespace.Ready): with a cluster adapter, a server is part of the cluster
+// once Ready returns. It returns the first error, such as ctx's.
+func (s *Server) Ready(ctx context.Context) error {
+	for _, n := range s.Namespaces() {
+		if err := n.Ready(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Shutdown disconnects every client with the reason "server shutting down", waits until the

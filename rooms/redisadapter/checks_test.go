@@ -121,7 +121,7 @@ func checkRemoteSocket(t *testing.T, ctx context.Context, c rooms.Adapter) {
 	s := got[0]
 	slices.Sort(s.Rooms)
 	if !slices.Equal(s.Rooms, []rooms.Room{"b2", "room1", "room2"}) || string(s.Data) != `{"node":"b"}` ||
-		s.Handshake == nil || s.Handshake.Headers["x-node"][0] != "b" || s.Handshake.Issued != 1700000000000 ||
+		s.Handshake == nil || s.Handshake.Headers.Get("x-node") != "b" || s.Handshake.Issued != 1700000000000 ||
 		string(s.Handshake.Auth) != `{"token":"t"}` || s.Handshake.Query["EIO"][0] != "4" {
 		j, _ := json.Marshal(s)
 		t.Fatalf("remote socket: %s", j)

@@ -3,6 +3,8 @@ package redisadapter
 import (
 	"encoding/json"
 	"math"
+	"net/http"
+	"strings"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 )
@@ -41,6 +43,31 @@ func nodeValues(m map[string][]string) map[string]any {
 	return out
 }
 
+// nodeHeaders returns headers as a Node server has them: lower-case names.
+func nodeHeaders(h http.Header) map[string]any {
+	lower := make(map[string][]string, len(h))
+	for k, v := range h {
+		k = strings.ToLower(k)
+		lower[k] = append(lower[k], v...)
+	}
+	return nodeValues(lower)
+}
+
+// goHeaders reads the headers of a remote socket into an http.Header, whose names are
+// canonical (a Node server sends them in lower case).
+func goHeaders(m map[string]json.RawMessage) http.Header {
+	values := goValues(m)
+	if values == nil {
+		return nil
+	}
+	h := make(http.Header, len(values))
+	for k, v := range values {
+		k = http.CanonicalHeaderKey(k)
+		h[k] = append(h[k], v...)
+	}
+	return h
+}
+
 func toWireSocket(s *rooms.SocketInfo) wireSocket {
 	w := wireSocket{ID: string(s.ID), Rooms: fromRooms(s.Rooms), Data: s.Data}
 	if w.Data != nil && !json.Valid(w.Data) {
@@ -48,7 +75,7 @@ func toWireSocket(s *rooms.SocketInfo) wireSocket {
 	}
 	if h := s.Handshake; h != nil {
 		w.Handshake = &wireHandshake{
-			Headers: nodeValues(h.Headers), Time: h.Time, Address: h.Address,
+			Headers: nodeHeaders(h.Headers), Time: h.Time, Address: h.Address,
 			XDomain: h.XDomain, Secure: h.Secure, Issued: h.Issued, URL: h.URL,
 			Query: nodeValues(h.Query), Auth: h.Auth,
 		}
@@ -128,7 +155,7 @@ func fromWireSockets(raw json.RawMessage) ([]rooms.SocketInfo, error) {
 				issued = int64(h.Issued)
 			}
 			info.Handshake = &rooms.Handshake{
-				Headers: goValues(h.Headers), Time: h.Time, Address: h.Address,
+				Headers: goHeaders(h.Headers), Time: h.Time, Address: h.Address,
 				XDomain: h.XDomain, Secure: h.Secure, Issued: issued, URL: h.URL,
 				Query: goValues(h.Query), Auth: h.Auth,
 			}

@@ -238,7 +238,7 @@ func TestNodeServerCluster(t *testing.T) {
 			}
 			for _, s := range got {
 				if s.ID == nodeSID && (string(s.Data) != `{"from":"node"}` || s.Handshake == nil ||
-					!strings.Contains(s.Handshake.URL, "who=node-client") || len(s.Handshake.Headers["host"]) != 1 ||
+					!strings.Contains(s.Handshake.URL, "who=node-client") || len(s.Handshake.Headers.Values("host")) != 1 ||
 					!slices.Contains(s.Rooms, "room1")) {
 					j, _ := json.Marshal(s)
 					t.Fatalf("node socket %s", j)

@@ -40,7 +40,7 @@ func TestDecodeClusterNotepack(t *testing.T) {
 		t.Fatalf("fetch response %+v", msg)
 	}
 	socks, err := fromWireSockets(msg.sockets)
-	if err != nil || len(socks) != 1 || socks[0].ID != "s1" || string(socks[0].Data) != `{"b":"/w=="}` || socks[0].Handshake.Headers["a"][0] != "b" {
+	if err != nil || len(socks) != 1 || socks[0].ID != "s1" || string(socks[0].Data) != `{"b":"/w=="}` || socks[0].Handshake.Headers.Get("a") != "b" {
 		t.Fatalf("sockets %+v, %v", socks, err)
 	}
 }

@@ -55,6 +55,11 @@ type Options struct {
 	// RemoteAddr is the client address the server sees. Default "192.0.2.1:1234", as
 	// httptest.NewRequest uses.
 	RemoteAddr string
+	// Handler serves the handshake request instead of the server itself: an application
+	// that mounts the server (an Echo app with sioecho.SocketIO, say), so that a test goes
+	// through the application's HTTP middlewares too. The request's path is the server's
+	// Path.
+	Handler http.Handler
 }
 
 // ConnectError is the refusal of a namespace connection: a middleware returned an error, or
@@ -96,7 +101,11 @@ func Dial(ctx context.Context, srv *socketio.Server, opts *Options) (*Client, er
 		remote = "192.0.2.1:1234"
 	}
 	l := newPipeListener(remote)
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	var handler http.Handler = srv
+	if opts.Handler != nil {
+		handler = opts.Handler
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(l) }()
 
 	q := url.Values{}

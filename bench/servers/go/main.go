@@ -3,7 +3,7 @@
 //
 //	echo  (...args, ack)        -> ack(...args)
 //	join  (room, ack)           -> socket.Join(room); ack()
-//	bcast (room, payload, ack)  -> io.To(room).Emit("bcast", payload); ack()
+//	bcast (room, payload, ack)  -> sio.To(room).Emit("bcast", payload); ack()
 //
 // It listens on 127.0.0.1:$PORT (default 3001), path /socket.io/, with the
 // default options, on plain net/http so that the library alone is measured,
@@ -46,8 +46,8 @@ func main() {
 // newServer returns a Socket.IO server that implements the benchmark
 // contract.
 func newServer() *socketio.Server {
-	io := socketio.NewServer(socketio.Options{})
-	io.OnConnection(func(s *socketio.Socket) {
+	sio := socketio.NewServer(socketio.Options{})
+	sio.OnConnection(func(s *socketio.Socket) {
 		s.On("echo", func(args []json.RawMessage, ack socketio.Ack) {
 			out := make([]any, len(args))
 			for i, a := range args {
@@ -64,11 +64,11 @@ func newServer() *socketio.Server {
 			if len(args) > 1 {
 				payload = args[1]
 			}
-			_ = io.To(roomName(args)).Emit("bcast", payload)
+			_ = sio.To(roomName(args)).Emit("bcast", payload)
 			_ = ack()
 		})
 	})
-	return io
+	return sio
 }
 
 // roomName returns the room named by the first argument: a JSON string, or
@@ -88,9 +88,9 @@ func roomName(args []json.RawMessage) string {
 // the bound address once it accepts connections. A non-empty pprofAddr also
 // serves the profiling endpoints there.
 func run(ctx context.Context, addr, pprofAddr string, ready func(net.Addr)) error {
-	io := newServer()
+	sio := newServer()
 	mux := http.NewServeMux()
-	mux.Handle(io.Path(), io)
+	mux.Handle(sio.Path(), sio)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -127,7 +127,7 @@ func run(ctx context.Context, addr, pprofAddr string, ready func(net.Addr)) erro
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_ = io.Shutdown(sctx)
+	_ = sio.Shutdown(sctx)
 	if psrv != nil {
 		_ = psrv.Close()
 	}

@@ -1,0 +1,103 @@
+package redisadapter_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/echo-socketio/echo-socketio/rooms"
+	"github.com/echo-socketio/echo-socketio/rooms/redisadapter"
+	"github.com/echo-socketio/echo-socketio/socketio"
+	"github.com/echo-socketio/echo-socketio/socketio/socketiotest"
+)
+
+// TestServerFacadeCluster runs two Go servers on one Redis with in-process clients: Server.Ready
+// waits for the Redis subscriptions, and the Server's main-namespace calls (SocketsJoin,
+// SocketsLeave, EmitWithAck, ServerSideEmit, DisconnectSockets) reach the other server.
+func TestServerFacadeCluster(t *testing.T) {
+	srv := startRedis(t)
+	ctx := ctxT(t, 20*time.Second)
+	got := make(chan string, 4)
+	newServer := func() *socketio.Server {
+		s := socketio.NewServer(socketio.Options{Adapter: redisadapter.New(srv.client(t), redisadapter.Options{RequestsTimeout: 2 * time.Second})})
+		s.Of("/").OnServerSideEmit("hello", func(args socketio.Args, _ func(...any) error) {
+			var from string
+			_ = args.Decode(&from)
+			got <- from
+		})
+		t.Cleanup(func() {
+			c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = s.Shutdown(c)
+		})
+		if err := s.Ready(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a, b := newServer(), newServer()
+	if _, ok := a.Of("/").Adapter().(rooms.ReadyWaiter); !ok {
+		t.Fatal("the Redis adapter is no rooms.ReadyWaiter")
+	}
+	cb, err := socketiotest.Connect(ctx, b, "/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close()
+
+	if err := a.SocketsJoin(ctx, "team"); err != nil {
+		t.Fatal(err)
+	}
+	fetched, err := a.In("team").FetchSockets(ctx)
+	if err != nil || len(fetched) != 1 || fetched[0].ID() != cb.ID() {
+		t.Fatalf("after SocketsJoin: %v %v", fetched, err)
+	}
+	if err := a.SocketsLeave(ctx, "team"); err != nil {
+		t.Fatal(err)
+	}
+	if fetched, err := a.In("team").FetchSockets(ctx); err != nil || len(fetched) != 0 {
+		t.Fatalf("after SocketsLeave: %v %v", fetched, err)
+	}
+
+	done := make(chan error, 1)
+	go func() {
+		r, err := a.Timeout(5*time.Second).EmitWithAck(ctx, "poll")
+		if err == nil && (len(r) != 1 || r[0][0].String() != `"yes"`) {
+			err = errors.New("wrong replies")
+		}
+		done <- err
+	}()
+	e, err := cb.Expect(ctx, "poll")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = e.Ack("yes")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	if err := a.ServerSideEmit(ctx, "hello", "a"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case from := <-got:
+		if from != "a" {
+			t.Fatalf("server-side emit from %q", from)
+		}
+	case <-ctx.Done():
+		t.Fatal("no server-side emit")
+	}
+
+	if err := a.DisconnectSockets(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-cb.Done():
+	case <-ctx.Done():
+		t.Fatal("DisconnectSockets did not reach the other server")
+	}
+	if r := cb.DisconnectReason(); r != "io server disconnect" {
+		t.Fatalf("reason %q", r)
+	}
+}
