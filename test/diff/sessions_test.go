@@ -36,6 +36,28 @@ func sio(e *env, name, path, transport, auth string) *client {
 	return c
 }
 
+// halfUpgrade opens a polling session on path, opens a websocket for it that sends only
+// first, records what that websocket gets within wait, and checks that the session goes on
+// over polling.
+func halfUpgrade(e *env, path, first string, wait time.Duration) {
+	c := e.client("", path)
+	if !c.open("polling", "") {
+		return
+	}
+	c.connect("/", "")
+	ws := c.rawWS("EIO=4&transport=websocket&sid=" + c.sid)
+	if ws == nil {
+		return
+	}
+	c.log("-> %s", first)
+	_ = ws.WriteMessage(1, []byte(first))
+	probe := &client{name: "probe ", tr: c.tr, ws: ws, transport: "websocket", wait: wait}
+	probe.expectEnd()
+	_ = ws.Close()
+	c.emit("/", `["echo","still polling"]`)
+	c.until("42")
+}
+
 // lastReason asks, on a second connection, for the reason of the last disconnection the
 // application saw, waiting for the server to have seen it.
 func lastReason(e *env, path string) {
@@ -195,40 +217,10 @@ func sessions() []session {
 		c.until("42")
 	})
 	add("eio/upgrade abandoned after the probe", func(e *env) {
-		c := e.client("", fastPath)
-		if !c.open("polling", "") {
-			return
-		}
-		c.connect("/", "")
-		ws := c.rawWS("EIO=4&transport=websocket&sid=" + c.sid)
-		if ws == nil {
-			return
-		}
-		c.log("-> 2probe")
-		_ = ws.WriteMessage(1, []byte("2probe"))
-		probe := &client{name: "probe ", tr: c.tr, ws: ws, transport: "websocket"}
-		probe.expectEnd() // the server gives up after its upgrade timeout
-		_ = ws.Close()
-		c.emit("/", `["echo","still polling"]`)
-		c.until("42")
+		halfUpgrade(e, fastPath, "2probe", readTimeout) // the server gives up after its upgrade timeout
 	})
 	add("eio/upgrade without probe", func(e *env) {
-		c := e.client("", mainPath)
-		if !c.open("polling", "") {
-			return
-		}
-		c.connect("/", "")
-		ws := c.rawWS("EIO=4&transport=websocket&sid=" + c.sid)
-		if ws == nil {
-			return
-		}
-		c.log("-> 5")
-		_ = ws.WriteMessage(1, []byte("5"))
-		probe := &client{name: "probe ", tr: c.tr, ws: ws, transport: "websocket", wait: 2 * time.Second}
-		probe.expectEnd()
-		_ = ws.Close()
-		c.emit("/", `["echo","still polling"]`)
-		c.until("42")
+		halfUpgrade(e, mainPath, "5", 2*time.Second)
 	})
 	add("eio/second websocket after the upgrade", func(e *env) {
 		c := sio(e, "", mainPath, "upgrade", "")
