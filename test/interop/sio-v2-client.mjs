@@ -123,6 +123,8 @@ async function pingTimeout() {
   const s = connect();
   s.io.engine.setPing = () => {};
   clearTimeout(s.io.engine.pingIntervalTimer);
+  // Nor does it time the server out itself, so that the close comes from the server's timer.
+  s.io.engine.onHeartbeat = () => {};
   await until(s, "connect");
   out("client_id", { id: s.id });
   const [reason] = await until(s, "disconnect");
