@@ -27,8 +27,13 @@ const (
 	ReasonParseError CloseReason = "parse error"
 	// ReasonForcedClose: the application closed the session with Close.
 	ReasonForcedClose CloseReason = "forced close"
-	// ReasonServerShutdown: the server is shutting down.
-	ReasonServerShutdown CloseReason = "server shutting down"
+	// ReasonServerShuttingDown: the server is shutting down (socketio.ReasonServerShuttingDown
+	// has the same name and value).
+	ReasonServerShuttingDown CloseReason = "server shutting down"
+	// ReasonServerShutdown is the former name of ReasonServerShuttingDown.
+	//
+	// Deprecated: use ReasonServerShuttingDown.
+	ReasonServerShutdown = ReasonServerShuttingDown
 )
 
 type connState uint8

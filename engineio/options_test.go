@@ -159,7 +159,7 @@ func TestShutdown(t *testing.T) {
 	if err := s.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if r := s.anyClosed(t, time.Second); r != engineio.ReasonServerShutdown {
+	if r := s.anyClosed(t, time.Second); r != engineio.ReasonServerShuttingDown {
 		t.Fatalf("reason %q", r)
 	}
 	if _, _, err := ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseNoStatusReceived) {

@@ -261,7 +261,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
-		c.closeGracefully(ReasonServerShutdown)
+		c.closeGracefully(ReasonServerShuttingDown)
 	}
 	if drained == nil {
 		return nil
@@ -271,7 +271,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		for _, c := range conns {
-			c.closeNow(ReasonServerShutdown)
+			c.closeNow(ReasonServerShuttingDown)
 		}
 		return ctx.Err()
 	}
