@@ -47,8 +47,12 @@ var (
 	ErrReservedEvent = errors.New("socketio: reserved event name")
 	// ErrAckTimeout is returned when acknowledgements did not arrive in time.
 	ErrAckTimeout = errors.New("socketio: acknowledgement timed out")
-	// ErrNoAck is returned by an Ack that is called twice.
-	ErrNoAck = errors.New("socketio: acknowledgement already sent")
+	// ErrAlreadyAcked is returned by an Ack that is called a second time.
+	ErrAlreadyAcked = errors.New("socketio: acknowledgement already sent")
+	// ErrNoAck is the former name of ErrAlreadyAcked, the same value.
+	//
+	// Deprecated: use ErrAlreadyAcked.
+	ErrNoAck = ErrAlreadyAcked
 )
 
 // ArgumentError tells that an event's arguments did not decode into the handler's parameter

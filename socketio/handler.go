@@ -12,7 +12,7 @@ import (
 // reach the client's callback, JSON-encoded ([]byte values and Args anywhere in them travel as
 // binary).
 // Calling it when the client asked for no answer does nothing; calling it twice returns
-// ErrNoAck.
+// ErrAlreadyAcked.
 type Ack func(args ...any) error
 
 var (

@@ -657,7 +657,7 @@ func TestInProcAckTwice(t *testing.T) {
 	if err != nil || len(r) != 1 || r[0].String() != "1" {
 		t.Fatalf("%v %v", r, err)
 	}
-	if err := recv(t, second); !errors.Is(err, socketio.ErrNoAck) {
+	if err := recv(t, second); !errors.Is(err, socketio.ErrAlreadyAcked) {
 		t.Fatalf("second answer: %v", err)
 	}
 }

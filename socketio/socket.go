@@ -597,7 +597,7 @@ func eventName(raw json.RawMessage) (string, error) {
 func (s *Socket) ackFunc(id uint64) Ack {
 	var once sync.Once
 	return func(args ...any) error {
-		err := ErrNoAck
+		err := ErrAlreadyAcked
 		once.Do(func() {
 			data, atts, merr := parser.MarshalArgs(args...)
 			if merr != nil {
