@@ -371,8 +371,12 @@ func (s *Socket) Join(rs ...string) {
 	s.nsp.adapter.AddAll(s.id, toRooms(rs)...)
 }
 
-// Leave takes the socket out of a room.
-func (s *Socket) Leave(room string) { s.nsp.adapter.Del(s.id, rooms.Room(room)) }
+// Leave takes the socket out of rooms.
+func (s *Socket) Leave(rs ...string) {
+	for _, r := range rs {
+		s.nsp.adapter.Del(s.id, rooms.Room(r))
+	}
+}
 
 // Rooms returns the rooms the socket is in, its own room included.
 func (s *Socket) Rooms() []string {
