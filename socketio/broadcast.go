@@ -233,7 +233,7 @@ type RemoteSocket struct {
 func (r *RemoteSocket) ID() string { return string(r.info.ID) }
 
 // Handshake returns the socket's handshake.
-func (r *RemoteSocket) Handshake() *rooms.Handshake { return r.info.Handshake }
+func (r *RemoteSocket) Handshake() *Handshake { return r.info.Handshake }
 
 // Rooms returns the rooms the socket was in when fetched.
 func (r *RemoteSocket) Rooms() []string {

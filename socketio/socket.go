@@ -93,9 +93,14 @@ func (s *Socket) ID() string { return string(s.id) }
 // Namespace returns the namespace the socket is connected to.
 func (s *Socket) Namespace() *Namespace { return s.nsp }
 
+// Handshake is the handshake of a socket: headers, query, auth payload, remote address, time
+// and URL. It is declared in package rooms, where the adapters use it too; applications name
+// it socketio.Handshake.
+type Handshake = rooms.Handshake
+
 // Handshake returns the details of the handshake: headers, query, auth payload, remote
 // address, time and URL.
-func (s *Socket) Handshake() *rooms.Handshake { return s.handshake }
+func (s *Socket) Handshake() *Handshake { return s.handshake }
 
 // Request returns the HTTP request that opened the connection. Its context carries the values
 // set by the middlewares that ran before the endpoint.
