@@ -92,7 +92,7 @@ type Admin struct {
 	polling  atomic.Int64 // sessions on long-polling
 
 	mu    sync.Mutex
-	conns map[*engineio.Conn][]*socketio.Socket // for the transport updates, in development mode
+	conns map[string][]*socketio.Socket // by Engine.IO session ID, for the transport updates, in development mode
 
 	stop chan struct{}
 	done chan struct{}
@@ -137,7 +137,7 @@ func Instrument(io *socketio.Server, opts Options) (*Admin, error) {
 		hostname: host,
 		sessions: newSessionStore(opts.SessionDuration, opts.MaxSessions),
 		events:   newEventBuffer(),
-		conns:    map[*engineio.Conn][]*socketio.Socket{},
+		conns:    map[string][]*socketio.Socket{},
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
@@ -323,13 +323,13 @@ func (a *Admin) observeSockets() {
 		SocketConnected: func(s *socketio.Socket) {
 			a.setAdminData(s, s.Transport())
 			a.mu.Lock()
-			a.conns[s.Conn()] = append(a.conns[s.Conn()], s)
+			a.conns[s.Conn().ID()] = append(a.conns[s.Conn().ID()], s)
 			a.mu.Unlock()
 			a.emit("socket_connected", serializeLocal(s), jsDate(time.Now()))
 		},
 		SocketDisconnected: func(s *socketio.Socket, reason socketio.DisconnectReason) {
 			a.mu.Lock()
-			list := a.conns[s.Conn()]
+			list := a.conns[s.Conn().ID()]
 			for i, o := range list {
 				if o == s {
 					list = append(list[:i], list[i+1:]...)
@@ -337,9 +337,9 @@ func (a *Admin) observeSockets() {
 				}
 			}
 			if len(list) == 0 {
-				delete(a.conns, s.Conn())
+				delete(a.conns, s.Conn().ID())
 			} else {
-				a.conns[s.Conn()] = list
+				a.conns[s.Conn().ID()] = list
 			}
 			a.mu.Unlock()
 			a.emit("socket_disconnected", s.Namespace().Name(), s.ID(), string(reason), jsDate(time.Now()))
@@ -377,7 +377,7 @@ func (a *Admin) setAdminData(s *socketio.Socket, transport string) {
 // socketsUpgraded tells the UI that the sockets of session c are on websocket now.
 func (a *Admin) socketsUpgraded(c *engineio.Conn) {
 	a.mu.Lock()
-	socks := append([]*socketio.Socket(nil), a.conns[c]...)
+	socks := append([]*socketio.Socket(nil), a.conns[c.ID()]...)
 	a.mu.Unlock()
 	for _, s := range socks {
 		a.setAdminData(s, engineio.TransportWebsocket)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"sync"
@@ -882,4 +883,24 @@ func TestInProcServerFacade(t *testing.T) {
 		t.Fatalf("reason %q", r)
 	}
 	<-c.Done()
+}
+
+// TestInProcEngineConn checks that the Engine.IO session a socket exposes has no setters that
+// would detach the socket's client from it, and that what it has works.
+func TestInProcEngineConn(t *testing.T) {
+	for _, m := range []string{"OnMessage", "OnClose", "Send", "SendPrepared"} {
+		if _, ok := reflect.TypeFor[socketio.EngineConn]().MethodByName(m); ok {
+			t.Errorf("Socket.Conn() exposes %s", m)
+		}
+	}
+	srv := inprocServer(t, socketio.Options{})
+	socks := onConnect(srv, nil)
+	c := inprocConnect(t, srv, "/", nil)
+	conn := recv(t, socks).Conn()
+	if conn.ID() == "" || conn.ID() == c.ID() || conn.Transport() != "websocket" || conn.Protocol() != 4 {
+		t.Fatalf("session %q (socket %q) on %q, protocol %d", conn.ID(), c.ID(), conn.Transport(), conn.Protocol())
+	}
+	conn.Abort()
+	<-c.Done()
+	<-conn.Done()
 }

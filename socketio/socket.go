@@ -109,9 +109,34 @@ func (s *Socket) Request() *http.Request { return s.client.conn.Request() }
 // Auth decodes the CONNECT auth payload into v.
 func (s *Socket) Auth(v any) error { return json.Unmarshal(s.handshake.Auth, v) }
 
+// EngineConn is the Engine.IO session under a socket, as the application may use it. The
+// session's message and close handlers, and its raw sends, belong to the Socket.IO client
+// that owns the session, so the setters OnMessage and OnClose and the methods Send and
+// SendPrepared of *engineio.Conn are not part of it.
+type EngineConn interface {
+	// ID returns the Engine.IO session ID (not the socket's ID).
+	ID() string
+	// Protocol returns the Engine.IO protocol version of the session: 4, or 3.
+	Protocol() int
+	// Request returns the handshake request.
+	Request() *http.Request
+	// Transport returns "polling" or "websocket".
+	Transport() string
+	// Done returns a channel closed when the session is closed.
+	Done() <-chan struct{}
+	// Flush waits until what is queued is on its way to the client.
+	Flush()
+	// Abort closes the session at once, dropping what is queued ("transport error").
+	Abort()
+	// Close flushes the queue, then closes the session ("forced close").
+	Close()
+}
+
+var _ EngineConn = (*engineio.Conn)(nil)
+
 // Conn returns the Engine.IO session under the socket, shared by the client's sockets of
 // every namespace.
-func (s *Socket) Conn() *engineio.Conn { return s.client.conn }
+func (s *Socket) Conn() EngineConn { return s.client.conn }
 
 // Transport returns the name of the transport in use: "polling" or "websocket".
 func (s *Socket) Transport() string { return s.client.conn.Transport() }
