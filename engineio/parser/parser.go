@@ -67,13 +67,13 @@ type Packet struct {
 // test for them with errors.Is.
 var (
 	// ErrEmptyPacket is returned for a packet with no type.
-	ErrEmptyPacket = errors.New("parser: empty packet")
+	ErrEmptyPacket = errors.New("engineio/parser: empty packet")
 	// ErrUnknownType is returned for a packet whose type is not one of the protocol's.
-	ErrUnknownType = errors.New("parser: unknown packet type")
+	ErrUnknownType = errors.New("engineio/parser: unknown packet type")
 	// ErrBadBase64 is returned for binary data whose base64 encoding is invalid.
-	ErrBadBase64 = errors.New("parser: invalid base64 binary data")
+	ErrBadBase64 = errors.New("engineio/parser: invalid base64 binary data")
 	// ErrTooManyPackets is returned for a payload that holds more packets than allowed.
-	ErrTooManyPackets = errors.New("parser: too many packets in payload")
+	ErrTooManyPackets = errors.New("engineio/parser: too many packets in payload")
 )
 
 // AppendPacket appends the text encoding of p to dst and returns the extended slice. Binary

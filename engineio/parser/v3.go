@@ -21,7 +21,7 @@ import (
 //   - A websocket binary frame starts with the packet type byte 4.
 
 // ErrBadLength is returned for a v3 payload whose length prefixes do not match its contents.
-var ErrBadLength = errors.New("parser: invalid length in v3 payload")
+var ErrBadLength = errors.New("engineio/parser: invalid length in v3 payload")
 
 // maxLengthDigits bounds the digits of a length prefix in a v3 payload.
 const maxLengthDigits = 10

@@ -144,14 +144,14 @@ func (a Arg) Decode(v any) error {
 		if len(a.atts) > 0 {
 			var val any
 			if err := json.Unmarshal(a.data, &val); err != nil {
-				return fmt.Errorf("parser: decode argument: %w", err)
+				return fmt.Errorf("socketio/parser: decode argument: %w", err)
 			}
 			*p = a.restore(val)
 			return nil
 		}
 	}
 	if err := json.Unmarshal(a.JSON(), v); err != nil {
-		return fmt.Errorf("parser: decode argument: %w", err)
+		return fmt.Errorf("socketio/parser: decode argument: %w", err)
 	}
 	return nil
 }
@@ -214,7 +214,7 @@ func (as Args) Decode(dst ...any) error {
 			break
 		}
 		if err := as[i].Decode(d); err != nil {
-			return fmt.Errorf("parser: argument %d: %w", i, err)
+			return fmt.Errorf("socketio/parser: argument %d: %w", i, err)
 		}
 	}
 	return nil

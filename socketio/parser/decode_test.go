@@ -80,7 +80,7 @@ func TestDecodeTextNOK(t *testing.T) {
 			if p != nil || complete {
 				t.Fatalf("DecodeText(%.60q) returned a packet with error %v", tt.in, err)
 			}
-			if !strings.HasPrefix(err.Error(), "parser: ") {
+			if !strings.HasPrefix(err.Error(), "socketio/parser: ") {
 				t.Fatalf("error %q lacks the package prefix", err)
 			}
 			if d.Waiting() != 0 {
