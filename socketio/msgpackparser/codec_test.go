@@ -74,6 +74,8 @@ var badMessages = []struct {
 	{"nok, bin longer than the message", mp(0x83, kType, 2, kNsp, "/", kData, 0x92, "e", 0xc6, []byte{0xff, 0xff, 0xff, 0xff}), msgpackparser.ErrMalformed},
 	{"nok, unknown prefix", mp(0x83, kType, 2, kNsp, "/", kData, 0x92, "e", 0xc1), msgpackparser.ErrMalformed},
 	{"nok, map key that is an array", mp(0x83, kType, 2, kNsp, "/", kData, 0x92, "e", 0x81, 0x90, 1), msgpackparser.ErrMalformed},
+	{"nok, event name that is a float32 NaN", mp(0x83, kType, 2, kNsp, "/", kData, 0x92, 0xca, []byte{0xff, 0xff, 0x30, 0x30}, 1), parser.ErrInvalidPayload},
+	{"nok, event name that is a float64 infinity", mp(0x83, kType, 2, kNsp, "/", kData, 0x91, 0xcb, []byte{0x7f, 0xf0, 0, 0, 0, 0, 0, 0}), parser.ErrInvalidPayload},
 	{"nok, map key that is a float", mp(0x83, kType, 2, kNsp, "/", kData, 0x92, "e", 0x81, 0xca, []byte{0x3f, 0xc0, 0, 0}, 1), msgpackparser.ErrMalformed},
 	{"nok, placeholder-like map", mp(0x83, kType, 2, kNsp, "/", kData, 0x92, "e", 0x82, "_placeholder", 0xc3, "num", 0), parser.ErrInvalidPayload},
 	{"nok, timestamp of the wrong length", mp(0x83, kType, 2, kNsp, "/", kData, 0x92, "e", 0xc7, 2, 0xff, 0, 0), msgpackparser.ErrMalformed},

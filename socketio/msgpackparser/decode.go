@@ -187,7 +187,8 @@ func checkData(t parser.Type, data []byte) error {
 }
 
 // eventNameOK reports whether the array data starts with an event name: a string that is not
-// reserved, or a number.
+// reserved, or a finite number (NaN and the infinities have no JSON form: they would be
+// handed over as null, which is no event name).
 func eventNameOK(data []byte) bool {
 	r := reader{in: data}
 	n, err := r.arrayHeader()
@@ -196,7 +197,8 @@ func eventNameOK(data []byte) bool {
 	}
 	switch kindOf(data[r.pos]) {
 	case kindNumber:
-		return true
+		f, ok, err := r.number()
+		return err == nil && ok && !math.IsNaN(f) && !math.IsInf(f, 0)
 	case kindString:
 		s, _, err := r.optString()
 		return err == nil && !parser.IsReservedEvent(string(s))
