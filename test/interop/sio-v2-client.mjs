@@ -24,8 +24,10 @@ const waitUpgrade = async (socket) => {
 
 async function events() {
   const s = connect();
+  // The transport the session opened on: by the time of "connect" an upgrade may be done.
+  const opened = new Promise((resolve) => s.io.engine.once("open", () => resolve(s.io.engine.transport.name)));
   await until(s, "connect");
-  out("connected", { idIsSession: s.id === s.io.engine.id, transport: s.io.engine.transport.name });
+  out("connected", { idIsSession: s.id === s.io.engine.id, transport: await opened });
   // IDLE_MS keeps the connection idle first, so that only the client's pings keep it open.
   await new Promise((resolve) => setTimeout(resolve, Number(process.env.IDLE_MS || 0)));
   // A 4.x client on the same server.
