@@ -348,21 +348,32 @@ func (c *jsonConv) open() (int, error) {
 	return n, nil
 }
 
-func (c *jsonConv) array(dst []byte, depth int) ([]byte, error) {
+// openHeader starts a container nested at depth and appends its MessagePack header: the
+// fix form (fix|n) below 16 members, else code16 with a 16-bit count or code16+1 with a
+// 32-bit one.
+func (c *jsonConv) openHeader(dst []byte, depth int, fix, code16 byte) ([]byte, int, error) {
 	if depth > maxDepth {
-		return dst, c.errorf("nested deeper than %d levels", maxDepth)
+		return dst, 0, c.errorf("nested deeper than %d levels", maxDepth)
 	}
 	n, err := c.open()
 	if err != nil {
-		return dst, err
+		return dst, 0, err
 	}
 	switch {
 	case n < 0x10:
-		dst = append(dst, 0x90|byte(n))
+		dst = append(dst, fix|byte(n))
 	case n < 0x10000:
-		dst = binary.BigEndian.AppendUint16(append(dst, 0xdc), uint16(n))
+		dst = binary.BigEndian.AppendUint16(append(dst, code16), uint16(n))
 	default:
-		dst = binary.BigEndian.AppendUint32(append(dst, 0xdd), uint32(n))
+		dst = binary.BigEndian.AppendUint32(append(dst, code16+1), uint32(n))
+	}
+	return dst, n, nil
+}
+
+func (c *jsonConv) array(dst []byte, depth int) ([]byte, error) {
+	dst, n, err := c.openHeader(dst, depth, 0x90, 0xdc)
+	if err != nil {
+		return dst, err
 	}
 	for i := 0; i < n; i++ {
 		if i > 0 {
@@ -378,20 +389,9 @@ func (c *jsonConv) array(dst []byte, depth int) ([]byte, error) {
 }
 
 func (c *jsonConv) object(dst []byte, depth int) ([]byte, error) {
-	if depth > maxDepth {
-		return dst, c.errorf("nested deeper than %d levels", maxDepth)
-	}
-	n, err := c.open()
+	dst, n, err := c.openHeader(dst, depth, 0x80, 0xde)
 	if err != nil {
 		return dst, err
-	}
-	switch {
-	case n < 0x10:
-		dst = append(dst, 0x80|byte(n))
-	case n < 0x10000:
-		dst = binary.BigEndian.AppendUint16(append(dst, 0xde), uint16(n))
-	default:
-		dst = binary.BigEndian.AppendUint32(append(dst, 0xdf), uint32(n))
 	}
 	for i := 0; i < n; i++ {
 		if i > 0 {
