@@ -15,6 +15,7 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -325,7 +326,18 @@ func (a *Admin) observeSockets() {
 			a.mu.Lock()
 			a.conns[s.Conn().ID()] = append(a.conns[s.Conn().ID()], s)
 			a.mu.Unlock()
-			a.emit("socket_connected", serializeLocal(s), jsDate(time.Now()))
+			data, _ := uiData(s.Data())
+			a.emit("socket_connected", serializeLocal(s, data), jsDate(time.Now()))
+		},
+		DataChanged: func(s *socketio.Socket, key string) {
+			// The instrumentation's own keys are not the application's data; a socket's
+			// middlewares set data before the UI knows the socket, and socket_connected
+			// carries it.
+			if key == "_admin" || key == authKey || !s.Connected() {
+				return
+			}
+			data, _ := uiData(s.Data())
+			a.emit("socket_updated", socketUpdate{ID: s.ID(), Nsp: s.Namespace().Name(), Data: data})
 		},
 		SocketDisconnected: func(s *socketio.Socket, reason socketio.DisconnectReason) {
 			a.mu.Lock()
@@ -366,6 +378,14 @@ func (a *Admin) observeSockets() {
 	})
 }
 
+// socketUpdate is the socket_updated message: the socket's new transport or its new data.
+type socketUpdate struct {
+	ID        string          `json:"id"`
+	Nsp       string          `json:"nsp"`
+	Transport string          `json:"transport,omitempty"`
+	Data      json.RawMessage `json:"data,omitempty"`
+}
+
 func (a *Admin) setAdminData(s *socketio.Socket, transport string) {
 	id := s.Conn().ID()
 	if len(id) > 12 {
@@ -381,7 +401,7 @@ func (a *Admin) socketsUpgraded(c *engineio.Conn) {
 	a.mu.Unlock()
 	for _, s := range socks {
 		a.setAdminData(s, engineio.TransportWebsocket)
-		a.emit("socket_updated", map[string]any{"id": s.ID(), "nsp": s.Namespace().Name(), "transport": engineio.TransportWebsocket})
+		a.emit("socket_updated", socketUpdate{ID: s.ID(), Nsp: s.Namespace().Name(), Transport: engineio.TransportWebsocket})
 	}
 }
 

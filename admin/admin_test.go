@@ -39,8 +39,10 @@ func hash(t testing.TB) string {
 func newServer(t *testing.T, opts admin.Options) *httptest.Server {
 	t.Helper()
 	srv := socketio.NewServer(socketio.Options{})
+	srv.Use(func(s *socketio.Socket) error { s.Set("role", "guest"); return nil })
 	srv.OnConnection(func(s *socketio.Socket) {
 		s.On("join", func(room string, ack socketio.Ack) { s.Join(room); _ = ack() })
+		s.On("profile", func(name string, ack socketio.Ack) { s.Set("name", name); _ = ack() })
 		s.On("hello", func(_ map[string]string, ack socketio.Ack) { _ = s.Emit("welcome", "friend"); _ = ack() })
 	})
 	if opts.StatsInterval == 0 {
@@ -113,8 +115,14 @@ func TestAdminProtocol(t *testing.T) {
 		switch ev[0] {
 		case "socket_connected":
 			s := ev[1].(map[string]any)
-			if s["id"] == user && s["nsp"] == "/" && s["transport"] == "websocket" && len(s["clientId"].(string)) == 12 {
+			if s["id"] == user && s["nsp"] == "/" && s["transport"] == "websocket" && len(s["clientId"].(string)) == 12 &&
+				fmt.Sprint(s["data"]) == "map[role:guest]" {
 				got["connected"] = true
+			}
+		case "socket_updated":
+			u := ev[1].(map[string]any)
+			if u["id"] == user && u["nsp"] == "/" && fmt.Sprint(u["data"]) == "map[name:alice role:guest]" && u["transport"] == nil {
+				got["updated"] = true
 			}
 		case "room_joined":
 			if ev[1] == "/" && ev[2] == "lobby" && ev[3] == user {
@@ -140,7 +148,7 @@ func TestAdminProtocol(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range []string{"connected", "joined", "left", "received", "sent", "disconnected"} {
+	for _, k := range []string{"connected", "updated", "joined", "left", "received", "sent", "disconnected"} {
 		if !got[k] {
 			fail("the UI was not told: %s", k)
 		}

@@ -58,7 +58,7 @@ func serializeHandshake(h *rooms.Handshake) handshakeJSON {
 }
 
 // serializeLocal describes a socket of this server that just connected.
-func serializeLocal(s *socketio.Socket) socketJSON {
+func serializeLocal(s *socketio.Socket, data json.RawMessage) socketJSON {
 	id := s.Conn().ID()
 	if len(id) > 12 {
 		id = id[:12]
@@ -69,28 +69,39 @@ func serializeLocal(s *socketio.Socket) socketJSON {
 	}
 	return socketJSON{
 		ID: s.ID(), ClientID: id, Transport: s.Transport(), Nsp: s.Namespace().Name(),
-		Data: json.RawMessage("{}"), Handshake: serializeHandshake(s.Handshake()), Rooms: rs,
+		Data: data, Handshake: serializeHandshake(s.Handshake()), Rooms: rs,
 	}
+}
+
+// uiData splits a socket's data as FetchSockets and Observer.DataChanged report it into what
+// the UI shows (the application's keys, "{}" when there are none) and what the
+// instrumentation keeps under "_admin".
+func uiData(raw json.RawMessage) (json.RawMessage, adminData) {
+	var ad adminData
+	var data map[string]json.RawMessage
+	if json.Unmarshal(raw, &data) != nil || data == nil {
+		return json.RawMessage("{}"), ad
+	}
+	_ = json.Unmarshal(data["_admin"], &ad) // absent on a socket of an uninstrumented server
+	delete(data, "_admin")
+	delete(data, authKey)
+	b, err := json.Marshal(data)
+	if err != nil {
+		return json.RawMessage("{}"), ad
+	}
+	return b, ad
 }
 
 // serializeRemote describes a socket found by FetchSockets, on any server: its session and
 // transport are in the data the instrumentation stored under "_admin".
 func serializeRemote(r *socketio.RemoteSocket, nsp string) socketJSON {
-	out := socketJSON{ID: r.ID(), Nsp: nsp, Data: json.RawMessage("{}"), Handshake: serializeHandshake(r.Handshake()), Rooms: r.Rooms()}
+	data, ad := uiData(r.Data())
+	out := socketJSON{
+		ID: r.ID(), ClientID: ad.ClientID, Transport: ad.Transport, Nsp: nsp, Data: data,
+		Handshake: serializeHandshake(r.Handshake()), Rooms: r.Rooms(),
+	}
 	if out.Rooms == nil {
 		out.Rooms = []string{}
-	}
-	var data map[string]json.RawMessage
-	if json.Unmarshal(r.Data(), &data) == nil && data != nil {
-		var ad adminData
-		if json.Unmarshal(data["_admin"], &ad) == nil {
-			out.ClientID, out.Transport = ad.ClientID, ad.Transport
-		}
-		delete(data, "_admin")
-		delete(data, authKey)
-		if b, err := json.Marshal(data); err == nil {
-			out.Data = b
-		}
 	}
 	return out
 }

@@ -25,6 +25,8 @@ type Observer struct {
 	RoomJoined func(nsp, room, id string)
 	// RoomLeft runs when the local socket id left room of namespace nsp.
 	RoomLeft func(nsp, room, id string)
+	// DataChanged runs after Set stored key in socket s; s.Data returns the socket's data.
+	DataChanged func(s *Socket, key string)
 	// EventReceived runs for every event a client sent to socket s, before the packet
 	// middlewares.
 	EventReceived func(s *Socket, event string, args Args)
@@ -130,6 +132,15 @@ func (n *Namespace) installRoomEvents() {
 		},
 	}
 	a.SetRoomEvents(ev)
+}
+
+// dataChanged reports that Set stored key in socket sock.
+func (s *Server) dataChanged(sock *Socket, key string) {
+	for _, o := range s.observed() {
+		if o.DataChanged != nil {
+			o.DataChanged(sock, key)
+		}
+	}
 }
 
 // slowConsumer reports a packet for conn that did not fit in its send queue.

@@ -157,14 +157,16 @@ func (s *Socket) Connected() bool {
 func (s *Socket) Done() <-chan struct{} { return s.done }
 
 // Set stores a value of the application's in the socket. Values that encode to JSON are
-// also reported by FetchSockets as the socket's data.
+// also reported by FetchSockets as the socket's data, and to the observers of the server
+// (Observer.DataChanged).
 func (s *Socket) Set(key string, v any) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.data == nil {
 		s.data = make(map[string]any)
 	}
 	s.data[key] = v
+	s.mu.Unlock()
+	s.nsp.server.dataChanged(s, key)
 }
 
 // Get returns a value stored with Set.
@@ -174,6 +176,10 @@ func (s *Socket) Get(key string) (any, bool) {
 	v, ok := s.data[key]
 	return v, ok
 }
+
+// Data returns the values stored with Set, encoded to JSON as FetchSockets reports them: nil
+// when there are none or when they do not encode.
+func (s *Socket) Data() json.RawMessage { return s.dataJSON() }
 
 func (s *Socket) dataJSON() json.RawMessage {
 	s.mu.Lock()

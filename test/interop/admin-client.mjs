@@ -1,6 +1,6 @@
 // The Admin UI's side of the "/admin" protocol, spoken with the official client
 // (admin/admin_test.go): a login, the messages the UI gets while a user connects, joins a room,
-// sends an event and leaves, then a login with the session ID, and a wrong password.
+// sends an event, changes its socket data and leaves, then a login with the session ID, and a wrong password.
 import { io } from "socket.io-client";
 
 const url = process.env.URL;
@@ -36,6 +36,7 @@ const user = io(url, { ...opts, transports: ["websocket"] });
 await until(user, "connect");
 await user.emitWithAck("join", "lobby");
 await user.emitWithAck("hello", { text: "hi" });
+await user.emitWithAck("profile", "alice");
 const stats = (await until(admin, "server_stats"))[0];
 out("server_stats", stats);
 const userId = user.id;
