@@ -17,7 +17,7 @@ SOAK_CONNECTIONS  ?= 10000
 SOAK_DURATION     ?= 2m
 SOAK_CONCURRENCY  ?= 2000
 
-.PHONY: test deps node-deps redis-deps browser-deps lint vet fmt-check unit fuzz fuzz-smoke soak bench run
+.PHONY: test deps node-deps redis-deps browser-deps lint vet fmt-check unit fuzz fuzz-smoke soak bench bench-cluster run
 
 test: deps lint unit fuzz-smoke
 
@@ -71,6 +71,11 @@ soak:
 
 bench:
 	bench/run.sh
+
+# The cluster benchmark: three Go and three Node servers on one redis-server (taking turns),
+# 15,000 connections each; see bench/README.md.
+bench-cluster: node-deps redis-deps
+	bench/cluster/run.sh
 
 run:
 	$(GO) run ./examples/echo-chat
