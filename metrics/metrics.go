@@ -71,10 +71,7 @@ type Metrics struct {
 	ackTimeouts       *prometheus.CounterVec
 	adapterDuration   *prometheus.HistogramVec
 	adapterErrors     *prometheus.CounterVec
-	messagesIn        prometheus.Counter
-	messagesOut       prometheus.Counter
-	bytesIn           prometheus.Counter
-	bytesOut          prometheus.Counter
+	in, out           traffic // Engine.IO messages and bytes
 	upgrades          prometheus.Counter
 	handshakeRefusals *prometheus.CounterVec
 
@@ -118,26 +115,36 @@ func New(io *socketio.Server, opts Options) (*Metrics, error) {
 		ackTimeouts:       counter("socketio_ack_timeouts_total", "Acknowledgements missing at their timeout.", nsp...),
 		adapterDuration:   prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "socketio_adapter_request_duration_seconds", Help: "Duration of the adapter requests that may reach other servers.", Buckets: buckets}, []string{"namespace", "op"}),
 		adapterErrors:     counter("socketio_adapter_errors_total", "Adapter requests that failed.", "namespace", "op"),
-		messagesIn:        prometheus.NewCounter(prometheus.CounterOpts{Name: "engineio_messages_received_total", Help: "Engine.IO messages received from clients."}),
-		messagesOut:       prometheus.NewCounter(prometheus.CounterOpts{Name: "engineio_messages_sent_total", Help: "Engine.IO messages written to clients."}),
-		bytesIn:           prometheus.NewCounter(prometheus.CounterOpts{Name: "engineio_received_bytes_total", Help: "Bytes of the Engine.IO messages received from clients."}),
-		bytesOut:          prometheus.NewCounter(prometheus.CounterOpts{Name: "engineio_sent_bytes_total", Help: "Bytes of the Engine.IO messages written to clients."}),
 		upgrades:          prometheus.NewCounter(prometheus.CounterOpts{Name: "engineio_upgrades_total", Help: "Sessions upgraded from polling to websocket."}),
 		handshakeRefusals: counter("engineio_handshake_refusals_total", "Handshakes refused, by the protocol error message.", "reason"),
 	}
 	eio := io.Engine()
 	sessions := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "engineio_sessions", Help: "Open Engine.IO sessions."},
 		func() float64 { return float64(eio.Count()) })
-	for _, c := range []prometheus.Collector{
+	all := []prometheus.Collector{
 		m.sockets, m.connections, m.disconnections, m.eventsIn, m.eventsOut, m.broadcasts, m.deliveries,
-		m.drops, m.acks, m.ackTimeouts, m.adapterDuration, m.adapterErrors, m.messagesIn, m.messagesOut,
-		m.bytesIn, m.bytesOut, m.upgrades, m.handshakeRefusals, sessions,
-	} {
+		m.drops, m.acks, m.ackTimeouts, m.adapterDuration, m.adapterErrors, m.upgrades, m.handshakeRefusals, sessions,
+	}
+	all = append(all, m.in.collectors(
+		prometheus.CounterOpts{Name: "engineio_messages_received_total", Help: "Engine.IO messages received from clients."},
+		prometheus.CounterOpts{Name: "engineio_received_bytes_total", Help: "Bytes of the Engine.IO messages received from clients."})...)
+	all = append(all, m.out.collectors(
+		prometheus.CounterOpts{Name: "engineio_messages_sent_total", Help: "Engine.IO messages written to clients."},
+		prometheus.CounterOpts{Name: "engineio_sent_bytes_total", Help: "Bytes of the Engine.IO messages written to clients."})...)
+	for _, c := range all {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: register: %w", err)
 		}
 	}
-	io.Observe(socketio.Observer{
+	io.Observe(m.socketObserver())
+	eio.Observe(m.engineObserver())
+	return m, nil
+}
+
+// socketObserver counts the events of the Socket.IO server. A broadcast is counted once per
+// packet, with the number of its receivers, not once per receiver.
+func (m *Metrics) socketObserver() socketio.Observer {
+	return socketio.Observer{
 		SocketConnected: func(s *socketio.Socket) {
 			n := m.nsp(s.Namespace().Name())
 			n.sockets.Inc()
@@ -177,22 +184,19 @@ func New(io *socketio.Server, opts Options) (*Metrics, error) {
 				m.adapterErrors.WithLabelValues(name, op).Inc()
 			}
 		},
-	})
-	eio.Observe(engineio.Observer{
+	}
+}
+
+// engineObserver counts the sessions, messages and bytes of the Engine.IO server.
+func (m *Metrics) engineObserver() engineio.Observer {
+	return engineio.Observer{
 		Upgraded: func(*engineio.Conn) { m.upgrades.Inc() },
 		HandshakeRefused: func(_ *http.Request, err *engineio.Error) {
 			m.handshakeRefusals.WithLabelValues(refusalReason(err)).Inc()
 		},
-		MessageReceived: func(_ *engineio.Conn, size int) {
-			m.messagesIn.Inc()
-			m.bytesIn.Add(float64(size))
-		},
-		MessageSent: func(_ *engineio.Conn, size int) {
-			m.messagesOut.Inc()
-			m.bytesOut.Add(float64(size))
-		},
-	})
-	return m, nil
+		MessageReceived: func(_ *engineio.Conn, size int) { m.in.add(size) },
+		MessageSent:     func(_ *engineio.Conn, size int) { m.out.add(size) },
+	}
 }
 
 // nsp returns the counters of namespace name.
