@@ -58,7 +58,7 @@ func testAdminUI(t *testing.T, root, chromium, bin string) {
 	if code != http.StatusOK {
 		t.Fatalf("/metrics: %d", code)
 	}
-	for _, want := range []string{`socketio_connections_total{namespace="/"} 2`, `socketio_connections_total{namespace="/admin"}`} {
+	for _, want := range []string{`socketio_connections_total{namespace="/"} 3`, `socketio_connections_total{namespace="/admin"}`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)
 		}

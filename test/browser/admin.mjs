@@ -4,7 +4,7 @@
 // Two users sign in to the chat and join a channel. Then the official Admin UI, served by the
 // chat at /admin-ui/, is opened in headless Chromium: a wrong password is refused, the right
 // one logs in, and the UI must show the users' sockets, their rooms and the server's
-// statistics. Screenshots go to SCREENSHOT_DIR.
+// statistics, and the data of a third user's socket, set after the UI was open. Screenshots go to SCREENSHOT_DIR.
 //
 // Environment: CHAT_URL (the server), OPS_USER and OPS_PASSWORD (the credentials),
 // SCREENSHOT_DIR, CHROMIUM. Every wait has a timeout; the script prints JSON lines and exits 0
@@ -78,13 +78,33 @@ try {
   emit("rooms", { rooms: ["channel:dev", "user:alice", "user:bob"] });
   await ui.screenshot({ path: join(shots, "2-rooms.png") });
 
+  // A user who signs in while the UI is open: the UI learns of the socket from socket_connected
+  // (with the data the JWT middleware set) and of the name the chat sets once connected from
+  // socket_updated, and shows both on the socket's page.
+  {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
+    context.setDefaultTimeout(T);
+    const page = await context.newPage();
+    await page.goto(`${base}/`, { waitUntil: "load" });
+    await page.fill("#name", "carol");
+    await page.click("#signin-form button");
+    await page.waitForSelector('#status[data-state="connected"]');
+    const id = await page.evaluate(() => state.socket.id);
+    emit("signed_in", { user: "carol", id });
+    await ui.goto(`${base}/admin-ui/#/n/%2F/sockets/${id}`);
+    await ui.getByText(id).first().waitFor();
+    await ui.waitForFunction(() => document.body.innerText.includes('"name": "carol"'));
+    await ui.screenshot({ path: join(shots, "3-socket-data.png") });
+    emit("socket_data", { id });
+  }
+
   await ui.goto(`${base}/admin-ui/#/servers/`);
   await ui.waitForFunction(() => document.querySelectorAll("tbody tr").length >= 1);
   const servers = await ui.locator("tbody tr").allTextContents();
   emit("servers", { rows: servers });
   await ui.goto(`${base}/admin-ui/#/`);
   await ui.waitForTimeout(2500); // a server_stats message or two for the charts
-  await ui.screenshot({ path: join(shots, "3-dashboard.png") });
+  await ui.screenshot({ path: join(shots, "4-dashboard.png") });
   check(problems.length === 0, `page errors: ${JSON.stringify(problems)}`);
   emit("done");
 } finally {
