@@ -128,6 +128,9 @@ func TestAdminProtocol(t *testing.T) {
 			if ev[1] == "/" && ev[2] == "lobby" && ev[3] == user {
 				got["joined"] = true
 			}
+			if ev[1] == "/" && ev[2] == "vip" && ev[3] == user {
+				got["made to join"] = true
+			}
 		case "room_left":
 			if ev[1] == "/" && ev[2] == "lobby" && ev[3] == user {
 				got["left"] = true
@@ -148,7 +151,7 @@ func TestAdminProtocol(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range []string{"connected", "updated", "joined", "left", "received", "sent", "disconnected"} {
+	for _, k := range []string{"connected", "updated", "made to join", "joined", "left", "received", "sent", "disconnected"} {
 		if !got[k] {
 			fail("the UI was not told: %s", k)
 		}
@@ -178,6 +181,25 @@ func TestReadOnlyProductionMode(t *testing.T) {
 		if !slices.Contains(types, want) {
 			t.Fatalf("aggregated events %v lack %s:\n%s", types, want, res.Describe())
 		}
+	}
+}
+
+// TestReadOnly runs the development mode read-only: the UI still gets every event, but its
+// actions do nothing.
+func TestReadOnly(t *testing.T) {
+	hs := newServer(t, admin.Options{Auth: &admin.BasicAuth{Username: "admin", PasswordHash: hash(t)}, ReadOnly: true})
+	res := nodetest.Run(t, 45*time.Second, "admin-client.mjs", "URL="+hs.URL, "PASSWORD="+password)
+	if e := res.Find("config"); e == nil || !slices.Equal(features(e), []string{"AGGREGATED_EVENTS", "ALL_EVENTS"}) {
+		t.Fatalf("config of a read-only instrumentation:\n%s", res.Describe())
+	}
+	var joined []string
+	for _, e := range res.Find("seen")["events"].([]any) {
+		if ev := e.([]any); ev[0] == "room_joined" {
+			joined = append(joined, fmt.Sprint(ev[2]))
+		}
+	}
+	if !slices.Contains(joined, "lobby") || slices.Contains(joined, "vip") {
+		t.Fatalf("rooms joined %v: want the user's own join (lobby) and not the UI's (vip):\n%s", joined, res.Describe())
 	}
 }
 

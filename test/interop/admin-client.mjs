@@ -1,6 +1,6 @@
 // The Admin UI's side of the "/admin" protocol, spoken with the official client
-// (admin/admin_test.go): a login, the messages the UI gets while a user connects, joins a room,
-// sends an event, changes its socket data and leaves, then a login with the session ID, and a wrong password.
+// (admin/admin_test.go): a login, the messages the UI gets while a user connects, is made to
+// join a room by the UI, joins a room, sends an event, changes its socket data and leaves, then a login with the session ID, and a wrong password.
 import { io } from "socket.io-client";
 
 const url = process.env.URL;
@@ -34,6 +34,8 @@ if (cfg0.supportedFeatures.includes("ALL_EVENTS")) out("all_sockets", { sockets:
 
 const user = io(url, { ...opts, transports: ["websocket"] });
 await until(user, "connect");
+// The UI's join action: the server does it unless it is read-only.
+admin.emit("join", "/", "vip", user.id);
 await user.emitWithAck("join", "lobby");
 await user.emitWithAck("hello", { text: "hi" });
 await user.emitWithAck("profile", "alice");
