@@ -35,6 +35,16 @@ type SessionStore interface {
 	RestoreSession(pid, offset string) (s Session, missed []*parser.Packet, ok bool)
 }
 
+// SessionKeeper is implemented by session stores that also keep the sessions of connected
+// sockets, so that a client can recover even when its server dies without a chance to call
+// PersistSession (a cluster adapter whose store outlives the server). The server calls
+// KeepSession once a socket connected and is in its rooms; the store follows the socket's
+// rooms from then on, and stops keeping the session when the socket leaves all its rooms
+// (DelAll), unless PersistSession kept it first.
+type SessionKeeper interface {
+	KeepSession(s Session)
+}
+
 // RecoveryOptions bounds what an adapter keeps for connection state recovery.
 type RecoveryOptions struct {
 	// MaxDisconnectionDuration is how long a session and the broadcasts are kept. Default

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"strconv"
@@ -473,6 +474,12 @@ func (s *Socket) onConnect(hooks []func(*Socket), missed []*parser.Packet) {
 	// session delivers what it held back for the socket when the socket joins.
 	s.nsp.adapter.AddAll(s.id, append([]rooms.Room{rooms.Room(s.id)}, s.restoredRooms...)...)
 	s.restoredRooms = nil
+	if k, ok := s.nsp.sessions.(rooms.SessionKeeper); ok {
+		s.mu.Lock()
+		data := maps.Clone(s.data) // the store reads it later, while Set may write it
+		s.mu.Unlock()
+		k.KeepSession(rooms.Session{SID: s.id, PID: s.pid, Rooms: s.nsp.adapter.SocketRooms(s.id), Data: data})
+	}
 	for _, o := range s.nsp.server.observed() {
 		if o.SocketConnected != nil {
 			o.SocketConnected(s)

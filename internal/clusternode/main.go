@@ -5,6 +5,7 @@
 //	echo  (...args, ack)        -> ack(...args)
 //	join  (room, ack)           -> socket.Join(room); ack()
 //	bcast (room, payload, ack)  -> sio.To(room).Emit("bcast", payload); ack()
+//	ready (ack)                 -> ack(true)
 //
 // and a socket joins the rooms listed in its auth's "rooms" field on connection. It is
 // configured by the environment:
@@ -122,6 +123,7 @@ func newServer(c config, rdb *redis.Client) *socketio.Server {
 			_ = s.Auth(&auth)
 			s.Join(auth.Rooms...)
 		}
+		s.On("ready", func(ack socketio.Ack) { _ = ack(true) })
 		s.On("echo", func(args []json.RawMessage, ack socketio.Ack) {
 			out := make([]any, len(args))
 			for i, a := range args {

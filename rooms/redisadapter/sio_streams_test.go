@@ -1,9 +1,13 @@
 package redisadapter_test
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"regexp"
 	"slices"
@@ -31,14 +35,14 @@ func newStreamsSioNode(t *testing.T, srv *redisServer, name string, opts redisad
 }
 
 // switchProxy is a TCP proxy in front of the servers of a test: each connection goes to the
-// current target; without one, connections are closed at once. Clients that reconnect
-// through it land where the test says.
+// current target, or to a random one of the targets (spread) that accepts it; without one,
+// connections are closed at once. Clients that reconnect through it land where the test says.
 type switchProxy struct {
-	ln     net.Listener
-	mu     sync.Mutex
-	target string
-	conns  map[net.Conn]struct{}
-	wg     sync.WaitGroup
+	ln      net.Listener
+	mu      sync.Mutex
+	targets []string
+	conns   map[net.Conn]struct{}
+	wg      sync.WaitGroup
 }
 
 func startProxy(t *testing.T) *switchProxy {
@@ -62,9 +66,37 @@ func (p *switchProxy) url() string { return "http://" + p.ln.Addr().String() }
 
 // point sends the new connections to the server at url ("" closes them).
 func (p *switchProxy) point(url string) {
+	if url == "" {
+		p.spread()
+	} else {
+		p.spread(url)
+	}
+}
+
+// spread sends each new connection to a random one of the servers at urls that accepts it.
+func (p *switchProxy) spread(urls ...string) {
 	p.mu.Lock()
-	p.target = strings.TrimPrefix(url, "http://")
+	defer p.mu.Unlock()
+	p.targets = nil
+	for _, u := range urls {
+		p.targets = append(p.targets, strings.TrimPrefix(u, "http://"))
+	}
+}
+
+// dial connects to a random target that accepts the connection.
+func (p *switchProxy) dial() (net.Conn, error) {
+	p.mu.Lock()
+	targets := slices.Clone(p.targets)
 	p.mu.Unlock()
+	rand.Shuffle(len(targets), func(i, j int) { targets[i], targets[j] = targets[j], targets[i] })
+	err := errors.New("no target")
+	for _, t := range targets {
+		var b net.Conn
+		if b, err = net.DialTimeout("tcp", t, 5*time.Second); err == nil {
+			return b, nil
+		}
+	}
+	return nil, err
 }
 
 // drop closes every connection going through the proxy.
@@ -96,14 +128,7 @@ func (p *switchProxy) serve() {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			p.mu.Lock()
-			target := p.target
-			p.mu.Unlock()
-			if target == "" {
-				_ = c.Close()
-				return
-			}
-			b, err := net.DialTimeout("tcp", target, 5*time.Second)
+			b, err := p.dial()
 			if err != nil {
 				_ = c.Close()
 				return
@@ -163,13 +188,26 @@ func (c *jsClients) connectedEvents(mark int, name string) []nodetest.Event {
 	return out
 }
 
-// waitSessions waits until Redis holds n recovery sessions.
-func waitSessions(t *testing.T, js *jsClients, srv *redisServer, n int) {
+// waitSessions waits until Redis holds n recovery sessions of the sockets sids (of any
+// socket without sids).
+func waitSessions(t *testing.T, js *jsClients, srv *redisServer, n int, sids ...string) {
 	t.Helper()
 	rdb := srv.client(t)
-	js.waitFor(t, fmt.Sprintf("%d sessions in Redis", n), 15*time.Second, func() bool {
-		keys, err := rdb.Keys(ctxT(t, 5*time.Second), redisadapter.DefaultSessionKeyPrefix+"*").Result()
-		return err == nil && len(keys) == n
+	js.waitFor(t, fmt.Sprintf("%d sessions of %v in Redis", n, sids), 15*time.Second, func() bool {
+		ctx := ctxT(t, 5*time.Second)
+		keys, err := rdb.Keys(ctx, redisadapter.DefaultSessionKeyPrefix+"*").Result()
+		if err != nil {
+			return false
+		}
+		found := 0
+		for _, k := range keys {
+			v, err := rdb.Get(ctx, k).Result()
+			b, _ := base64.StdEncoding.DecodeString(v) // MessagePack: the sid is in it as it is
+			if err == nil && (len(sids) == 0 || slices.ContainsFunc(sids, func(sid string) bool { return bytes.Contains(b, []byte(sid)) })) {
+				found++
+			}
+		}
+		return found == n
 	})
 }
 
@@ -339,7 +377,7 @@ func TestSocketIOStreamsMixedCluster(t *testing.T) {
 			proxy.point("")
 			proxy.drop()
 			js.waitFor(t, "rc disconnected", 10*time.Second, func() bool { return len(js.disconnects(m)["rc"]) > 0 })
-			waitSessions(t, js, srv, 1)
+			waitSessions(t, js, srv, 1, sid)
 			var want []string
 			rdb := srv.client(t)
 			froms := []string{"G1", "N1", "G2"}
@@ -394,7 +432,7 @@ func TestSocketIOStreamsMixedCluster(t *testing.T) {
 			js.waitGot(t, m2, "after", "rc")
 			left = hop.to
 		}
-		waitSessions(t, js, srv, 0)
+		waitSessions(t, js, srv, 0, sid)
 	})
 	for _, n := range []*sioNode{g1, g2} {
 		if errs := n.errs.list(); len(errs) > 0 {

@@ -157,6 +157,8 @@ type StreamsAdapter struct {
 	holdsMu  sync.Mutex
 	holds    map[rooms.SocketID]*held // see streams_hold.go; guarded by holdsMu
 
+	keep keeper // the sessions of the connected sockets; see streams_keep.go
+
 	ready       chan struct{}
 	readyMu     sync.Mutex
 	subscribed  int
@@ -193,6 +195,11 @@ func NewStreamsAdapter(client redis.UniversalClient, nsp rooms.Namespace, opts S
 		opts:    opts,
 		channel: opts.Key + "#" + name + "#",
 		ready:   make(chan struct{}),
+		keep: keeper{
+			kept:  map[rooms.SocketID]*rooms.Session{},
+			dirty: map[rooms.SocketID]struct{}{},
+			wake:  make(chan struct{}, 1),
+		},
 	}
 	if c, ok := client.(*redis.Client); ok {
 		// A connection of its own, so that Close can end a blocking read at once.
@@ -213,6 +220,13 @@ func NewStreamsAdapter(client redis.UniversalClient, nsp rooms.Namespace, opts S
 	}()
 	go a.readPubSub()
 	go a.readStream()
+	if opts.Recovery {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.runKeeper()
+		}()
+	}
 	return a
 }
 
@@ -277,7 +291,10 @@ func (a *StreamsAdapter) readyPart(stream bool) {
 func (a *StreamsAdapter) SetRoomEvents(ev rooms.RoomEvents) { a.local.SetRoomEvents(ev) }
 
 // Del takes the local socket id out of room.
-func (a *StreamsAdapter) Del(id rooms.SocketID, room rooms.Room) { a.local.Del(id, room) }
+func (a *StreamsAdapter) Del(id rooms.SocketID, room rooms.Room) {
+	a.local.Del(id, room)
+	a.touch(id)
+}
 
 // Sockets returns the IDs of the local sockets in any of rooms (all when rooms is empty).
 func (a *StreamsAdapter) Sockets(r ...rooms.Room) []rooms.SocketID { return a.local.Sockets(r...) }

@@ -117,6 +117,7 @@ func (a *StreamsAdapter) AddAll(id rooms.SocketID, r ...rooms.Room) {
 	delete(a.holds, id)
 	a.holdsMu.Unlock()
 	a.local.AddAll(id, r...)
+	a.touch(id)
 	if h == nil {
 		return
 	}
@@ -129,8 +130,10 @@ func (a *StreamsAdapter) AddAll(id rooms.SocketID, r ...rooms.Room) {
 	}
 }
 
-// DelAll takes the local socket id out of every room.
+// DelAll takes the local socket id out of every room. The session kept for it
+// (KeepSession) is deleted, unless PersistSession kept it for recovery.
 func (a *StreamsAdapter) DelAll(id rooms.SocketID) {
+	a.release(id, true)
 	a.dropHold(id)
 	a.local.DelAll(id)
 }

@@ -23,6 +23,7 @@ func (a *StreamsAdapter) PersistSession(s rooms.Session) {
 	if !a.opts.Recovery {
 		return
 	}
+	a.release(s.SID, false)
 	text, err := encodeSession(&s)
 	if err != nil {
 		a.report(fmt.Errorf("redisadapter: encode session: %w", err))

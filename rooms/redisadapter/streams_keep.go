@@ -1,0 +1,166 @@
+package redisadapter
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/echo-socketio/echo-socketio/rooms"
+	"github.com/redis/go-redis/v9"
+)
+
+// The sessions of connected sockets (rooms.SessionKeeper): with StreamsOptions.Recovery, the
+// adapter keeps the session of each of its connected sockets in Redis too, so that when the
+// server dies without a word (a crash, SIGKILL, a lost machine) its clients still recover on
+// the other servers. The keys are written in batches shortly after a socket connects or
+// changes rooms, and rewritten every MaxDisconnectionDuration/2 with a time to live of
+// 1.5×MaxDisconnectionDuration, so that they outlive the server by at least
+// MaxDisconnectionDuration. A socket that disconnects has its session written by
+// PersistSession (a recoverable disconnection) or deleted (any other).
+
+// keepFlushInterval is how long a change of a kept session waits before it is written.
+const keepFlushInterval = 100 * time.Millisecond
+
+// keepBatch bounds the commands of one pipeline of the keeper.
+const keepBatch = 500
+
+// keeper holds the sessions of the adapter's connected sockets.
+type keeper struct {
+	mu      sync.Mutex
+	kept    map[rooms.SocketID]*rooms.Session
+	dirty   map[rooms.SocketID]struct{}
+	dropped []string // keys to delete
+	wake    chan struct{}
+}
+
+var _ rooms.SessionKeeper = (*StreamsAdapter)(nil)
+
+// KeepSession keeps the session of a socket that just connected in Redis, until the socket
+// disconnects, so that its client can recover on another server even if this one dies. Its
+// rooms follow the socket's; its data is the one given here.
+func (a *StreamsAdapter) KeepSession(s rooms.Session) {
+	if !a.opts.Recovery || s.PID == "" {
+		return
+	}
+	k := &a.keep
+	k.mu.Lock()
+	k.kept[s.SID] = &s
+	k.markLocked(s.SID)
+	k.mu.Unlock()
+}
+
+func (k *keeper) markLocked(id rooms.SocketID) {
+	k.dirty[id] = struct{}{}
+	select {
+	case k.wake <- struct{}{}:
+	default:
+	}
+}
+
+// touch notes a change of the rooms of socket id, when its session is kept.
+func (a *StreamsAdapter) touch(id rooms.SocketID) {
+	k := &a.keep
+	k.mu.Lock()
+	if _, ok := k.kept[id]; ok {
+		k.markLocked(id)
+	}
+	k.mu.Unlock()
+}
+
+// release stops keeping the session of socket id. drop deletes its key: the socket left
+// without a recoverable disconnection.
+func (a *StreamsAdapter) release(id rooms.SocketID, drop bool) {
+	k := &a.keep
+	k.mu.Lock()
+	if s, ok := k.kept[id]; ok {
+		delete(k.kept, id)
+		delete(k.dirty, id)
+		if drop {
+			k.dropped = append(k.dropped, a.opts.SessionKeyPrefix+s.PID)
+			k.markLocked(id)
+			delete(k.dirty, id)
+		}
+	}
+	k.mu.Unlock()
+}
+
+// runKeeper writes the changed sessions every keepFlushInterval and all of them every
+// MaxDisconnectionDuration/2, until the adapter closes.
+func (a *StreamsAdapter) runKeeper() {
+	k := &a.keep
+	refresh := time.NewTicker(a.opts.MaxDisconnectionDuration / 2)
+	defer refresh.Stop()
+	for {
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-refresh.C:
+			k.mu.Lock()
+			for id := range k.kept {
+				k.dirty[id] = struct{}{}
+			}
+			k.mu.Unlock()
+		case <-k.wake:
+			if !sleep(a.ctx, keepFlushInterval) {
+				return
+			}
+		}
+		a.flushKept()
+	}
+}
+
+// flushKept writes the changed sessions and deletes the dropped ones, in pipelines of
+// keepBatch commands.
+func (a *StreamsAdapter) flushKept() {
+	k := &a.keep
+	k.mu.Lock()
+	type item struct {
+		key, text string
+	}
+	var sets []item
+	for id := range k.dirty {
+		s := k.kept[id]
+		if s == nil {
+			continue
+		}
+		cur := *s
+		cur.Rooms = a.local.SocketRooms(id)
+		text, err := encodeSession(&cur)
+		if err != nil {
+			a.report(fmt.Errorf("redisadapter: encode session: %w", err))
+			continue
+		}
+		sets = append(sets, item{a.opts.SessionKeyPrefix + s.PID, text})
+	}
+	clear(k.dirty)
+	dels := k.dropped
+	k.dropped = nil
+	k.mu.Unlock()
+	ttl := a.opts.MaxDisconnectionDuration + a.opts.MaxDisconnectionDuration/2
+	for len(sets) > 0 || len(dels) > 0 {
+		n := min(len(sets), keepBatch)
+		m := min(len(dels), keepBatch-n)
+		ctx, cancel := context.WithTimeout(a.ctx, a.opts.RequestsTimeout)
+		_, err := a.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, it := range sets[:n] {
+				p.Set(ctx, it.key, it.text, ttl)
+			}
+			if m > 0 {
+				keys := dels[:m]
+				for _, key := range keys {
+					p.Del(ctx, key)
+				}
+			}
+			return nil
+		})
+		cancel()
+		if err != nil {
+			a.report(fmt.Errorf("redisadapter: keep sessions: %w", err))
+			if a.ctx.Err() != nil {
+				return
+			}
+		}
+		sets, dels = sets[n:], dels[m:]
+	}
+}
