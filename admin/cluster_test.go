@@ -59,7 +59,7 @@ func newClusterServer(t *testing.T, addr, id, passwordHash string) *httptest.Ser
 // a user on server B: the UI lists B's socket (through FetchSockets), gets both servers'
 // statistics, is told when B's socket changes its data, and its join action reaches B.
 func TestClusterViews(t *testing.T) {
-	addr := redistest.Start(t)
+	addr := redistest.Start(t).Addr
 	h := hash(t)
 	a := newClusterServer(t, addr, "A", h)
 	b := newClusterServer(t, addr, "B", h)

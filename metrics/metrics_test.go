@@ -59,13 +59,7 @@ func (p page) get(name string, labels ...string) float64 {
 next:
 	for _, m := range fam.GetMetric() {
 		for i := 0; i+1 < len(labels); i += 2 {
-			found := false
-			for _, l := range m.GetLabel() {
-				if l.GetName() == labels[i] && l.GetValue() == labels[i+1] {
-					found = true
-				}
-			}
-			if !found {
+			if !hasLabel(m, labels[i], labels[i+1]) {
 				continue next
 			}
 		}
@@ -79,6 +73,34 @@ next:
 		}
 	}
 	return 0
+}
+
+// sum returns the sum of the histogram sample of metric name whose labels include the given
+// pairs, or 0.
+func (p page) sum(name string, labels ...string) float64 {
+	fam := p[name]
+	if fam == nil {
+		return 0
+	}
+next:
+	for _, m := range fam.GetMetric() {
+		for i := 0; i+1 < len(labels); i += 2 {
+			if !hasLabel(m, labels[i], labels[i+1]) {
+				continue next
+			}
+		}
+		return m.GetHistogram().GetSampleSum()
+	}
+	return 0
+}
+
+func hasLabel(m *dto.Metric, name, value string) bool {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name && l.GetValue() == value {
+			return true
+		}
+	}
+	return false
 }
 
 // newServer returns a server with metrics, mounted with its /metrics page on a test HTTP

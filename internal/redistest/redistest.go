@@ -8,13 +8,24 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
 
+// Server is a redis-server process of one test.
+type Server struct {
+	// Addr is the server's address, host:port.
+	Addr string
+	stop func()
+}
+
+// Stop stops the server before the test ends, as an outage does. It is safe to call twice.
+func (s *Server) Stop() { s.stop() }
+
 // Start starts a redis-server without persistence on a free loopback port, waits until it
-// answers PING, and stops it when the test ends. It returns the server's address.
-func Start(t testing.TB) string {
+// answers PING, and stops it when the test ends.
+func Start(t testing.TB) *Server {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatal("redistest: redis-server is not installed: run `make redis-deps` (apt-get install redis-server)")
@@ -33,14 +44,18 @@ func Start(t testing.TB) string {
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Errorf("redistest: redis-server on %s did not stop", addr)
-		}
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Errorf("redistest: redis-server on %s did not stop", addr)
+			}
+		})
+	}
+	t.Cleanup(stop)
 	for deadline := time.Now().Add(10 * time.Second); !answers(addr); {
 		if time.Now().After(deadline) {
 			t.Fatalf("redistest: redis-server on %s did not start", addr)
@@ -51,7 +66,7 @@ func Start(t testing.TB) string {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	return addr
+	return &Server{Addr: addr, stop: stop}
 }
 
 // answers reports whether the server at addr answers PING.
