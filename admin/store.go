@@ -75,7 +75,12 @@ type eventKey struct {
 // every message, are atomic counters stamped with the second they are taken in; connections
 // and disconnections are counted per second.
 type eventBuffer struct {
-	packetsIn, packetsOut, bytesIn, bytesOut atomic.Int64
+	// The counts of each direction share a cache line, and only that: the sessions' readers
+	// and writers, which count every message, do not update the same line.
+	packetsIn, bytesIn   atomic.Int64
+	_                    [48]byte
+	packetsOut, bytesOut atomic.Int64
+	_                    [48]byte
 
 	mu     sync.Mutex
 	counts map[eventKey]int64
