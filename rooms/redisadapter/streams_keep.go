@@ -50,8 +50,14 @@ func (a *StreamsAdapter) KeepSession(s rooms.Session) {
 	k.mu.Unlock()
 }
 
+// markLocked notes that the session of id is to be written.
 func (k *keeper) markLocked(id rooms.SocketID) {
 	k.dirty[id] = struct{}{}
+	k.wakeLocked()
+}
+
+// wakeLocked tells the keeper that there is something to write.
+func (k *keeper) wakeLocked() {
 	select {
 	case k.wake <- struct{}{}:
 	default:
@@ -78,8 +84,7 @@ func (a *StreamsAdapter) release(id rooms.SocketID, drop bool) {
 		delete(k.dirty, id)
 		if drop {
 			k.dropped = append(k.dropped, a.opts.SessionKeyPrefix+s.PID)
-			k.markLocked(id)
-			delete(k.dirty, id)
+			k.wakeLocked()
 		}
 	}
 	k.mu.Unlock()
@@ -146,11 +151,8 @@ func (a *StreamsAdapter) flushKept() {
 			for _, it := range sets[:n] {
 				p.Set(ctx, it.key, it.text, ttl)
 			}
-			if m > 0 {
-				keys := dels[:m]
-				for _, key := range keys {
-					p.Del(ctx, key)
-				}
+			for _, key := range dels[:m] {
+				p.Del(ctx, key)
 			}
 			return nil
 		})

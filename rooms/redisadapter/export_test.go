@@ -1,0 +1,4 @@
+package redisadapter
+
+// DecodeSession lets the external tests read a session as a server stores it.
+var DecodeSession = decodeSession
