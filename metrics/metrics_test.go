@@ -126,7 +126,14 @@ func newServer(t *testing.T, opts socketio.Options) (*socketio.Server, *httptest
 }
 
 func TestMetricsFollowTheOfficialClients(t *testing.T) {
-	srv, hs := newServer(t, socketio.Options{})
+	var opts socketio.Options
+	opts.Engine.AllowRequest = func(r *http.Request) error {
+		if r.URL.Query().Get("refuse") != "" {
+			return errors.New("refused by the application")
+		}
+		return nil
+	}
+	srv, hs := newServer(t, opts)
 	var mu sync.Mutex
 	pages := map[string]page{}
 	srv.OnConnection(func(s *socketio.Socket) {
@@ -210,6 +217,7 @@ func TestMetricsFollowTheOfficialClients(t *testing.T) {
 		{"bytes sent", connected, traffic, "engineio_sent_bytes_total", nil, 1000, true},
 		{"messages received", connected, traffic, "engineio_messages_received_total", nil, 5, true},
 		{"messages sent", connected, traffic, "engineio_messages_sent_total", nil, 5 + 4, true},
+		{"handshakes refused", traffic, after, "engineio_handshake_refusals_total", []string{"reason", "Forbidden"}, 1, false},
 		{"sockets after a disconnect", traffic, after, "socketio_sockets", nsp, -1, false},
 		{"disconnections", traffic, after, "socketio_disconnections_total", []string{"namespace", "/", "reason", "client namespace disconnect"}, 1, false},
 	}

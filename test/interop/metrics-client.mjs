@@ -1,6 +1,6 @@
 // Traffic for the metrics tests (metrics/metrics_test.go): two official clients, A on polling
-// then websocket, B on websocket, both in the room "room". At each checkpoint the server
-// reads its /metrics page before it answers.
+// then websocket, B on websocket, both in the room "room", and C, whose handshake the server
+// refuses. At each checkpoint the server reads its /metrics page before it answers.
 import { io } from "socket.io-client";
 
 const url = process.env.URL;
@@ -25,6 +25,11 @@ const got = until(B, "news");
 await A.emitWithAck("bcast");
 out("news", { got: (await got)[0] });
 await A.emitWithAck("checkpoint", "traffic");
+
+// C's handshake is refused by the server's AllowRequest.
+const C = io(url, { query: { refuse: "yes" }, reconnection: false, forceNew: true });
+out("refused", { message: (await until(C, "connect_error"))[0].message });
+C.close();
 
 B.disconnect();
 await A.emitWithAck("wait-sockets", 1);
