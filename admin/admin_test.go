@@ -36,9 +36,9 @@ func hash(t testing.TB) string {
 
 // newServer returns an instrumented server with a chat-like main namespace, on a test HTTP
 // server.
-func newServer(t *testing.T, opts admin.Options) *httptest.Server {
+func newServer(t *testing.T, sopts socketio.Options, opts admin.Options) (*socketio.Server, *httptest.Server) {
 	t.Helper()
-	srv := socketio.NewServer(socketio.Options{})
+	srv := socketio.NewServer(sopts)
 	srv.Use(func(s *socketio.Socket) error { s.Set("role", "guest"); return nil })
 	srv.OnConnection(func(s *socketio.Socket) {
 		s.On("join", func(room string, ack socketio.Ack) { s.Join(room); _ = ack() })
@@ -60,7 +60,7 @@ func newServer(t *testing.T, opts admin.Options) *httptest.Server {
 		_ = srv.Shutdown(ctx)
 		hs.Close()
 	})
-	return hs
+	return srv, hs
 }
 
 func features(e nodetest.Event) []string {
@@ -74,7 +74,7 @@ func features(e nodetest.Event) []string {
 }
 
 func TestAdminProtocol(t *testing.T) {
-	hs := newServer(t, admin.Options{Auth: &admin.BasicAuth{Username: "admin", PasswordHash: hash(t)}, ServerID: "go-1"})
+	_, hs := newServer(t, socketio.Options{}, admin.Options{Auth: &admin.BasicAuth{Username: "admin", PasswordHash: hash(t)}, ServerID: "go-1"})
 	res := nodetest.Run(t, 45*time.Second, "admin-client.mjs", "URL="+hs.URL, "PASSWORD="+password)
 	fail := func(format string, args ...any) {
 		t.Helper()
@@ -162,7 +162,7 @@ func TestAdminProtocol(t *testing.T) {
 }
 
 func TestReadOnlyProductionMode(t *testing.T) {
-	hs := newServer(t, admin.Options{Auth: &admin.BasicAuth{Username: "admin", PasswordHash: hash(t)}, ReadOnly: true, Production: true})
+	_, hs := newServer(t, socketio.Options{}, admin.Options{Auth: &admin.BasicAuth{Username: "admin", PasswordHash: hash(t)}, ReadOnly: true, Production: true})
 	res := nodetest.Run(t, 45*time.Second, "admin-client.mjs", "URL="+hs.URL, "PASSWORD="+password)
 	if e := res.Find("config"); e == nil || !slices.Equal(features(e), []string{"AGGREGATED_EVENTS"}) {
 		t.Fatalf("config of a read-only production instrumentation:\n%s", res.Describe())
@@ -187,7 +187,7 @@ func TestReadOnlyProductionMode(t *testing.T) {
 // TestReadOnly runs the development mode read-only: the UI still gets every event, but its
 // actions do nothing.
 func TestReadOnly(t *testing.T) {
-	hs := newServer(t, admin.Options{Auth: &admin.BasicAuth{Username: "admin", PasswordHash: hash(t)}, ReadOnly: true})
+	_, hs := newServer(t, socketio.Options{}, admin.Options{Auth: &admin.BasicAuth{Username: "admin", PasswordHash: hash(t)}, ReadOnly: true})
 	res := nodetest.Run(t, 45*time.Second, "admin-client.mjs", "URL="+hs.URL, "PASSWORD="+password)
 	if e := res.Find("config"); e == nil || !slices.Equal(features(e), []string{"AGGREGATED_EVENTS", "ALL_EVENTS"}) {
 		t.Fatalf("config of a read-only instrumentation:\n%s", res.Describe())

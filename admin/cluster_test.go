@@ -21,21 +21,10 @@ import (
 func newClusterServer(t *testing.T, addr, id, passwordHash string) *httptest.Server {
 	t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
-	srv := socketio.NewServer(socketio.Options{
-		Adapter: redisadapter.New(rdb, redisadapter.Options{RequestsTimeout: 5 * time.Second}),
-	})
-	srv.Use(func(s *socketio.Socket) error { s.Set("role", "guest"); return nil })
-	srv.OnConnection(func(s *socketio.Socket) {
-		s.On("join", func(room string, ack socketio.Ack) { s.Join(room); _ = ack() })
-		s.On("profile", func(name string, ack socketio.Ack) { s.Set("name", name); _ = ack() })
-	})
-	a, err := admin.Instrument(srv, admin.Options{
-		Auth: &admin.BasicAuth{Username: "admin", PasswordHash: passwordHash}, ServerID: id,
-		StatsInterval: 200 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { _ = rdb.Close() }) // after the server's shutdown, registered later
+	srv, hs := newServer(t,
+		socketio.Options{Adapter: redisadapter.New(rdb, redisadapter.Options{RequestsTimeout: 5 * time.Second})},
+		admin.Options{Auth: &admin.BasicAuth{Username: "admin", PasswordHash: passwordHash}, ServerID: id})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, n := range []string{"/", "/admin"} {
@@ -43,15 +32,6 @@ func newClusterServer(t *testing.T, addr, id, passwordHash string) *httptest.Ser
 			t.Fatalf("server %s, namespace %s: %v", id, n, err)
 		}
 	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		a.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		hs.Close()
-		_ = rdb.Close()
-	})
 	return hs
 }
 

@@ -48,13 +48,12 @@ func scrape(t testing.TB, base string) page {
 	return fams
 }
 
-// get returns the value of the sample of metric name whose labels include the given pairs
-// (name, value, name, value...): a counter's or gauge's value, a histogram's sample count.
-// A missing sample reads 0.
-func (p page) get(name string, labels ...string) float64 {
+// find returns the sample of metric name whose labels include the given pairs (name, value,
+// name, value...), or nil.
+func (p page) find(name string, labels ...string) *dto.Metric {
 	fam := p[name]
 	if fam == nil {
-		return 0
+		return nil
 	}
 next:
 	for _, m := range fam.GetMetric() {
@@ -63,35 +62,9 @@ next:
 				continue next
 			}
 		}
-		switch {
-		case m.Counter != nil:
-			return m.GetCounter().GetValue()
-		case m.Gauge != nil:
-			return m.GetGauge().GetValue()
-		case m.Histogram != nil:
-			return float64(m.GetHistogram().GetSampleCount())
-		}
+		return m
 	}
-	return 0
-}
-
-// sum returns the sum of the histogram sample of metric name whose labels include the given
-// pairs, or 0.
-func (p page) sum(name string, labels ...string) float64 {
-	fam := p[name]
-	if fam == nil {
-		return 0
-	}
-next:
-	for _, m := range fam.GetMetric() {
-		for i := 0; i+1 < len(labels); i += 2 {
-			if !hasLabel(m, labels[i], labels[i+1]) {
-				continue next
-			}
-		}
-		return m.GetHistogram().GetSampleSum()
-	}
-	return 0
+	return nil
 }
 
 func hasLabel(m *dto.Metric, name, value string) bool {
@@ -101,6 +74,28 @@ func hasLabel(m *dto.Metric, name, value string) bool {
 		}
 	}
 	return false
+}
+
+// get returns the value of a sample (see find): a counter's or gauge's value, a histogram's
+// sample count. A missing sample reads 0.
+func (p page) get(name string, labels ...string) float64 {
+	m := p.find(name, labels...)
+	switch {
+	case m == nil:
+		return 0
+	case m.Counter != nil:
+		return m.GetCounter().GetValue()
+	case m.Gauge != nil:
+		return m.GetGauge().GetValue()
+	case m.Histogram != nil:
+		return float64(m.GetHistogram().GetSampleCount())
+	}
+	return 0
+}
+
+// sum returns the sum of a histogram's sample (see find), or 0.
+func (p page) sum(name string, labels ...string) float64 {
+	return p.find(name, labels...).GetHistogram().GetSampleSum()
 }
 
 // newServer returns a server with metrics, mounted with its /metrics page on a test HTTP
