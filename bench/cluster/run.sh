@@ -99,9 +99,14 @@ for rep in $(seq "$REPS"); do
 		load=$(cut -d' ' -f1-3 /proc/loadavg)
 		out="$RESULTS/cluster-$stamp-$impl-$rep.json"
 		echo "bench-cluster: $impl, repetition $rep, load average $load" >&2
+		# In the background, so that a signal to this script stops the run at once (the EXIT
+		# trap stops the load generator, which stops its workers).
 		"$work/cluster" -urls "$(IFS=,; echo "${urls[*]}")" -pids "$(IFS=,; echo "${spids[*]}")" \
 			-redis-pid "$redis_pid" -n "$N" -rooms "$ROOMS" -count "$COUNT" -rate "$RATE" \
-			-concurrency "$CONCURRENCY" -timeout "$TIMEOUT" -label "$impl" -load "$load" -json "$out"
+			-concurrency "$CONCURRENCY" -timeout "$TIMEOUT" -label "$impl" -load "$load" -json "$out" &
+		load_pid=$!
+		pids+=("$load_pid")
+		wait "$load_pid"
 		files+=("$out")
 		for p in "${spids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 		for p in "${spids[@]}"; do wait "$p" 2>/dev/null || true; done
