@@ -22,7 +22,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -35,6 +34,7 @@ import (
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/engineio"
+	"github.com/echo-socketio/echo-socketio/internal/benchcontract"
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/rooms/redisadapter"
 	"github.com/echo-socketio/echo-socketio/socketio"
@@ -124,40 +124,9 @@ func newServer(c config, rdb *redis.Client) *socketio.Server {
 			s.Join(auth.Rooms...)
 		}
 		s.On("ready", func(ack socketio.Ack) { _ = ack(true) })
-		s.On("echo", func(args []json.RawMessage, ack socketio.Ack) {
-			out := make([]any, len(args))
-			for i, a := range args {
-				out[i] = a
-			}
-			_ = ack(out...)
-		})
-		s.On("join", func(args []json.RawMessage, ack socketio.Ack) {
-			s.Join(roomName(args))
-			_ = ack()
-		})
-		s.On("bcast", func(args []json.RawMessage, ack socketio.Ack) {
-			var payload json.RawMessage
-			if len(args) > 1 {
-				payload = args[1]
-			}
-			_ = sio.To(roomName(args)).Emit("bcast", payload)
-			_ = ack()
-		})
+		benchcontract.Handle(sio, s)
 	})
 	return sio
-}
-
-// roomName returns the room named by the first argument: a JSON string, or any other JSON
-// value as written, as String(room) does in the Node server.
-func roomName(args []json.RawMessage) string {
-	if len(args) == 0 {
-		return "undefined"
-	}
-	var s string
-	if err := json.Unmarshal(args[0], &s); err == nil {
-		return s
-	}
-	return string(args[0])
 }
 
 func run(ctx context.Context) error {

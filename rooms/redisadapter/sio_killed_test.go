@@ -2,7 +2,6 @@ package redisadapter_test
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -137,40 +136,7 @@ func TestSocketIOStreamsNodeKilled(t *testing.T) {
 	if err := <-sent; err != nil {
 		t.Fatal(err)
 	}
-	js.waitFor(t, "every client at the last broadcast", 30*time.Second, func() bool {
-		got := js.got(m, "seq")
-		for _, name := range names {
-			list := got[name]
-			if len(list) == 0 || !strings.HasPrefix(list[len(list)-1], fmt.Sprintf("[%d,", total)) {
-				return false
-			}
-		}
-		return true
-	})
-	got := js.got(m, "seq")
-	for _, name := range names {
-		var seqs []int
-		for _, args := range got[name] {
-			var a []json.RawMessage
-			var n int
-			if json.Unmarshal([]byte(args), &a) != nil || len(a) != 2 || json.Unmarshal(a[0], &n) != nil {
-				t.Fatalf("client %s got seq %s", name, args)
-			}
-			seqs = append(seqs, n)
-		}
-		for i, n := range seqs {
-			if n != i+1 {
-				t.Fatalf("client %s got the broadcasts %v, want 1..%d once each in order", name, seqs, total)
-			}
-		}
-		if len(seqs) != total {
-			t.Fatalf("client %s got %d broadcasts, want %d", name, len(seqs), total)
-		}
-		conns := js.connectedEvents(m, name)
-		if len(conns) != 1 || conns[0].Str("sid") != sids[name] || conns[0]["recovered"] != true {
-			t.Errorf("client %s reconnected as %v, want one recovered connection as %s", name, conns, sids[name])
-		}
-	}
+	checkRecoveredSeqs(t, js, m, names, sids, total)
 	// The clients are on the two live servers now, in their room.
 	infos, err := emitter.adapter.FetchSockets(ctxT(t, 10*time.Second), rooms.Selection{Rooms: []rooms.Room{"load"}})
 	if err != nil {

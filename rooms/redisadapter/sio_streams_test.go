@@ -492,6 +492,22 @@ func TestSocketIOStreamsNodeDies(t *testing.T) {
 	if err := <-sent; err != nil {
 		t.Fatal(err)
 	}
+	checkRecoveredSeqs(t, js, m, names, sids, total)
+	if n := len(g3.io.Of("/").Adapter().Sockets("load")); n != clients {
+		t.Errorf("G3 has %d sockets in load, want %d", n, clients)
+	}
+	for _, n := range []*sioNode{g2, g3} {
+		if errs := n.errs.list(); len(errs) > 0 {
+			t.Errorf("node %s reported %v", n.name, errs)
+		}
+	}
+}
+
+// checkRecoveredSeqs waits until every client of names got the "seq" broadcast total (after
+// mark m), then checks that each got the broadcasts 1..total once each, in order, and
+// connected once more after m, recovered, with its socket ID of sids.
+func checkRecoveredSeqs(t *testing.T, js *jsClients, m int, names []string, sids map[string]string, total int) {
+	t.Helper()
 	js.waitFor(t, "every client at the last broadcast", 30*time.Second, func() bool {
 		got := js.got(m, "seq")
 		for _, name := range names {
@@ -524,14 +540,6 @@ func TestSocketIOStreamsNodeDies(t *testing.T) {
 		conns := js.connectedEvents(m, name)
 		if len(conns) != 1 || conns[0].Str("sid") != sids[name] || conns[0]["recovered"] != true {
 			t.Errorf("client %s reconnected as %v, want one recovered connection as %s", name, conns, sids[name])
-		}
-	}
-	if n := len(g3.io.Of("/").Adapter().Sockets("load")); n != clients {
-		t.Errorf("G3 has %d sockets in load, want %d", n, clients)
-	}
-	for _, n := range []*sioNode{g2, g3} {
-		if errs := n.errs.list(); len(errs) > 0 {
-			t.Errorf("node %s reported %v", n.name, errs)
 		}
 	}
 }
