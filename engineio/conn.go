@@ -178,17 +178,22 @@ func (c *Conn) Send(data []byte, binary bool) error {
 // See Send for the errors.
 func (c *Conn) SendPrepared(ps ...*Prepared) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.state != stateOpen {
+		c.mu.Unlock()
 		return ErrClosed
 	}
 	if len(c.queue)+len(ps) > c.srv.opts.MaxQueuedPackets {
+		c.mu.Unlock()
 		return ErrQueueFull
 	}
 	for _, p := range ps {
 		c.queue = append(c.queue, outPacket{pkt: p.pkt, prep: p})
 	}
-	c.kickLocked()
+	ws := c.kickInlineLocked()
+	c.mu.Unlock()
+	if ws != nil {
+		c.writeInline(ws)
+	}
 	return nil
 }
 
@@ -240,14 +245,33 @@ func (c *Conn) Close() { c.closeGracefully(ReasonForcedClose) }
 
 func (c *Conn) enqueue(p outPacket, control bool) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.state != stateOpen {
+		c.mu.Unlock()
 		return ErrClosed
 	}
 	if !control && len(c.queue) >= c.srv.opts.MaxQueuedPackets {
+		c.mu.Unlock()
 		return ErrQueueFull
 	}
 	c.queue = append(c.queue, p)
+	ws := c.kickInlineLocked()
+	c.mu.Unlock()
+	if ws != nil {
+		c.writeInline(ws)
+	}
+	return nil
+}
+
+// kickInlineLocked is kickLocked for a caller that can write: when the websocket writer is
+// idle and the connection can be written without blocking, it marks the writer busy and
+// returns the websocket, which the caller writes with writeInline after unlocking.
+func (c *Conn) kickInlineLocked() *websocket.Conn {
+	if c.transport == TransportWebsocket && !c.writing && c.ws != nil && len(c.queue) > 0 {
+		if wc, ok := c.ws.NetConn().(*wsNetConn); ok && wc.raw != nil {
+			c.writing = true
+			return c.ws
+		}
+	}
 	c.kickLocked()
 	return nil
 }

@@ -85,8 +85,11 @@ func (c *Conn) heartbeat(gen uint64) {
 	c.awaitingPong = true
 	c.armHeartbeatLocked(c.srv.opts.PingTimeout)
 	c.queue = append(c.queue, outPacket{pkt: parser.Packet{Type: parser.Ping}})
-	c.kickLocked()
+	ws := c.kickInlineLocked()
 	c.mu.Unlock()
+	if ws != nil {
+		c.writeInline(ws)
+	}
 }
 
 func (c *Conn) onPong() {

@@ -45,6 +45,9 @@ type Server struct {
 	zlibPool sync.Pool
 
 	fwd *forwarder // nil without Options.Forwarding
+
+	// poll watches idle websocket connections for readability (Linux); nil elsewhere.
+	poll *poller
 }
 
 // NewServer returns a server configured by opts; unset options take their defaults. It panics
@@ -53,6 +56,7 @@ func NewServer(opts Options) *Server {
 	s := &Server{
 		opts:     opts.withDefaults(),
 		sessions: make(map[string]*Conn),
+		poll:     newPoller(),
 	}
 	s.logger = s.opts.Logger
 	if s.opts.Forwarding != nil {
@@ -63,7 +67,9 @@ func NewServer(opts Options) *Server {
 		s.fwd = fw
 	}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:    512,
+		// No read buffer of its own: the upgrader reads through the one handed over at the
+		// hijack (see upgradeWebsocket).
+		ReadBufferSize:    0,
 		WriteBufferSize:   4096,
 		WriteBufferPool:   &sync.Pool{},
 		EnableCompression: s.opts.PerMessageDeflate,
@@ -179,7 +185,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 	var ws *websocket.Conn
 	if transport == TransportWebsocket {
 		var err error
-		ws, err = s.upgrader.Upgrade(w, r, s.cookieHeader(sid))
+		ws, err = s.upgradeWebsocket(w, r, s.cookieHeader(sid))
 		if err != nil {
 			return // the upgrader has answered
 		}
@@ -275,6 +281,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		return ctx.Err()
 	}
+}
+
+// upgradeWebsocket completes a websocket handshake. The connection gorilla/websocket gets is a
+// wsNetConn, with the read buffer the session inspects.
+func (s *Server) upgradeWebsocket(w http.ResponseWriter, r *http.Request, h http.Header) (*websocket.Conn, error) {
+	return s.upgrader.Upgrade(hijacker{ResponseWriter: w, poll: s.poll}, r, h)
 }
 
 // newSessionID returns a random, URL-safe session ID of 20 characters.

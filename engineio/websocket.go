@@ -12,7 +12,10 @@ import (
 )
 
 // The websocket transport. After the handshake the HTTP handler returns: the connection is
-// hijacked, one goroutine reads it, and a writer goroutine runs only while packets are queued.
+// hijacked and, on Linux, watched by the server's poller, which starts a goroutine to read it
+// only when it has data (elsewhere, or when the connection has no file descriptor, one
+// goroutine reads it). Packets are written by the goroutine that queued them while the
+// socket takes them without blocking; a writer goroutine runs only when it does not.
 
 // attachWebsocket makes ws the session's transport and starts reading it.
 func (c *Conn) attachWebsocket(ws *websocket.Conn) {
@@ -31,7 +34,67 @@ func (c *Conn) attachWebsocket(ws *websocket.Conn) {
 		c.kickLocked()
 	}
 	c.mu.Unlock()
-	go c.readLoop(ws)
+	c.startReading(ws, true)
+}
+
+// startReading reads ws from now on: through the poller when the connection has a file
+// descriptor, or with a goroutine of its own. With spawn false the fallback reads on the
+// calling goroutine.
+func (c *Conn) startReading(ws *websocket.Conn, spawn bool) {
+	ws.SetReadLimit(c.srv.opts.MaxHTTPBufferSize)
+	wc, _ := ws.NetConn().(*wsNetConn)
+	if wc != nil && wc.poll != nil {
+		wc.readMu.Lock()
+		// Messages already in the read buffer (after an upgrade) raise no readiness event.
+		for wc.br.Buffered() > 0 {
+			if !c.readOne(ws) {
+				wc.readMu.Unlock()
+				return
+			}
+		}
+		err := wc.poll.register(wc, func() { c.readReady(ws, wc) })
+		wc.readMu.Unlock()
+		if err == nil {
+			return
+		}
+		c.srv.logger.Debug("engineio: websocket read by a goroutine", "sid", c.id, "err", err)
+	}
+	if spawn {
+		go c.readLoop(ws)
+		return
+	}
+	c.readLoop(ws)
+}
+
+// readReady reads the messages that are available on a connection the poller found readable,
+// then has it watched again. A frame that arrived in part blocks it until the rest arrives,
+// or the heartbeat closes the session.
+func (c *Conn) readReady(ws *websocket.Conn, wc *wsNetConn) {
+	wc.readMu.Lock()
+	defer wc.readMu.Unlock()
+	for {
+		if !c.readOne(ws) {
+			return
+		}
+		if wc.br.Buffered() == 0 {
+			break
+		}
+	}
+	wc.poll.rearm(wc)
+}
+
+// readOne reads and delivers one message; it closes the session and returns false when the
+// connection failed.
+func (c *Conn) readOne(ws *websocket.Conn) bool {
+	p, reason, err := c.readMessage(ws)
+	if err != nil {
+		c.closeNow(reason)
+		return false
+	}
+	c.deliverMu.Lock()
+	c.onPacket(p)
+	c.deliverMu.Unlock()
+	return true
 }
 
 var errInvalidUTF8 = errors.New("engineio: text frame is not valid UTF-8")
@@ -87,22 +150,47 @@ func (c *Conn) readMessage(ws *websocket.Conn) (parser.Packet, CloseReason, erro
 }
 
 func (c *Conn) readLoop(ws *websocket.Conn) {
-	ws.SetReadLimit(c.srv.opts.MaxHTTPBufferSize)
-	for {
-		p, reason, err := c.readMessage(ws)
-		if err != nil {
-			c.closeNow(reason)
-			return
-		}
-		c.deliverMu.Lock()
-		c.onPacket(p)
-		c.deliverMu.Unlock()
+	for c.readOne(ws) {
 	}
 }
 
+// writeInline sends the queue from the goroutine that queued packets, without blocking: what
+// the socket does not take at once is left to a writer goroutine. c.writing was set by the
+// caller.
+func (c *Conn) writeInline(ws *websocket.Conn) { c.writePackets(ws, true) }
+
 // writeLoop sends the queue on ws until it is empty, then exits. A graceful close waiting for
 // the queue to drain is finished here.
-func (c *Conn) writeLoop(ws *websocket.Conn) {
+func (c *Conn) writeLoop(ws *websocket.Conn) { c.writePackets(ws, false) }
+
+// handOff finishes, on a goroutine of its own, a batch that the socket did not take without
+// blocking, then goes on as the writer.
+func (c *Conn) handOff(ws *websocket.Conn, wc *wsNetConn, batch []outPacket) {
+	if err := wc.flush(); err != nil {
+		c.writeFailed()
+		return
+	}
+	c.wroteBatch(batch)
+	c.writePackets(ws, false)
+}
+
+func (c *Conn) writeFailed() {
+	c.mu.Lock()
+	c.writing = false
+	c.mu.Unlock()
+	c.closeNow(ReasonTransportError)
+}
+
+func (c *Conn) wroteBatch(batch []outPacket) {
+	c.mu.Lock()
+	c.wroteLocked(len(batch))
+	c.mu.Unlock()
+	c.observeSent(batch)
+	c.recycle(batch)
+}
+
+func (c *Conn) writePackets(ws *websocket.Conn, inline bool) {
+	wc, _ := ws.NetConn().(*wsNetConn)
 	var buf []byte
 	for {
 		c.mu.Lock()
@@ -111,7 +199,11 @@ func (c *Conn) writeLoop(ws *websocket.Conn) {
 			closing, reason := c.state == stateClosing, c.reason
 			c.mu.Unlock()
 			if closing {
-				c.finishWebsocketClose(ws, reason)
+				if inline { // the close hooks never run on the sender's goroutine
+					go c.finishWebsocketClose(ws, reason)
+				} else {
+					c.finishWebsocketClose(ws, reason)
+				}
 			}
 			return
 		}
@@ -119,8 +211,11 @@ func (c *Conn) writeLoop(ws *websocket.Conn) {
 		c.mu.Unlock()
 
 		_ = ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
+		if wc != nil {
+			wc.beginBatch()
+		}
+		var err error
 		for _, p := range batch {
-			var err error
 			if p.prep != nil {
 				var pm *websocket.PreparedMessage
 				if pm, err = p.prep.websocketMessage(c.protocol); err == nil {
@@ -142,17 +237,27 @@ func (c *Conn) writeLoop(ws *websocket.Conn) {
 				}
 			}
 			if err != nil {
-				c.mu.Lock()
-				c.writing = false
-				c.mu.Unlock()
-				c.closeNow(ReasonTransportError)
+				break
+			}
+		}
+		if wc != nil {
+			sent, ferr := wc.endBatch(inline)
+			if err == nil {
+				err = ferr
+			}
+			if err == nil && !sent {
+				go c.handOff(ws, wc, batch)
 				return
 			}
 		}
-		c.mu.Lock()
-		c.wroteLocked(len(batch))
-		c.mu.Unlock()
-		c.observeSent(batch)
-		c.recycle(batch)
+		if err != nil {
+			if inline {
+				go c.writeFailed()
+			} else {
+				c.writeFailed()
+			}
+			return
+		}
+		c.wroteBatch(batch)
 	}
 }

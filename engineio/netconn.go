@@ -1,0 +1,226 @@
+package engineio
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// A websocket session's network connection is a wsNetConn: the hijacked connection with a
+// write buffer in front of it and, where the platform allows, the file descriptor the
+// server's poller watches for readability (see poller_linux.go).
+//
+// Writes. The session's writer puts the frames of a batch in the buffer (gorilla/websocket
+// writes each frame with its own Write call) and sends them with one system call at the end
+// of the batch. A writer running on the goroutine of the sender tries that system call
+// without blocking; what the kernel does not take at once is sent by a goroutine started for
+// that purpose, which blocks until WriteTimeout. Writes outside a batch (control frames: a
+// pong, a close frame) are sent at once, after anything left in the buffer.
+//
+// Reads. gorilla/websocket reads through the bufio.Reader handed to it at the hijack, so the
+// session knows how many bytes it holds: a frame already in that buffer gets no readiness
+// notification from the kernel and is read before the connection is watched again.
+
+// readBufferSize is the size of a websocket connection's read buffer. gorilla/websocket
+// reuses the buffered reader of the hijack only when it is larger than 256 bytes.
+const readBufferSize = 512
+
+// wbufPool holds the write buffers of websocket connections between batches, so an idle
+// connection keeps none.
+var wbufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+type wsNetConn struct {
+	net.Conn
+	raw syscall.RawConn // nil when the connection has no file descriptor (TLS, a wrapper)
+	br  *bufio.Reader   // the reader gorilla/websocket reads through
+
+	// nb is the state of a write that does not block (see writeFD).
+	nb struct {
+		buf []byte
+		n   int
+		err error
+		fn  func(uintptr) bool
+	}
+
+	wmu      sync.Mutex
+	wbuf     *[]byte // pending bytes; nil when empty
+	batch    bool
+	deadline time.Time // the write deadline gorilla/websocket asked for
+	applied  time.Time // the write deadline set on the connection
+
+	// readMu is held by the goroutine reading the connection: successive readers started by
+	// the poller are ordered by it.
+	readMu sync.Mutex
+	// poll is the server's poller, set when the connection has a file descriptor. The
+	// registration is guarded by the poller's lock.
+	poll       *poller
+	token      uint64
+	fd         int
+	registered bool
+	onReadable func()
+}
+
+func newWSNetConn(nc net.Conn, p *poller) *wsNetConn {
+	wc := &wsNetConn{Conn: nc}
+	if sc, ok := nc.(syscall.Conn); ok && p != nil {
+		if _, isTCP := nc.(*net.TCPConn); isTCP {
+			if raw, err := sc.SyscallConn(); err == nil {
+				wc.raw = raw
+				wc.poll = p
+				wc.nb.fn = wc.writeFD
+			}
+		}
+	}
+	wc.br = bufio.NewReaderSize(wc, readBufferSize)
+	return wc
+}
+
+// SetWriteDeadline records the deadline; it is set on the connection before a write that
+// may block. gorilla/websocket sets it once per frame.
+func (wc *wsNetConn) SetWriteDeadline(t time.Time) error {
+	wc.wmu.Lock()
+	wc.deadline = t
+	wc.wmu.Unlock()
+	return nil
+}
+
+// Write buffers p during a batch and writes it at once otherwise.
+func (wc *wsNetConn) Write(p []byte) (int, error) {
+	wc.wmu.Lock()
+	defer wc.wmu.Unlock()
+	if wc.batch || wc.wbuf != nil {
+		if wc.wbuf == nil {
+			wc.wbuf = wbufPool.Get().(*[]byte)
+		}
+		*wc.wbuf = append(*wc.wbuf, p...)
+		if wc.batch {
+			return len(p), nil
+		}
+		if err := wc.flushLocked(); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	if err := wc.applyDeadlineLocked(); err != nil {
+		return 0, err
+	}
+	return wc.Conn.Write(p)
+}
+
+func (wc *wsNetConn) applyDeadlineLocked() error {
+	if wc.applied.Equal(wc.deadline) {
+		return nil
+	}
+	if err := wc.Conn.SetWriteDeadline(wc.deadline); err != nil {
+		return err
+	}
+	wc.applied = wc.deadline
+	return nil
+}
+
+// beginBatch makes writes go to the buffer until endBatch.
+func (wc *wsNetConn) beginBatch() {
+	wc.wmu.Lock()
+	wc.batch = true
+	wc.wmu.Unlock()
+}
+
+// endBatch ends a batch and sends the buffer. With nonblocking it makes one attempt that does
+// not wait and reports whether everything was sent; the rest stays buffered for flush.
+func (wc *wsNetConn) endBatch(nonblocking bool) (sent bool, err error) {
+	wc.wmu.Lock()
+	defer wc.wmu.Unlock()
+	wc.batch = false
+	if wc.wbuf == nil {
+		return true, nil
+	}
+	if nonblocking {
+		if wc.raw == nil {
+			return false, nil
+		}
+		if !wc.applied.IsZero() {
+			// A deadline left by an earlier blocking write would fail this write once past.
+			if err := wc.Conn.SetWriteDeadline(time.Time{}); err != nil {
+				return false, err
+			}
+			wc.applied = time.Time{}
+		}
+		b := *wc.wbuf
+		wc.nb.buf, wc.nb.n, wc.nb.err = b, 0, nil
+		err := wc.raw.Write(wc.nb.fn)
+		n := wc.nb.n
+		if err == nil {
+			err = wc.nb.err
+		}
+		wc.nb.buf, wc.nb.err = nil, nil
+		if err != nil {
+			return false, fmt.Errorf("engineio: write: %w", err)
+		}
+		if n < len(b) {
+			*wc.wbuf = b[:copy(b, b[n:])]
+			return false, nil
+		}
+		wc.releaseLocked()
+		return true, nil
+	}
+	return true, wc.flushLocked()
+}
+
+// flush sends what is buffered, blocking until the write deadline.
+func (wc *wsNetConn) flush() error {
+	wc.wmu.Lock()
+	defer wc.wmu.Unlock()
+	return wc.flushLocked()
+}
+
+func (wc *wsNetConn) flushLocked() error {
+	if wc.wbuf == nil {
+		return nil
+	}
+	if err := wc.applyDeadlineLocked(); err != nil {
+		return err
+	}
+	_, err := wc.Conn.Write(*wc.wbuf)
+	wc.releaseLocked()
+	return err
+}
+
+func (wc *wsNetConn) releaseLocked() {
+	b := wc.wbuf
+	wc.wbuf = nil
+	if cap(*b) <= 64<<10 {
+		*b = (*b)[:0]
+		wbufPool.Put(b)
+	}
+}
+
+// Close leaves the poller before the file descriptor is closed, so that the descriptor,
+// once reused by another connection, is never watched on this one's behalf.
+func (wc *wsNetConn) Close() error {
+	if wc.poll != nil {
+		wc.poll.unregister(wc)
+	}
+	return wc.Conn.Close()
+}
+
+// hijacker hands gorilla/websocket a wsNetConn and its reader at the hijack.
+type hijacker struct {
+	http.ResponseWriter
+	poll *poller // nil where the platform has none
+}
+
+func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return nc, brw, err
+	}
+	if brw.Reader.Buffered() > 0 {
+		return nc, brw, nil // the upgrader refuses a client that sent data too early
+	}
+	wc := newWSNetConn(nc, h.poll)
+	return wc, bufio.NewReadWriter(wc.br, brw.Writer), nil
+}
