@@ -118,7 +118,7 @@ func newConn(s *Server, r *http.Request, id, transport string) *Conn {
 	if q.Get("EIO") == "3" {
 		protocol = 3
 	}
-	return &Conn{
+	c := &Conn{
 		srv:       s,
 		id:        id,
 		req:       req,
@@ -126,8 +126,11 @@ func newConn(s *Server, r *http.Request, id, transport string) *Conn {
 		base64:    q.Get("b64") != "",
 		transport: transport,
 		done:      make(chan struct{}),
-		pollWake:  make(chan struct{}, 1),
 	}
+	if transport == TransportPolling { // a websocket session never polls
+		c.pollWake = make(chan struct{}, 1)
+	}
+	return c
 }
 
 // ID returns the session ID.

@@ -25,9 +25,11 @@ import (
 // session knows how many bytes it holds: a frame already in that buffer gets no readiness
 // notification from the kernel and is read before the connection is watched again.
 
-// readBufferSize is the size of a websocket connection's read buffer. gorilla/websocket
-// reuses the buffered reader of the hijack only when it is larger than 256 bytes.
-const readBufferSize = 512
+// readBufferSize is the size of a websocket connection's read buffer, kept for the life of
+// the connection: a size class of the allocator just above the 256 bytes gorilla/websocket
+// requires to reuse the buffered reader of the hijack. It holds a frame header (14 bytes at
+// most) and small messages; larger payloads are read through it into the message.
+const readBufferSize = 288
 
 // wbufPool holds the write buffers of websocket connections between batches, so an idle
 // connection keeps none.
