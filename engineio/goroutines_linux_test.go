@@ -225,3 +225,56 @@ func TestWriteLongAfterTheWriteTimeout(t *testing.T) {
 		time.Sleep(150 * time.Millisecond)
 	}
 }
+
+// Aborting a session whose socket is blocked (its client stopped reading) does not wait for
+// the blocked write, which can last WriteTimeout: the close frame queues behind it.
+func TestAbortDoesNotWaitForABlockedWrite(t *testing.T) {
+	var mu sync.Mutex
+	var session *engineio.Conn
+	srv := engineio.NewServer(engineio.Options{WriteTimeout: 2 * time.Minute, MaxQueuedPackets: 10})
+	srv.OnConnection(func(c *engineio.Conn) {
+		mu.Lock()
+		session = c
+		mu.Unlock()
+	})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		hs.CloseClientConnections()
+		ctx, cancel := contextWithTimeout(5 * time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		hs.Close()
+	})
+	dialMany(t, "ws"+strings.TrimPrefix(hs.URL, "http")+"/?EIO=4&transport=websocket", websocket.DefaultDialer, 1)
+	mu.Lock()
+	c := session
+	mu.Unlock()
+	big := make([]byte, 64<<10)
+	full := false
+	for range 100000 {
+		if err := c.Send(big, true); err == engineio.ErrQueueFull {
+			full = true
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !full {
+		t.Fatal("the queue of a client that does not read never filled")
+	}
+	done := make(chan struct{})
+	go func() {
+		c.Abort()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Abort waited for the blocked write")
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the session did not close")
+	}
+}

@@ -51,6 +51,7 @@ type wsNetConn struct {
 	wmu      sync.Mutex
 	wbuf     *[]byte // pending bytes; nil when empty
 	batch    bool
+	flushing bool      // a blocking write runs, or is due (flush): writes are buffered
 	deadline time.Time // the write deadline gorilla/websocket asked for
 	applied  time.Time // the write deadline set on the connection
 
@@ -90,23 +91,20 @@ func (wc *wsNetConn) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
-// Write buffers p during a batch and writes it at once otherwise.
+// Write buffers p during a batch or while a blocking write is in progress (the flushing
+// goroutine sends it next, so a control frame never waits behind a blocked socket), and
+// writes it at once otherwise.
 func (wc *wsNetConn) Write(p []byte) (int, error) {
 	wc.wmu.Lock()
-	defer wc.wmu.Unlock()
-	if wc.batch || wc.wbuf != nil {
+	if wc.batch || wc.flushing {
 		if wc.wbuf == nil {
 			wc.wbuf = wbufPool.Get().(*[]byte)
 		}
 		*wc.wbuf = append(*wc.wbuf, p...)
-		if wc.batch {
-			return len(p), nil
-		}
-		if err := wc.flushLocked(); err != nil {
-			return 0, err
-		}
+		wc.wmu.Unlock()
 		return len(p), nil
 	}
+	defer wc.wmu.Unlock()
 	if err := wc.applyDeadlineLocked(); err != nil {
 		return 0, err
 	}
@@ -132,68 +130,87 @@ func (wc *wsNetConn) beginBatch() {
 }
 
 // endBatch ends a batch and sends the buffer. With nonblocking it makes one attempt that does
-// not wait and reports whether everything was sent; the rest stays buffered for flush.
+// not wait and reports whether everything was sent; the rest stays buffered for flush, which
+// the caller must then call.
 func (wc *wsNetConn) endBatch(nonblocking bool) (sent bool, err error) {
 	wc.wmu.Lock()
-	defer wc.wmu.Unlock()
 	wc.batch = false
 	if wc.wbuf == nil {
+		wc.wmu.Unlock()
 		return true, nil
 	}
-	if nonblocking {
-		if wc.raw == nil {
-			return false, nil
-		}
-		if !wc.applied.IsZero() {
-			// A deadline left by an earlier blocking write would fail this write once past.
-			if err := wc.Conn.SetWriteDeadline(time.Time{}); err != nil {
-				return false, err
-			}
-			wc.applied = time.Time{}
-		}
-		b := *wc.wbuf
-		wc.nb.buf, wc.nb.n, wc.nb.err = b, 0, nil
-		err := wc.raw.Write(wc.nb.fn)
-		n := wc.nb.n
-		if err == nil {
-			err = wc.nb.err
-		}
-		wc.nb.buf, wc.nb.err = nil, nil
-		if err != nil {
-			return false, fmt.Errorf("engineio: write: %w", err)
-		}
-		if n < len(b) {
-			*wc.wbuf = b[:copy(b, b[n:])]
-			return false, nil
-		}
-		wc.releaseLocked()
-		return true, nil
+	if !nonblocking {
+		wc.wmu.Unlock()
+		return true, wc.flush()
 	}
-	return true, wc.flushLocked()
-}
-
-// flush sends what is buffered, blocking until the write deadline.
-func (wc *wsNetConn) flush() error {
-	wc.wmu.Lock()
 	defer wc.wmu.Unlock()
-	return wc.flushLocked()
+	if wc.raw == nil {
+		wc.flushing = true
+		return false, nil
+	}
+	if !wc.applied.IsZero() {
+		// A deadline left by an earlier blocking write would fail this write once past.
+		if err := wc.Conn.SetWriteDeadline(time.Time{}); err != nil {
+			return false, err
+		}
+		wc.applied = time.Time{}
+	}
+	b := *wc.wbuf
+	wc.nb.buf, wc.nb.n, wc.nb.err = b, 0, nil
+	err = wc.raw.Write(wc.nb.fn)
+	n := wc.nb.n
+	if err == nil {
+		err = wc.nb.err
+	}
+	wc.nb.buf, wc.nb.err = nil, nil
+	if err != nil {
+		return false, fmt.Errorf("engineio: write: %w", err)
+	}
+	if n < len(b) {
+		*wc.wbuf = b[:copy(b, b[n:])]
+		wc.flushing = true // until flush: other writes queue behind the rest
+		return false, nil
+	}
+	wc.releaseLocked()
+	return true, nil
 }
 
-func (wc *wsNetConn) flushLocked() error {
-	if wc.wbuf == nil {
-		return nil
+// flush sends what is buffered, blocking until the write deadline, without holding the lock
+// while it blocks: writes made meanwhile are buffered and sent after.
+func (wc *wsNetConn) flush() error {
+	for {
+		wc.wmu.Lock()
+		b := wc.wbuf
+		if b == nil {
+			wc.flushing = false
+			wc.wmu.Unlock()
+			return nil
+		}
+		wc.wbuf = nil
+		wc.flushing = true
+		err := wc.applyDeadlineLocked()
+		wc.wmu.Unlock()
+		if err == nil {
+			_, err = wc.Conn.Write(*b)
+		}
+		wc.wmu.Lock()
+		wc.recycleLocked(b)
+		if err != nil {
+			wc.flushing = false
+			wc.wmu.Unlock()
+			return err
+		}
+		wc.wmu.Unlock()
 	}
-	if err := wc.applyDeadlineLocked(); err != nil {
-		return err
-	}
-	_, err := wc.Conn.Write(*wc.wbuf)
-	wc.releaseLocked()
-	return err
 }
 
 func (wc *wsNetConn) releaseLocked() {
 	b := wc.wbuf
 	wc.wbuf = nil
+	wc.recycleLocked(b)
+}
+
+func (wc *wsNetConn) recycleLocked(b *[]byte) {
 	if cap(*b) <= 64<<10 {
 		*b = (*b)[:0]
 		wbufPool.Put(b)
