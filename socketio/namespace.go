@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,7 +39,7 @@ type Namespace struct {
 	sockets      map[rooms.SocketID]*Socket
 	middlewares  []Middleware
 	onConnection []func(*Socket)
-	onServerEmit map[string]func(args Args, ack func(args ...any) error)
+	onServerEmit map[string][]*handler
 }
 
 func newNamespace(s *Server, name string, parent *ParentNamespace) *Namespace {
@@ -94,29 +95,71 @@ func (n *Namespace) OnConnection(fn func(*Socket)) {
 	n.onConnection = append(n.onConnection, fn)
 }
 
-// OnServerSideEmit sets the handler of the events other servers of a cluster send with
-// ServerSideEmit. ack answers a sender that asked for answers. args keep the binary values the
-// adapter carries (see the adapter's documentation).
-func (n *Namespace) OnServerSideEmit(event string, fn func(args Args, ack func(args ...any) error)) {
+// OnServerSideEmit adds a handler of the events other servers of a cluster send with
+// ServerSideEmit or ServerSideEmitWithAck. fn takes the forms Socket.On takes: typed
+// parameters decoded from the event's arguments, optionally followed by an Ack, returning
+// nothing or an error (reported to OnError); or the raw forms such as func(Args, Ack), whose
+// Args keep the binary values the adapter carries (see the adapter's documentation).
+// OnServerSideEvent registers a typed handler without reflection.
+//
+// As in Node, every handler of an event runs, in the order they were added, and all of them
+// get the same Ack: the first call answers the sender, later calls return ErrAlreadyAcked, and
+// only the first argument of the answer reaches the sender (the cluster protocol carries
+// one). The Ack does nothing when the sender asked for no answer. A sender that asked for
+// answers gets none from a server where no handler calls the Ack, and waits until its
+// timeout.
+//
+// The form func(Args, func(...any) error) of earlier versions is still accepted, and is
+// deprecated: write func(Args, Ack). OnServerSideEmit panics when fn has another shape.
+func (n *Namespace) OnServerSideEmit(event string, fn any) {
+	h, err := newServerSideHandler(fn)
+	if err != nil {
+		panic(fmt.Sprintf("socketio: OnServerSideEmit(%q): %v", event, err))
+	}
+	n.addServerSideHandler(event, h)
+}
+
+// OnServerSideEvent adds a handler of the server-side events of n (see
+// Namespace.OnServerSideEmit), with the event's first argument decoded into a T without
+// reflection, as OnEvent does for the events of a socket.
+func OnServerSideEvent[T any](n *Namespace, event string, fn func(v T, ack Ack) error) {
+	if fn == nil {
+		panic(fmt.Sprintf("socketio: OnServerSideEvent(%q): nil handler", event))
+	}
+	n.addServerSideHandler(event, typedHandler(event, fn))
+}
+
+// newServerSideHandler is newHandler, with the deprecated raw form of OnServerSideEmit.
+func newServerSideHandler(fn any) (*handler, error) {
+	if f, ok := fn.(func(Args, func(...any) error)); ok {
+		return &handler{fast: func(args Args, ack Ack) error { f(args, ack); return nil }}, nil
+	}
+	return newHandler(fn)
+}
+
+func (n *Namespace) addServerSideHandler(event string, h *handler) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.onServerEmit == nil {
-		n.onServerEmit = map[string]func(Args, func(...any) error){}
+		n.onServerEmit = map[string][]*handler{}
 	}
-	n.onServerEmit[event] = fn
+	n.onServerEmit[event] = append(n.onServerEmit[event], h)
 }
 
 // OnRoomEvents sets the hooks of the lives of the namespace's rooms (created, joined, left,
-// deleted). It reports false when the adapter does not support them; the in-memory and Redis
-// adapters do.
-func (n *Namespace) OnRoomEvents(ev rooms.RoomEvents) bool {
-	_, ok := n.adapter.(rooms.RoomEventsSetter)
-	if ok {
-		ev = n.protectRoomEvents(ev)
-		n.roomEvents.Store(&ev)
-		n.installRoomEvents()
+// deleted), replacing those of an earlier call; nil hooks are not called. The in-memory and
+// Redis adapters report these events (they are rooms.RoomEventsSetter). With an adapter that
+// does not, OnRoomEvents does nothing and reports an error wrapping errors.ErrUnsupported to
+// OnError (or the server's logger).
+func (n *Namespace) OnRoomEvents(ev rooms.RoomEvents) {
+	if _, ok := n.adapter.(rooms.RoomEventsSetter); !ok {
+		n.server.reportError(fmt.Errorf("socketio: namespace %s: OnRoomEvents: adapter %T reports no room events: %w",
+			n.name, n.adapter, errors.ErrUnsupported))
+		return
 	}
-	return ok
+	ev = n.protectRoomEvents(ev)
+	n.roomEvents.Store(&ev)
+	n.installRoomEvents()
 }
 
 // protectRoomEvents wraps the hooks of ev so that their panics are recovered and reported.
@@ -420,24 +463,32 @@ func (l nspLocal) Disconnect(id rooms.SocketID, closeConn bool) {
 
 func (l nspLocal) ServerSideEmit(event string, args Args, ack func(Args)) {
 	l.n.mu.RLock()
-	fn := l.n.onServerEmit[event]
+	hs := l.n.onServerEmit[event] // append-only: the slice seen here does not change
 	l.n.mu.RUnlock()
-	if fn == nil {
+	if len(hs) == 0 {
 		return
 	}
-	l.n.server.protect("server-side emit handler", func() {
-		fn(args, func(reply ...any) error {
-			if ack == nil {
-				return nil
-			}
-			raw, err := toArgs(reply)
-			if err != nil {
-				return err
-			}
-			ack(raw)
-			return nil
-		})
-	})
+	reply := noAck
+	if ack != nil {
+		var once sync.Once
+		reply = func(vals ...any) error {
+			err := ErrAlreadyAcked
+			once.Do(func() {
+				raw, merr := toArgs(vals)
+				if err = merr; merr == nil {
+					ack(raw)
+				}
+			})
+			return err
+		}
+	}
+	where := "server-side handler of " + strconv.Quote(event)
+	for _, h := range hs {
+		var herr error
+		if l.n.server.protect(where, func() { herr = h.call(event, args, reply) }) == nil && herr != nil {
+			l.n.server.reportError(herr)
+		}
+	}
 }
 
 // ParentNamespace is a family of dynamic namespaces (see Server.OfFunc). Its middlewares and

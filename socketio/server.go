@@ -236,6 +236,10 @@ func (s *Server) ServerSideEmitWithAck(ctx context.Context, event string, args .
 	return s.main.ServerSideEmitWithAck(ctx, event, args...)
 }
 
+// OnServerSideEmit adds a handler of the server-side events of the main namespace. See
+// Namespace.OnServerSideEmit.
+func (s *Server) OnServerSideEmit(event string, fn any) { s.main.OnServerSideEmit(event, fn) }
+
 // Ready waits until the adapters of the static namespaces and of the dynamic ones created so
 // far are ready (see Namespace.Ready): with a cluster adapter, a server is part of the cluster
 // once Ready returns. It returns the first error, such as ctx's.

@@ -14,17 +14,23 @@ import (
 
 // TestServerFacadeCluster runs two Go servers on one Redis with in-process clients: Server.Ready
 // waits for the Redis subscriptions, and the Server's main-namespace calls (SocketsJoin,
-// SocketsLeave, EmitWithAck, ServerSideEmit, DisconnectSockets) reach the other server.
+// SocketsLeave, EmitWithAck, ServerSideEmit, DisconnectSockets) reach the other server, whose
+// server-side handlers all run, the first Ack answering.
 func TestServerFacadeCluster(t *testing.T) {
 	srv := startRedis(t)
 	ctx := ctxT(t, 20*time.Second)
 	got := make(chan string, 4)
 	newServer := func() *socketio.Server {
 		s := socketio.NewServer(socketio.Options{Adapter: redisadapter.New(srv.client(t), redisadapter.Options{RequestsTimeout: 2 * time.Second})})
-		s.Of("/").OnServerSideEmit("hello", func(args socketio.Args, _ func(...any) error) {
-			var from string
-			_ = args.Decode(&from)
-			got <- from
+		s.OnServerSideEmit("hello", func(from string) { got <- from })
+		// Two handlers of one event: both run, in order; the first Ack answers.
+		s.OnServerSideEmit("ask", func(args socketio.Args, ack socketio.Ack) error { return ack("first:"+args[0].String(), "dropped") })
+		socketio.OnServerSideEvent(s.Of("/"), "ask", func(q string, ack socketio.Ack) error {
+			if err := ack("second"); !errors.Is(err, socketio.ErrAlreadyAcked) {
+				t.Errorf("the second Ack returned %v", err)
+			}
+			got <- "second handler " + q
+			return nil
 		})
 		t.Cleanup(func() {
 			c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -87,6 +93,19 @@ func TestServerFacadeCluster(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("no server-side emit")
+	}
+
+	answers, err := a.ServerSideEmitWithAck(ctx, "ask", "q")
+	if err != nil || len(answers) != 1 || len(answers[0]) != 1 || answers[0][0].String() != `"first:\"q\""` {
+		t.Fatalf("server-side answers %v, %v", answers, err)
+	}
+	select {
+	case s := <-got:
+		if s != "second handler q" {
+			t.Fatalf("got %q", s)
+		}
+	case <-ctx.Done():
+		t.Fatal("the second server-side handler did not run")
 	}
 
 	if err := a.DisconnectSockets(ctx, false); err != nil {
