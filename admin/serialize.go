@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 // socketJSON is a socket as the UI shows it (SerializedSocket of @socket.io/admin-ui).
@@ -33,7 +33,7 @@ type handshakeJSON struct {
 	XDomain bool              `json:"xdomain"`
 }
 
-func serializeHandshake(h *rooms.Handshake) handshakeJSON {
+func serializeHandshake(h *sockets.Handshake) handshakeJSON {
 	if h == nil {
 		return handshakeJSON{Headers: map[string]string{}, Query: map[string]string{}}
 	}

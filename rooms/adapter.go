@@ -9,20 +9,20 @@ package rooms
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
-// SocketID is the ID of a socket: random, unique, and the name of the socket's own room.
-type SocketID string
+// SocketID is the ID of a socket: random, unique, and the name of the socket's own room. It
+// is the type of package sockets, which package socketio shares.
+type SocketID = sockets.ID
 
-// Room is the name of a room.
-type Room string
+// Room is the name of a room. It is the type of package sockets, which package socketio
+// shares.
+type Room = sockets.Room
 
 // Flags modify a broadcast.
 type Flags struct {
@@ -46,36 +46,18 @@ type Selection struct {
 	Flags  Flags
 }
 
-// Handshake is the handshake of a socket as the application sees it. Its JSON form is that of
-// the official server's socket.handshake.
-type Handshake struct {
-	// Headers are the headers of the request that opened the connection.
-	Headers http.Header `json:"headers"`
-	// Time is when the socket connected, in the form of JavaScript's Date.toString.
-	Time string `json:"time"`
-	// Address is the client's IP address.
-	Address string `json:"address"`
-	// XDomain reports whether the request was cross-origin (it had an Origin header).
-	XDomain bool `json:"xdomain"`
-	// Secure reports whether the connection used TLS.
-	Secure bool `json:"secure"`
-	// Issued is Time in milliseconds since the Unix epoch.
-	Issued int64 `json:"issued"`
-	// URL is the request URI of the handshake request.
-	URL string `json:"url"`
-	// Query holds the query parameters of the handshake request.
-	Query url.Values `json:"query"`
-	// Auth is the JSON auth payload of the namespace CONNECT, "{}" when the client sent none.
-	Auth json.RawMessage `json:"auth,omitempty"`
-}
+// Handshake is the handshake of a socket.
+//
+// Deprecated: the type moved to package sockets, which adapters and package socketio share;
+// write sockets.Handshake, or socketio.Handshake in an application. The alias will be removed
+// in the next minor version.
+type Handshake = sockets.Handshake
 
-// SocketInfo describes a socket for FetchSockets: a socket of this server or of another one.
-type SocketInfo struct {
-	ID        SocketID        `json:"id"`
-	Handshake *Handshake      `json:"handshake"`
-	Rooms     []Room          `json:"rooms"`
-	Data      json.RawMessage `json:"data,omitempty"`
-}
+// SocketInfo describes a socket for FetchSockets.
+//
+// Deprecated: the type moved to package sockets; write sockets.Info. The alias will be removed
+// in the next minor version.
+type SocketInfo = sockets.Info
 
 // AckFunc receives one acknowledgement of a broadcast with acks: the socket that answered
 // and the arguments of its answer, binary values kept.
@@ -93,7 +75,7 @@ type Namespace interface {
 	// answer until flags.Timeout. It returns how many sockets it was sent to.
 	DeliverWithAck(p *parser.Packet, ids []SocketID, flags Flags, ack AckFunc) int
 	// SocketInfo describes a local socket; ok is false when there is none with that ID.
-	SocketInfo(id SocketID) (info SocketInfo, ok bool)
+	SocketInfo(id SocketID) (info sockets.Info, ok bool)
 	// Disconnect disconnects the local socket id from the namespace, and closes its whole
 	// connection when closeConn is true.
 	Disconnect(id SocketID, closeConn bool)
@@ -121,7 +103,7 @@ type Adapter interface {
 	// SocketRooms returns the rooms of the local socket id, or nil when it has none.
 	SocketRooms(id SocketID) []Room
 	// FetchSockets describes the selected sockets, on every server unless sel.Flags.Local.
-	FetchSockets(ctx context.Context, sel Selection) ([]SocketInfo, error)
+	FetchSockets(ctx context.Context, sel Selection) ([]sockets.Info, error)
 	// AddSockets makes the selected sockets join rooms.
 	AddSockets(ctx context.Context, sel Selection, rooms ...Room) error
 	// DelSockets makes the selected sockets leave rooms.

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 // Memory is the in-memory adapter of a single server, the default.
@@ -244,10 +245,10 @@ func (m *Memory) SocketRooms(id SocketID) []Room {
 }
 
 // FetchSockets describes the selected sockets.
-func (m *Memory) FetchSockets(_ context.Context, sel Selection) ([]SocketInfo, error) {
+func (m *Memory) FetchSockets(_ context.Context, sel Selection) ([]sockets.Info, error) {
 	ids := m.selected(&sel)
 	defer m.release(ids)
-	out := make([]SocketInfo, 0, len(*ids))
+	out := make([]sockets.Info, 0, len(*ids))
 	for _, id := range *ids {
 		if info, ok := m.nsp.SocketInfo(id); ok {
 			out = append(out, info)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 // nsp records what the adapter asks of its namespace.
@@ -47,8 +48,8 @@ func (n *nsp) DeliverWithAck(p *parser.Packet, list []rooms.SocketID, f rooms.Fl
 	return len(list)
 }
 
-func (n *nsp) SocketInfo(id rooms.SocketID) (rooms.SocketInfo, bool) {
-	return rooms.SocketInfo{ID: id, Rooms: n.adapter.SocketRooms(id)}, true
+func (n *nsp) SocketInfo(id rooms.SocketID) (sockets.Info, bool) {
+	return sockets.Info{ID: id, Rooms: n.adapter.SocketRooms(id)}, true
 }
 
 func (n *nsp) Disconnect(id rooms.SocketID, _ bool) {

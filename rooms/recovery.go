@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 // Connection state recovery: an adapter that implements SessionStore keeps the sessions of
@@ -13,26 +14,20 @@ import (
 // back in time gets its socket ID, rooms and data back, and the broadcasts it missed.
 
 // Session is the state of a disconnected socket kept for recovery.
-type Session struct {
-	// SID is the socket's ID, given back to the recovered socket.
-	SID SocketID
-	// PID is the private session ID the client presents to recover.
-	PID string
-	// Rooms are the rooms the socket was in.
-	Rooms []Room
-	// Data is the application's data of the socket.
-	Data map[string]any
-}
+//
+// Deprecated: the type moved to package sockets; write sockets.Session. The alias will be
+// removed in the next minor version.
+type Session = sockets.Session
 
 // SessionStore is implemented by adapters that support connection state recovery. The server
 // uses it when recovery is on; an adapter without it turns recovery off.
 type SessionStore interface {
 	// PersistSession keeps the session of a socket that lost its connection.
-	PersistSession(s Session)
+	PersistSession(s sockets.Session)
 	// RestoreSession takes back the session pid, if it has not expired, with the broadcasts
 	// it missed after offset (their packets, in order). ok is false when the session or the
 	// offset is unknown, expired or evicted: the client then starts afresh.
-	RestoreSession(pid, offset string) (s Session, missed []*parser.Packet, ok bool)
+	RestoreSession(pid, offset string) (s sockets.Session, missed []*parser.Packet, ok bool)
 }
 
 // SessionKeeper is implemented by session stores that also keep the sessions of connected
@@ -93,7 +88,7 @@ type logEntry struct {
 }
 
 type storedSession struct {
-	Session
+	sockets.Session
 	at time.Time
 }
 
@@ -211,7 +206,7 @@ func (r *recovery) trimLocked() {
 	}
 }
 
-func (r *recovery) persist(s Session) {
+func (r *recovery) persist(s sockets.Session) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := &storedSession{Session: s, at: r.now()}
@@ -220,24 +215,24 @@ func (r *recovery) persist(s Session) {
 	r.trimLocked()
 }
 
-func (r *recovery) restore(pid, offset string) (Session, []*parser.Packet, bool) {
+func (r *recovery) restore(pid, offset string) (sockets.Session, []*parser.Packet, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.trimLocked()
 	st := r.sessions[pid]
 	if st == nil {
-		return Session{}, nil, false
+		return sockets.Session{}, nil, false
 	}
 	delete(r.sessions, pid) // a session is restored once
 	seq, err := strconv.ParseUint(offset, 36, 64)
 	if err != nil || seq < r.head || seq >= r.next {
-		return Session{}, nil, false // unknown, or too old: the log no longer holds it
+		return sockets.Session{}, nil, false // unknown, or too old: the log no longer holds it
 	}
 	var missed []*parser.Packet
 	for _, e := range r.log[seq-r.head+1:] {
 		if includes(st.Rooms, e.rooms, e.except) {
 			if len(missed) == r.opts.MaxMissedPackets {
-				return Session{}, nil, false
+				return sockets.Session{}, nil, false
 			}
 			missed = append(missed, e.pkt)
 		}
@@ -265,16 +260,16 @@ func includes(rooms, to, except []Room) bool {
 
 // PersistSession keeps a session for recovery. It does nothing on an adapter created without
 // recovery.
-func (m *Memory) PersistSession(s Session) {
+func (m *Memory) PersistSession(s sockets.Session) {
 	if m.rec != nil {
 		m.rec.persist(s)
 	}
 }
 
 // RestoreSession takes back a session and the broadcasts it missed. See SessionStore.
-func (m *Memory) RestoreSession(pid, offset string) (Session, []*parser.Packet, bool) {
+func (m *Memory) RestoreSession(pid, offset string) (sockets.Session, []*parser.Packet, bool) {
 	if m.rec == nil {
-		return Session{}, nil, false
+		return sockets.Session{}, nil, false
 	}
 	return m.rec.restore(pid, offset)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 func event(data string) *parser.Packet {
@@ -21,7 +22,7 @@ func TestRecoveryReplay(t *testing.T) {
 	m.AddAll("a", "a", "r")
 	// The first broadcast gives the client its offset: the last argument of the event.
 	first := captureOffset(t, m, n, `["msg",1]`, rooms.Selection{Rooms: []rooms.Room{"r"}})
-	m.PersistSession(rooms.Session{SID: "a", PID: "p", Rooms: []rooms.Room{"a", "r"}})
+	m.PersistSession(sockets.Session{SID: "a", PID: "p", Rooms: []rooms.Room{"a", "r"}})
 	m.DelAll("a")
 	_ = m.Broadcast(event(`["msg",2]`), rooms.Selection{Rooms: []rooms.Room{"r"}})
 	_ = m.Broadcast(event(`["msg",3]`), rooms.Selection{Rooms: []rooms.Room{"other"}})                                // not for a
@@ -79,7 +80,7 @@ func TestRecoveryBudget(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	for i := range 20000 {
-		m.PersistSession(rooms.Session{SID: rooms.SocketID(fmt.Sprint("s", i)), PID: fmt.Sprint("p", i), Rooms: []rooms.Room{"r"}})
+		m.PersistSession(sockets.Session{SID: rooms.SocketID(fmt.Sprint("s", i)), PID: fmt.Sprint("p", i), Rooms: []rooms.Room{"r"}})
 		_ = m.Broadcast(event(fmt.Sprintf(`["msg",%d,"%0100d"]`, i, i)), rooms.Selection{Rooms: []rooms.Room{"r"}})
 	}
 	st := m.RecoveryStats()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 // BroadcastOperator selects sockets of a namespace and acts on them: emit to them, fetch them,
@@ -226,7 +227,7 @@ func (b *BroadcastOperator) DisconnectSockets(ctx context.Context, closeConn boo
 // cluster, and acts on it through the adapter.
 type RemoteSocket struct {
 	nsp  *Namespace
-	info rooms.SocketInfo
+	info sockets.Info
 }
 
 // ID returns the socket's ID.

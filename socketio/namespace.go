@@ -13,6 +13,7 @@ import (
 	"github.com/echo-socketio/echo-socketio/engineio"
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 // Middleware runs for every socket that connects to a namespace, before the connection hooks.
@@ -445,14 +446,14 @@ func (l nspLocal) DeliverWithAck(p *parser.Packet, ids []rooms.SocketID, flags r
 	return n
 }
 
-func (l nspLocal) SocketInfo(id rooms.SocketID) (rooms.SocketInfo, bool) {
+func (l nspLocal) SocketInfo(id rooms.SocketID) (sockets.Info, bool) {
 	l.n.mu.RLock()
 	s := l.n.sockets[id]
 	l.n.mu.RUnlock()
 	if s == nil {
-		return rooms.SocketInfo{}, false
+		return sockets.Info{}, false
 	}
-	return rooms.SocketInfo{ID: s.id, Handshake: s.handshake, Rooms: l.n.adapter.SocketRooms(id), Data: s.dataJSON()}, true
+	return sockets.Info{ID: s.id, Handshake: s.handshake, Rooms: l.n.adapter.SocketRooms(id), Data: s.dataJSON()}, true
 }
 
 func (l nspLocal) Disconnect(id rooms.SocketID, closeConn bool) {

@@ -16,6 +16,7 @@ import (
 	"github.com/echo-socketio/echo-socketio/engineio"
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 // Socket is a client's connection to one namespace. Its methods are safe for concurrent use.
@@ -23,7 +24,7 @@ type Socket struct {
 	id        rooms.SocketID
 	nsp       *Namespace
 	client    *client
-	handshake *rooms.Handshake
+	handshake *sockets.Handshake
 	done      chan struct{}
 
 	joined        uint64 // the order in which the socket connected on its client
@@ -65,7 +66,7 @@ func newID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-func buildHandshake(r *http.Request, auth json.RawMessage) *rooms.Handshake {
+func buildHandshake(r *http.Request, auth json.RawMessage) *sockets.Handshake {
 	addr := r.RemoteAddr
 	if host, _, err := net.SplitHostPort(addr); err == nil {
 		addr = host
@@ -74,7 +75,7 @@ func buildHandshake(r *http.Request, auth json.RawMessage) *rooms.Handshake {
 	if len(auth) == 0 {
 		auth = json.RawMessage("{}")
 	}
-	return &rooms.Handshake{
+	return &sockets.Handshake{
 		Headers: r.Header, // the session's copy, never modified
 		Time:    now.Format("Mon Jan 02 2006 15:04:05 GMT-0700 (MST)"),
 		Address: addr,
@@ -95,9 +96,9 @@ func (s *Socket) ID() string { return string(s.id) }
 func (s *Socket) Namespace() *Namespace { return s.nsp }
 
 // Handshake is the handshake of a socket: headers, query, auth payload, remote address, time
-// and URL. It is declared in package rooms, where the adapters use it too; applications name
-// it socketio.Handshake.
-type Handshake = rooms.Handshake
+// and URL. It is declared in package sockets, which the adapters share; applications name it
+// socketio.Handshake.
+type Handshake = sockets.Handshake
 
 // Handshake returns the details of the handshake: headers, query, auth payload, remote
 // address, time and URL.
@@ -517,7 +518,7 @@ func (s *Socket) onClose(reason DisconnectReason) bool {
 	s.mu.Unlock()
 	if s.nsp.sessions != nil && recoverable(reason) {
 		// Kept before the socket leaves its rooms; broadcasts from now on are in the log.
-		s.nsp.sessions.PersistSession(rooms.Session{SID: s.id, PID: s.pid, Rooms: s.nsp.adapter.SocketRooms(s.id), Data: data})
+		s.nsp.sessions.PersistSession(sockets.Session{SID: s.id, PID: s.pid, Rooms: s.nsp.adapter.SocketRooms(s.id), Data: data})
 	}
 	s.client.removeSocket(s)
 	s.client.dispatch(func() {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 // clusterNode is the cluster protocol of socket.io-adapter's ClusterAdapter, which the
@@ -49,7 +50,7 @@ func (a *clusterNode) replyArg(uid string, typ int, id string, arg parser.Arg) e
 // FetchSockets describes the selected sockets of every server, unless sel.Flags.Local. It
 // fails, returning no sockets, when a server does not answer within
 // the options' RequestsTimeout: the error wraps ErrTimeout.
-func (a *clusterNode) FetchSockets(ctx context.Context, sel rooms.Selection) ([]rooms.SocketInfo, error) {
+func (a *clusterNode) FetchSockets(ctx context.Context, sel rooms.Selection) ([]sockets.Info, error) {
 	return a.fetchSockets(ctx, sel, cmFetchSockets, func(id string) error {
 		return a.sendRequest(ctx, cmFetchSockets, map[string]any{"opts": toOutSel(&sel), "requestId": id})
 	})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/rooms/redisadapter"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"go.uber.org/goleak"
 )
 
@@ -98,7 +99,7 @@ func TestServerCount(t *testing.T) {
 	}
 }
 
-func socketIDs(infos []rooms.SocketInfo) []rooms.SocketID {
+func socketIDs(infos []sockets.Info) []rooms.SocketID {
 	var out []rooms.SocketID
 	for _, s := range infos {
 		out = append(out, s.ID)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -42,7 +43,7 @@ type core struct {
 type pending struct {
 	kind      int
 	want, got int
-	sockets   []rooms.SocketInfo
+	sockets   []sockets.Info
 	responses []parser.Args
 	done      chan struct{} // closed when got reaches want
 }
@@ -248,7 +249,7 @@ func (c *core) await(ctx context.Context, id string, p *pending, what string) er
 }
 
 // fetchSockets is FetchSockets: publish sends the request of kind fetch with request ID id.
-func (c *core) fetchSockets(ctx context.Context, sel rooms.Selection, kind int, publish func(id string) error) ([]rooms.SocketInfo, error) {
+func (c *core) fetchSockets(ctx context.Context, sel rooms.Selection, kind int, publish func(id string) error) ([]sockets.Info, error) {
 	local, _ := c.local.FetchSockets(ctx, sel)
 	if sel.Flags.Local {
 		return local, nil
@@ -422,7 +423,7 @@ func (ar *ackRequest) addAck(arg parser.Arg) {
 
 // answer records one answer to request id, sockets for a fetch or response for a
 // server-side emit, unless the request ended meanwhile.
-func (c *core) answer(id string, p *pending, sockets []rooms.SocketInfo, response parser.Arg, fetch bool) {
+func (c *core) answer(id string, p *pending, sockets []sockets.Info, response parser.Arg, fetch bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.requests[id] != p {

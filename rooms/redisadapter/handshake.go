@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 // wireSocket is a socket in a REMOTE_FETCH answer, in the Node adapter's layout.
@@ -68,7 +69,7 @@ func goHeaders(m map[string]json.RawMessage) http.Header {
 	return h
 }
 
-func toWireSocket(s *rooms.SocketInfo) wireSocket {
+func toWireSocket(s *sockets.Info) wireSocket {
 	w := wireSocket{ID: string(s.ID), Rooms: fromRooms(s.Rooms), Data: s.Data}
 	if w.Data != nil && !json.Valid(w.Data) {
 		w.Data = nil
@@ -131,12 +132,12 @@ func goValues(m map[string]json.RawMessage) map[string][]string {
 }
 
 // fromWireSockets reads the sockets of a REMOTE_FETCH answer.
-func fromWireSockets(raw json.RawMessage) ([]rooms.SocketInfo, error) {
+func fromWireSockets(raw json.RawMessage) ([]sockets.Info, error) {
 	var in []inSocket
 	if err := json.Unmarshal(raw, &in); err != nil {
 		return nil, malformed("sockets: %v", err)
 	}
-	out := make([]rooms.SocketInfo, 0, len(in))
+	out := make([]sockets.Info, 0, len(in))
 	for _, s := range in {
 		if s.ID == "" {
 			return nil, malformed("socket without an id")
@@ -145,7 +146,7 @@ func fromWireSockets(raw json.RawMessage) ([]rooms.SocketInfo, error) {
 		if err != nil {
 			return nil, err
 		}
-		info := rooms.SocketInfo{ID: rooms.SocketID(s.ID), Rooms: toRooms(rs), Data: s.Data}
+		info := sockets.Info{ID: rooms.SocketID(s.ID), Rooms: toRooms(rs), Data: s.Data}
 		if string(info.Data) == "null" {
 			info.Data = nil
 		}
@@ -154,7 +155,7 @@ func fromWireSockets(raw json.RawMessage) ([]rooms.SocketInfo, error) {
 			if !math.IsNaN(h.Issued) && math.Abs(h.Issued) < 1<<62 {
 				issued = int64(h.Issued)
 			}
-			info.Handshake = &rooms.Handshake{
+			info.Handshake = &sockets.Handshake{
 				Headers: goHeaders(h.Headers), Time: h.Time, Address: h.Address,
 				XDomain: h.XDomain, Secure: h.Secure, Issued: issued, URL: h.URL,
 				Query: goValues(h.Query), Auth: h.Auth,

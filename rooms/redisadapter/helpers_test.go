@@ -16,6 +16,7 @@ import (
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/rooms/redisadapter"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -127,14 +128,14 @@ type recNS struct {
 	mu           sync.Mutex
 	adapter      rooms.Adapter
 	delivered    []delivery
-	infos        map[rooms.SocketID]rooms.SocketInfo
+	infos        map[rooms.SocketID]sockets.Info
 	disconnected []rooms.SocketID
 	sse          []sseCall
 	changed      chan struct{}
 }
 
 func newRecNS(name, node string) *recNS {
-	return &recNS{name: name, node: node, infos: map[rooms.SocketID]rooms.SocketInfo{}, changed: make(chan struct{}, 1)}
+	return &recNS{name: name, node: node, infos: map[rooms.SocketID]sockets.Info{}, changed: make(chan struct{}, 1)}
 }
 
 func (n *recNS) Name() string { return n.name }
@@ -168,7 +169,7 @@ func (n *recNS) DeliverWithAck(p *parser.Packet, ids []rooms.SocketID, flags roo
 	return len(ids)
 }
 
-func (n *recNS) SocketInfo(id rooms.SocketID) (rooms.SocketInfo, bool) {
+func (n *recNS) SocketInfo(id rooms.SocketID) (sockets.Info, bool) {
 	n.mu.Lock()
 	info, ok := n.infos[id]
 	a := n.adapter
@@ -203,7 +204,7 @@ func (n *recNS) ServerSideEmit(event string, args parser.Args, ack func(args par
 // connect adds a local socket in rooms (and its own room).
 func (n *recNS) connect(id rooms.SocketID, rs ...rooms.Room) {
 	n.mu.Lock()
-	n.infos[id] = rooms.SocketInfo{ID: id, Handshake: &rooms.Handshake{
+	n.infos[id] = sockets.Info{ID: id, Handshake: &sockets.Handshake{
 		Headers: map[string][]string{"host": {"localhost"}, "x-node": {n.node}},
 		Time:    "Thu Jan 01 1970", Address: "127.0.0.1", Issued: 1700000000000, URL: "/socket.io/?EIO=4",
 		Query: map[string][]string{"EIO": {"4"}}, Auth: json.RawMessage(`{"token":"t"}`),

@@ -7,6 +7,7 @@ import (
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 // outRequest is a JSON request, in the Node adapter's layout.
@@ -49,7 +50,7 @@ func (a *Adapter) publishRequest(ctx context.Context, req *outRequest) error {
 // FetchSockets describes the selected sockets of every server, unless sel.Flags.Local. It
 // fails, returning no sockets, when a server does not answer within
 // Options.RequestsTimeout: the error wraps ErrTimeout.
-func (a *Adapter) FetchSockets(ctx context.Context, sel rooms.Selection) ([]rooms.SocketInfo, error) {
+func (a *Adapter) FetchSockets(ctx context.Context, sel rooms.Selection) ([]sockets.Info, error) {
 	return a.fetchSockets(ctx, sel, reqRemoteFetch, func(id string) error {
 		return a.publishRequest(ctx, &outRequest{UID: a.uid, RequestID: id, Type: reqRemoteFetch, Opts: selOpts(&sel)})
 	})
@@ -286,7 +287,7 @@ func (a *Adapter) onResponse(b []byte) error {
 	if id == "" {
 		return nil
 	}
-	var sockets []rooms.SocketInfo
+	var sockets []sockets.Info
 	if resp.Sockets != nil {
 		if sockets, err = fromWireSockets(resp.Sockets); err != nil {
 			return err

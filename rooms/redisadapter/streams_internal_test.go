@@ -8,6 +8,7 @@ import (
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 // nodeStreamSession is a session as @socket.io/redis-streams-adapter 0.3.1 stores it:
@@ -22,7 +23,7 @@ func TestStreamSessionCodec(t *testing.T) {
 	if s.SID != "abc" || s.PID != "p1" || !slices.Equal(s.Rooms, []rooms.Room{"abc", "r"}) || s.Data["name"] != "n" || s.Data["bin"] != "AQI=" {
 		t.Fatalf("Node session read as %+v", s)
 	}
-	in := rooms.Session{SID: "x", PID: "y", Rooms: []rooms.Room{"x", "1"}, Data: map[string]any{"a": []any{1.0, "b"}, "c": nil}}
+	in := sockets.Session{SID: "x", PID: "y", Rooms: []rooms.Room{"x", "1"}, Data: map[string]any{"a": []any{1.0, "b"}, "c": nil}}
 	text, err := encodeSession(&in)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -19,7 +20,7 @@ func (a *StreamsAdapter) SupportsRecovery() bool { return a.opts.Recovery }
 // SessionKeyPrefix + its private ID, for MaxDisconnectionDuration: any server of the cluster
 // can restore it. It waits for Redis at most RequestsTimeout; a failure is reported to
 // OnError, and the client then starts afresh when it comes back.
-func (a *StreamsAdapter) PersistSession(s rooms.Session) {
+func (a *StreamsAdapter) PersistSession(s sockets.Session) {
 	if !a.opts.Recovery {
 		return
 	}
@@ -75,23 +76,23 @@ func nextOffset(offset string) (string, bool) {
 // the session is unknown or expired, when the stream no longer holds the entry offset
 // (trimmed by MaxLen, or lost with Redis), or when the socket missed more than
 // MaxMissedPackets broadcasts: the client then starts afresh.
-func (a *StreamsAdapter) RestoreSession(pid, offset string) (rooms.Session, []*parser.Packet, bool) {
+func (a *StreamsAdapter) RestoreSession(pid, offset string) (sockets.Session, []*parser.Packet, bool) {
 	if !a.opts.Recovery || !validOffset(offset) {
-		return rooms.Session{}, nil, false
+		return sockets.Session{}, nil, false
 	}
 	s, missed, err := a.restore(pid, offset)
 	if err != nil {
 		if !errors.Is(err, errNoSession) {
 			a.report(err)
 		}
-		return rooms.Session{}, nil, false
+		return sockets.Session{}, nil, false
 	}
 	return s, missed, true
 }
 
 var errNoSession = errors.New("redisadapter: no session to restore")
 
-func (a *StreamsAdapter) restore(pid, offset string) (rooms.Session, []*parser.Packet, error) {
+func (a *StreamsAdapter) restore(pid, offset string) (sockets.Session, []*parser.Packet, error) {
 	ctx, cancel := context.WithTimeout(a.ctx, 2*a.opts.RequestsTimeout)
 	defer cancel()
 	key := a.opts.SessionKeyPrefix + pid
@@ -104,21 +105,21 @@ func (a *StreamsAdapter) restore(pid, offset string) (rooms.Session, []*parser.P
 		return nil
 	})
 	if errors.Is(get.Err(), redis.Nil) {
-		return rooms.Session{}, nil, errNoSession
+		return sockets.Session{}, nil, errNoSession
 	}
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return rooms.Session{}, nil, fmt.Errorf("redisadapter: restore session: %w", err)
+		return sockets.Session{}, nil, fmt.Errorf("redisadapter: restore session: %w", err)
 	}
 	at, err := a.client.XRange(ctx, a.opts.StreamName, offset, offset).Result()
 	if err != nil {
-		return rooms.Session{}, nil, fmt.Errorf("redisadapter: restore session: read stream: %w", err)
+		return sockets.Session{}, nil, fmt.Errorf("redisadapter: restore session: read stream: %w", err)
 	}
 	if len(at) == 0 {
-		return rooms.Session{}, nil, errNoSession // the entry was trimmed, or Redis lost it
+		return sockets.Session{}, nil, errNoSession // the entry was trimmed, or Redis lost it
 	}
 	s, err := decodeSession(get.Val())
 	if err != nil {
-		return rooms.Session{}, nil, err
+		return sockets.Session{}, nil, err
 	}
 	from, _ := parseEntryID(offset)
 	a.streamMu.Lock()
@@ -127,7 +128,7 @@ func (a *StreamsAdapter) restore(pid, offset string) (rooms.Session, []*parser.P
 	missed, err := a.readMissed(ctx, &s, offset, end)
 	if err != nil {
 		a.dropHold(s.SID)
-		return rooms.Session{}, nil, err
+		return sockets.Session{}, nil, err
 	}
 	return s, missed, nil
 }
@@ -135,7 +136,7 @@ func (a *StreamsAdapter) restore(pid, offset string) (rooms.Session, []*parser.P
 // readMissed reads the broadcasts to the rooms of s from the entry after offset to the entry
 // end, in batches of ReadCount. The reader handled end: later broadcasts are held back for
 // the socket until it joins its rooms.
-func (a *StreamsAdapter) readMissed(ctx context.Context, s *rooms.Session, offset string, end entryID) ([]*parser.Packet, error) {
+func (a *StreamsAdapter) readMissed(ctx context.Context, s *sockets.Session, offset string, end entryID) ([]*parser.Packet, error) {
 	var missed []*parser.Packet
 	last := end.String()
 	for {

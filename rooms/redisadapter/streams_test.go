@@ -11,6 +11,7 @@ import (
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/rooms/redisadapter"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -160,8 +161,8 @@ func TestStreamsRecoveryBounds(t *testing.T) {
 		})
 		return lastOffset(t, d)
 	}
-	session := func(pid string) rooms.Session {
-		return rooms.Session{SID: "a1", PID: pid, Rooms: []rooms.Room{"a1", "room1"}, Data: map[string]any{"name": "a1", "n": 1.0}}
+	session := func(pid string) sockets.Session {
+		return sockets.Session{SID: "a1", PID: pid, Rooms: []rooms.Room{"a1", "room1"}, Data: map[string]any{"name": "a1", "n": 1.0}}
 	}
 	// missed broadcasts n events to room1 and others to room2 (which a1 is not in), from b
 	// and from a, alternately.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -70,7 +71,7 @@ func jsonDataToMsgpack(data []byte) ([]byte, error) {
 
 // encodeSession returns a recovery session as the Node adapter stores it: the base64 text of
 // the MessagePack map {sid, pid, rooms, data}.
-func encodeSession(s *rooms.Session) (string, error) {
+func encodeSession(s *sockets.Session) (string, error) {
 	data := s.Data
 	if data == nil {
 		data = map[string]any{}
@@ -101,8 +102,8 @@ func encodeSession(s *rooms.Session) (string, error) {
 // decodeSession reads a session stored by encodeSession or by a Node server. Data that is not
 // an object (a Node server may keep any value in socket.data) is dropped; binary values in it
 // become base64 strings.
-func decodeSession(text string) (rooms.Session, error) {
-	var s rooms.Session
+func decodeSession(text string) (sockets.Session, error) {
+	var s sockets.Session
 	b, err := base64.StdEncoding.DecodeString(text)
 	if err != nil {
 		return s, malformed("session: %v", err)
@@ -131,10 +132,10 @@ func decodeSession(text string) (rooms.Session, error) {
 		return err
 	})
 	if err != nil {
-		return rooms.Session{}, malformed("session: %v", err)
+		return sockets.Session{}, malformed("session: %v", err)
 	}
 	if s.SID == "" || s.PID == "" {
-		return rooms.Session{}, malformed("session without sid or pid")
+		return sockets.Session{}, malformed("session without sid or pid")
 	}
 	return s, nil
 }
