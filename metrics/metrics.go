@@ -167,7 +167,7 @@ func (m *Metrics) socketObserver() socketio.Observer {
 			n.deliveries.Add(float64(sockets))
 			n.eventsOut.Add(float64(sockets))
 		},
-		SlowConsumer: func(_ *engineio.Conn, name string, volatile bool) {
+		SlowConsumer: func(_ socketio.EngineConn, name string, volatile bool) {
 			action := "disconnected"
 			if volatile {
 				action = "volatile_dropped"

@@ -41,9 +41,12 @@ type Flags struct {
 // empty), less those in any of Except. A socket is selected once however many of the rooms
 // it is in.
 type Selection struct {
-	Rooms  []Room
+	// Rooms are the rooms whose sockets are selected; empty selects every socket.
+	Rooms []Room
+	// Except are the rooms whose sockets are left out.
 	Except []Room
-	Flags  Flags
+	// Flags modify the broadcast.
+	Flags Flags
 }
 
 // Handshake is the handshake of a socket.
@@ -132,8 +135,12 @@ var ErrNoCluster = errors.New("rooms: no other server (single-server adapter)")
 // join-room, leave-room and delete-room events. Each may be nil. They run synchronously
 // with no adapter lock held, so they may call the adapter.
 type RoomEvents struct {
+	// Create runs when a room gets its first member.
 	Create func(room Room)
-	Join   func(room Room, id SocketID)
-	Leave  func(room Room, id SocketID)
+	// Join runs when socket id joined room (after Create for a new room).
+	Join func(room Room, id SocketID)
+	// Leave runs when socket id left room (before Delete for a room left empty).
+	Leave func(room Room, id SocketID)
+	// Delete runs when a room lost its last member.
 	Delete func(room Room)
 }

@@ -73,9 +73,12 @@ func (o RecoveryOptions) withDefaults() RecoveryOptions {
 
 // RecoveryStats describes what a recovering adapter holds.
 type RecoveryStats struct {
-	Sessions   int
+	// Sessions is the number of sessions kept.
+	Sessions int
+	// LogPackets is the number of broadcasts in the log.
 	LogPackets int
-	LogBytes   int
+	// LogBytes is the size of the log: JSON and binary bytes.
+	LogBytes int
 }
 
 type logEntry struct {

@@ -30,6 +30,7 @@ const (
 // ConnectError refuses a connection to a namespace. A middleware returns it to send the client
 // a connect_error with a message and JSON data; any other error sends only its text.
 type ConnectError struct {
+	// Message is the text the client's connect_error gets, as err.message.
 	Message string
 	// Data, when not nil, is marshalled to JSON and reaches the client as err.data.
 	Data any
@@ -56,11 +57,15 @@ var (
 )
 
 // ArgumentError tells that an event's arguments did not decode into the handler's parameter
-// types. It reaches the socket's error hook (Socket.OnError).
+// types. It reaches the socket's error hook (Socket.OnError), or, for a server-side event
+// (Namespace.OnServerSideEmit), the server's (Server.OnError).
 type ArgumentError struct {
+	// Event is the name of the event.
 	Event string
+	// Index is the position of the argument among the event's arguments, from 0.
 	Index int
-	Err   error
+	// Err is the decoding error.
+	Err error
 }
 
 // Error describes the argument and the decoding failure.

@@ -37,7 +37,7 @@ type Observer struct {
 	BroadcastDelivered func(nsp string, sockets int)
 	// SlowConsumer runs when a packet for session conn in namespace nsp did not fit in its send
 	// queue: a volatile packet was dropped, any other closed the session.
-	SlowConsumer func(conn *engineio.Conn, nsp string, volatile bool)
+	SlowConsumer func(conn EngineConn, nsp string, volatile bool)
 	// AckReceived runs for every acknowledgement a client sent for an emit with an ack.
 	AckReceived func(nsp string)
 	// AckTimedOut runs when acknowledgements of an emit did not arrive in time, with how many

@@ -78,8 +78,38 @@ func NewServer(opts Options) *Server {
 	return s
 }
 
+// EngineServer is the Engine.IO server under a Server, as the application may use it: to
+// count and observe its sessions, read its options and find a session. Its connection and
+// error hooks belong to the Server, so the setters OnConnection and OnError of
+// *engineio.Server are not part of it, nor are ServeHTTP and Shutdown, which the Server
+// calls itself.
+type EngineServer interface {
+	// Count returns the number of open sessions.
+	Count() int
+	// Observe adds an observer of the sessions (see engineio.Server.Observe).
+	Observe(o engineio.Observer)
+	// Options returns the options in force, with defaults filled in.
+	Options() engineio.Options
+	// Session returns the open session with the given ID, or nil.
+	Session(id string) EngineConn
+}
+
+// engineView is the EngineServer of a Server.
+type engineView struct{ eio *engineio.Server }
+
+func (v engineView) Count() int                  { return v.eio.Count() }
+func (v engineView) Observe(o engineio.Observer) { v.eio.Observe(o) }
+func (v engineView) Options() engineio.Options   { return v.eio.Options() }
+
+func (v engineView) Session(id string) EngineConn {
+	if c := v.eio.Session(id); c != nil {
+		return c
+	}
+	return nil
+}
+
 // Engine returns the Engine.IO server under this server.
-func (s *Server) Engine() *engineio.Server { return s.eio }
+func (s *Server) Engine() EngineServer { return engineView{s.eio} }
 
 // Path returns the path the endpoint is mounted at, such as "/socket.io/".
 func (s *Server) Path() string { return s.opts.Path }
