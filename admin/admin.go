@@ -4,7 +4,7 @@
 // UI's web app itself, vendored from the npm package.
 //
 //	hash, _ := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-//	a, err := admin.Instrument(io, admin.Options{Auth: &admin.BasicAuth{Username: "admin", PasswordHash: string(hash)}})
+//	a, err := admin.Instrument(sio, admin.Options{Auth: &admin.BasicAuth{Username: "admin", PasswordHash: string(hash)}})
 //	defer a.Close()
 //	http.Handle("/admin-ui/", admin.UIHandler("/admin-ui/"))
 //
@@ -100,9 +100,9 @@ type Admin struct {
 	once sync.Once
 }
 
-// Instrument serves the Admin UI's namespace on io and starts sending it the server's
-// statistics. Call it before io handles requests, and Close when the server stops.
-func Instrument(io *socketio.Server, opts Options) (*Admin, error) {
+// Instrument serves the Admin UI's namespace on sio and starts sending it the server's
+// statistics. Call it before sio handles requests, and Close when the server stops.
+func Instrument(sio *socketio.Server, opts Options) (*Admin, error) {
 	if opts.Auth == nil && !opts.InsecureNoAuth {
 		return nil, errors.New("admin: Options.Auth is required (or set InsecureNoAuth)")
 	}
@@ -131,8 +131,8 @@ func Instrument(io *socketio.Server, opts Options) (*Admin, error) {
 		opts.MaxSessions = 1000
 	}
 	a := &Admin{
-		io:       io,
-		nsp:      io.Of(opts.Namespace),
+		io:       sio,
+		nsp:      sio.Of(opts.Namespace),
 		opts:     opts,
 		started:  time.Now(),
 		hostname: host,

@@ -4,7 +4,7 @@
 // the Prometheus client. New observes a socketio.Server (and the Engine.IO server under it)
 // and registers the collectors; Handler serves them at /metrics:
 //
-//	m, err := metrics.New(io, metrics.Options{})
+//	m, err := metrics.New(sio, metrics.Options{})
 //	e.GET("/metrics", echo.WrapHandler(m.Handler()))
 //
 // The metrics, with their labels:
@@ -84,10 +84,10 @@ type nspMetrics struct {
 	connections, eventsIn, eventsOut, broadcasts, deliveries, acks prometheus.Counter
 }
 
-// New registers the metrics of io and of its Engine.IO server, and starts observing them.
-// Call it before io handles requests. It fails when a collector cannot be registered, such
+// New registers the metrics of sio and of its Engine.IO server, and starts observing them.
+// Call it before sio handles requests. It fails when a collector cannot be registered, such
 // as when the registry already holds the metrics of another server.
-func New(io *socketio.Server, opts Options) (*Metrics, error) {
+func New(sio *socketio.Server, opts Options) (*Metrics, error) {
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -118,7 +118,7 @@ func New(io *socketio.Server, opts Options) (*Metrics, error) {
 		upgrades:          prometheus.NewCounter(prometheus.CounterOpts{Name: "engineio_upgrades_total", Help: "Sessions upgraded from polling to websocket."}),
 		handshakeRefusals: counter("engineio_handshake_refusals_total", "Handshakes refused, by the protocol error message.", "reason"),
 	}
-	eio := io.Engine()
+	eio := sio.Engine()
 	sessions := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "engineio_sessions", Help: "Open Engine.IO sessions."},
 		func() float64 { return float64(eio.Count()) })
 	all := []prometheus.Collector{
@@ -136,7 +136,7 @@ func New(io *socketio.Server, opts Options) (*Metrics, error) {
 			return nil, fmt.Errorf("metrics: register: %w", err)
 		}
 	}
-	io.Observe(m.socketObserver())
+	sio.Observe(m.socketObserver())
 	eio.Observe(m.engineObserver())
 	return m, nil
 }
