@@ -37,7 +37,7 @@ type SessionStore interface {
 // rooms from then on, and stops keeping the session when the socket leaves all its rooms
 // (DelAll), unless PersistSession kept it first.
 type SessionKeeper interface {
-	KeepSession(s Session)
+	KeepSession(s sockets.Session)
 }
 
 // RecoveryOptions bounds what an adapter keeps for connection state recovery.

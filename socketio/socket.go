@@ -479,7 +479,7 @@ func (s *Socket) onConnect(hooks []func(*Socket), missed []*parser.Packet) {
 		s.mu.Lock()
 		data := maps.Clone(s.data) // the store reads it later, while Set may write it
 		s.mu.Unlock()
-		k.KeepSession(rooms.Session{SID: s.id, PID: s.pid, Rooms: s.nsp.adapter.SocketRooms(s.id), Data: data})
+		k.KeepSession(sockets.Session{SID: s.id, PID: s.pid, Rooms: s.nsp.adapter.SocketRooms(s.id), Data: data})
 	}
 	for _, o := range s.nsp.server.observed() {
 		if o.SocketConnected != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -196,7 +197,7 @@ func NewStreamsAdapter(client redis.UniversalClient, nsp rooms.Namespace, opts S
 		channel: opts.Key + "#" + name + "#",
 		ready:   make(chan struct{}),
 		keep: keeper{
-			kept:  map[rooms.SocketID]*rooms.Session{},
+			kept:  map[rooms.SocketID]*sockets.Session{},
 			dirty: map[rooms.SocketID]struct{}{},
 			wake:  make(chan struct{}, 1),
 		},

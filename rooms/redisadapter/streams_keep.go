@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -28,7 +29,7 @@ const keepBatch = 500
 // keeper holds the sessions of the adapter's connected sockets.
 type keeper struct {
 	mu      sync.Mutex
-	kept    map[rooms.SocketID]*rooms.Session
+	kept    map[rooms.SocketID]*sockets.Session
 	dirty   map[rooms.SocketID]struct{}
 	dropped []string // keys to delete
 	wake    chan struct{}
@@ -39,7 +40,7 @@ var _ rooms.SessionKeeper = (*StreamsAdapter)(nil)
 // KeepSession keeps the session of a socket that just connected in Redis, until the socket
 // disconnects, so that its client can recover on another server even if this one dies. Its
 // rooms follow the socket's; its data is the one given here.
-func (a *StreamsAdapter) KeepSession(s rooms.Session) {
+func (a *StreamsAdapter) KeepSession(s sockets.Session) {
 	if !a.opts.Recovery || s.PID == "" {
 		return
 	}
