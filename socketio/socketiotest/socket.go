@@ -77,8 +77,9 @@ func (s *Socket) Emit(event string, args ...any) error {
 }
 
 // EmitWithAck sends an event to the server and waits for the server's handler to answer with
-// its Ack, until ctx ends or the socket disconnects.
-func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (socketio.Args, error) {
+// its Ack, until ctx ends or the socket disconnects. The Reply holds the Ack's arguments, as
+// socketio.Socket.EmitWithAck returns a client's.
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (socketio.Reply, error) {
 	p, err := s.eventPacket(event, args)
 	if err != nil {
 		return nil, err
