@@ -392,7 +392,7 @@ func TestStreamsKeepSessions(t *testing.T) {
 	const d = 10 * time.Second
 	n := newStreamsNode(t, srv, "a", redisadapter.StreamsOptions{Recovery: true, MaxDisconnectionDuration: d})
 	key := func(pid string) string { return redisadapter.DefaultSessionKeyPrefix + pid }
-	waitSession := func(what, pid string, cond func(s rooms.Session, ttl time.Duration, ok bool) bool) {
+	waitSession := func(what, pid string, cond func(s sockets.Session, ttl time.Duration, ok bool) bool) {
 		t.Helper()
 		n.ns.waitFor(t, what, 10*time.Second, func() bool {
 			ctx := ctxT(t, 5*time.Second)
@@ -402,27 +402,27 @@ func TestStreamsKeepSessions(t *testing.T) {
 		})
 	}
 	n.adapter.AddAll("s1", "s1", "r1")
-	n.adapter.KeepSession(rooms.Session{SID: "s1", PID: "p1", Rooms: []rooms.Room{"s1", "r1"}, Data: map[string]any{"k": "v"}})
-	waitSession("the kept session", "p1", func(s rooms.Session, ttl time.Duration, ok bool) bool {
+	n.adapter.KeepSession(sockets.Session{SID: "s1", PID: "p1", Rooms: []rooms.Room{"s1", "r1"}, Data: map[string]any{"k": "v"}})
+	waitSession("the kept session", "p1", func(s sockets.Session, ttl time.Duration, ok bool) bool {
 		return ok && s.SID == "s1" && joinSorted(roomStrings(s.Rooms)) == "r1,s1" && ttl > d && s.Data["k"] == "v"
 	})
 	n.adapter.AddAll("s1", "r2")
 	n.adapter.Del("s1", "r1")
-	waitSession("the session with the new rooms", "p1", func(s rooms.Session, _ time.Duration, ok bool) bool {
+	waitSession("the session with the new rooms", "p1", func(s sockets.Session, _ time.Duration, ok bool) bool {
 		return ok && joinSorted(roomStrings(s.Rooms)) == "r2,s1"
 	})
 	// A recoverable disconnection: PersistSession writes the final session, DelAll keeps it.
-	n.adapter.PersistSession(rooms.Session{SID: "s1", PID: "p1", Rooms: []rooms.Room{"s1", "r2"}, Data: map[string]any{"k": "w"}})
+	n.adapter.PersistSession(sockets.Session{SID: "s1", PID: "p1", Rooms: []rooms.Room{"s1", "r2"}, Data: map[string]any{"k": "w"}})
 	n.adapter.DelAll("s1")
-	waitSession("the persisted session", "p1", func(s rooms.Session, ttl time.Duration, ok bool) bool {
+	waitSession("the persisted session", "p1", func(s sockets.Session, ttl time.Duration, ok bool) bool {
 		return ok && s.Data["k"] == "w" && ttl > 0 && ttl <= d
 	})
 	// A socket that leaves for good takes its session with it.
 	n.adapter.AddAll("s2", "s2")
-	n.adapter.KeepSession(rooms.Session{SID: "s2", PID: "p2", Rooms: []rooms.Room{"s2"}})
-	waitSession("the kept session of s2", "p2", func(_ rooms.Session, _ time.Duration, ok bool) bool { return ok })
+	n.adapter.KeepSession(sockets.Session{SID: "s2", PID: "p2", Rooms: []rooms.Room{"s2"}})
+	waitSession("the kept session of s2", "p2", func(_ sockets.Session, _ time.Duration, ok bool) bool { return ok })
 	n.adapter.DelAll("s2")
-	waitSession("no session of s2", "p2", func(_ rooms.Session, _ time.Duration, ok bool) bool { return !ok })
+	waitSession("no session of s2", "p2", func(_ sockets.Session, _ time.Duration, ok bool) bool { return !ok })
 	if errs := n.errs.list(); len(errs) > 0 {
 		t.Errorf("reported %v", errs)
 	}
@@ -430,7 +430,7 @@ func TestStreamsKeepSessions(t *testing.T) {
 	// Without Recovery nothing is kept.
 	off := newStreamsNode(t, srv, "b", redisadapter.StreamsOptions{})
 	off.adapter.AddAll("s3", "s3")
-	off.adapter.KeepSession(rooms.Session{SID: "s3", PID: "p3", Rooms: []rooms.Room{"s3"}})
+	off.adapter.KeepSession(sockets.Session{SID: "s3", PID: "p3", Rooms: []rooms.Room{"s3"}})
 	time.Sleep(300 * time.Millisecond)
 	if n, err := rdb.Exists(ctxT(t, 5*time.Second), key("p3")).Result(); err != nil || n != 0 {
 		t.Errorf("without Recovery: the session of s3 exists (%d, %v)", n, err)
@@ -438,12 +438,12 @@ func TestStreamsKeepSessions(t *testing.T) {
 }
 
 // sessionOf reads the session pid from Redis without taking it.
-func sessionOf(t *testing.T, rdb *redis.Client, pid string) (rooms.Session, bool) {
+func sessionOf(t *testing.T, rdb *redis.Client, pid string) (sockets.Session, bool) {
 	t.Helper()
 	ctx := ctxT(t, 5*time.Second)
 	v, err := rdb.Get(ctx, redisadapter.DefaultSessionKeyPrefix+pid).Result()
 	if err != nil {
-		return rooms.Session{}, false
+		return sockets.Session{}, false
 	}
 	s, err := redisadapter.DecodeSession(v)
 	if err != nil {
