@@ -4,6 +4,7 @@ package engineio
 
 import (
 	"fmt"
+	"os"
 	"sync"
 	"syscall"
 )
@@ -13,25 +14,24 @@ import (
 // A connection is watched with EPOLLONESHOT: when it becomes readable the poller starts a
 // goroutine that reads the messages available, then watches it again (rearm). The event
 // carries a token, not the file descriptor, so a descriptor reused by a new connection can
-// never reach the old one. The goroutine and the epoll instance exist only while connections
-// are watched: the last connection to leave (Shutdown closes them all) ends both.
+// never reach the old one. The poller's goroutine waits for the epoll instance itself to be
+// readable through the runtime's network poller (the instance is a non-blocking file), so it
+// holds no thread while it waits. The goroutine and the epoll instance exist only while
+// connections are watched: the last connection to leave (Shutdown closes them all) closes
+// the instance, which ends the goroutine.
 
 type poller struct {
 	mu      sync.Mutex
+	file    *os.File // the epoll instance
 	epfd    int
-	wakeR   int // the read end of a pipe that wakes the goroutine when the last conn leaves
-	wakeW   int
 	running bool
-	next    uint64
+	next    uint64 // tokens are never reused, even by a later epoll instance
 	conns   map[uint64]*wsNetConn
 }
 
 func newPoller() *poller { return &poller{} }
 
 const pollEvents = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT
-
-// tokenWake is the token of the wake pipe; connections have tokens from 1.
-const tokenWake = 0
 
 func pollEvent(events uint32, token uint64) syscall.EpollEvent {
 	return syscall.EpollEvent{Events: events, Fd: int32(uint32(token)), Pad: int32(uint32(token >> 32))}
@@ -59,7 +59,7 @@ func (p *poller) register(wc *wsNetConn, onReadable func()) error {
 	ev := pollEvent(pollEvents, token)
 	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		if len(p.conns) == 0 {
-			p.wakeLocked()
+			p.stopLocked()
 		}
 		return fmt.Errorf("engineio: poller: epoll_ctl add: %w", err)
 	}
@@ -93,12 +93,16 @@ func (p *poller) unregister(wc *wsNetConn) {
 	_ = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, wc.fd, nil)
 	delete(p.conns, wc.token)
 	if len(p.conns) == 0 {
-		p.wakeLocked()
+		p.stopLocked()
 	}
 }
 
-func (p *poller) wakeLocked() {
-	_, _ = syscall.Write(p.wakeW, []byte{0})
+// stopLocked closes the epoll instance; its goroutine ends.
+func (p *poller) stopLocked() {
+	p.running = false
+	p.conns = nil
+	_ = p.file.Close()
+	p.file = nil
 }
 
 func (p *poller) startLocked() error {
@@ -106,63 +110,50 @@ func (p *poller) startLocked() error {
 	if err != nil {
 		return fmt.Errorf("engineio: poller: epoll_create: %w", err)
 	}
-	var pipe [2]int
-	if err := syscall.Pipe2(pipe[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+	if err := syscall.SetNonblock(epfd, true); err != nil {
 		_ = syscall.Close(epfd)
-		return fmt.Errorf("engineio: poller: pipe: %w", err)
+		return fmt.Errorf("engineio: poller: %w", err)
 	}
-	ev := pollEvent(syscall.EPOLLIN, tokenWake)
-	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, pipe[0], &ev); err != nil {
-		_ = syscall.Close(epfd)
-		_ = syscall.Close(pipe[0])
-		_ = syscall.Close(pipe[1])
-		return fmt.Errorf("engineio: poller: epoll_ctl add: %w", err)
+	f := os.NewFile(uintptr(epfd), "engineio-epoll")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		_ = f.Close()
+		return fmt.Errorf("engineio: poller: %w", err)
 	}
-	p.epfd, p.wakeR, p.wakeW = epfd, pipe[0], pipe[1]
-	p.running = true
+	p.file, p.epfd, p.running = f, epfd, true
 	p.conns = make(map[uint64]*wsNetConn)
-	go p.run(epfd)
+	go p.run(rc)
 	return nil
 }
 
-func (p *poller) run(epfd int) {
+func (p *poller) run(rc syscall.RawConn) {
 	events := make([]syscall.EpollEvent, 128)
 	ready := make([]*wsNetConn, 0, 128)
-	var drain [64]byte
+	n := 0
+	wait := func(fd uintptr) bool {
+		m, err := syscall.EpollWait(int(fd), events, 0)
+		if err != nil || m <= 0 {
+			return false // wait until the instance is readable
+		}
+		n = m
+		return true
+	}
 	for {
-		n, err := syscall.EpollWait(epfd, events, -1)
-		if err != nil && err != syscall.EINTR {
-			n = 0 // cannot happen with a valid epoll descriptor; end below if nothing is watched
+		if err := rc.Read(wait); err != nil {
+			return // closed: no connection is watched
 		}
 		ready = ready[:0]
 		p.mu.Lock()
 		for i := range n {
-			token := eventToken(&events[i])
-			if token == tokenWake {
-				for {
-					if m, _ := syscall.Read(p.wakeR, drain[:]); m <= 0 {
-						break
-					}
-				}
-				continue
-			}
-			if wc := p.conns[token]; wc != nil {
+			if wc := p.conns[eventToken(&events[i])]; wc != nil {
 				ready = append(ready, wc)
 			}
-		}
-		if len(p.conns) == 0 {
-			p.running = false
-			_ = syscall.Close(p.epfd)
-			_ = syscall.Close(p.wakeR)
-			_ = syscall.Close(p.wakeW)
-			p.conns = nil
-			p.mu.Unlock()
-			return
 		}
 		p.mu.Unlock()
 		for _, wc := range ready {
 			go wc.onReadable()
 		}
+		clear(ready)
 	}
 }
 
