@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,9 +22,9 @@ func TestMain(m *testing.M) {
 }
 
 // TestSiobenchSmoke runs every siobench scenario with tiny sizes against the
-// server, started in this process, so that the load generator, the server
-// and the library keep working together. Any lost, duplicated or wrong
-// message fails it.
+// server of every report row (each mount), started in this process, so that
+// the load generator, the server and the library keep working together. Any
+// lost, duplicated or wrong message fails it.
 func TestSiobenchSmoke(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -32,11 +35,16 @@ func TestSiobenchSmoke(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building siobench: %v\n%s", err, out)
 	}
+	for _, mount := range []string{mountHTTP, mountEcho, mountMetrics} {
+		t.Run(mount, func(t *testing.T) { smoke(t, bin, mount) })
+	}
+}
 
+func smoke(t *testing.T, bin, mount string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan net.Addr, 1)
 	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, "127.0.0.1:0", "", func(a net.Addr) { addrc <- a }) }()
+	go func() { errc <- run(ctx, mount, "127.0.0.1:0", "", func(a net.Addr) { addrc <- a }) }()
 	var url string
 	select {
 	case a := <-addrc:
@@ -91,6 +99,42 @@ func TestSiobenchSmoke(t *testing.T) {
 			}
 		})
 	}
+	checkMount(t, url, mount)
 	// Let the server see the last connections close before it shuts down.
 	time.Sleep(100 * time.Millisecond)
+}
+
+// checkMount checks that the server is mounted the way mount says: the Echo
+// application answers its own route next to Socket.IO, and the metrics
+// endpoint counted the smoke test's broadcast deliveries.
+func checkMount(t *testing.T, url, mount string) {
+	t.Helper()
+	get := func(path string) (int, string) {
+		c := http.Client{Timeout: 10 * time.Second}
+		res, err := c.Get(url + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		return res.StatusCode, string(b)
+	}
+	switch mount {
+	case mountEcho:
+		if code, body := get("/"); code != http.StatusOK || body != "ok" {
+			t.Errorf("GET / on the Echo mount: %d %q, want 200 \"ok\"", code, body)
+		}
+	case mountMetrics:
+		code, body := get("/metrics")
+		if code != http.StatusOK || !strings.Contains(body, `socketio_broadcast_deliveries_total{namespace="/"}`) {
+			t.Errorf("GET /metrics: %d, no broadcast deliveries counted:\n%s", code, body)
+		}
+	default:
+		if code, _ := get("/metrics"); code != http.StatusNotFound {
+			t.Errorf("GET /metrics on the plain mount: %d, want 404", code)
+		}
+	}
 }

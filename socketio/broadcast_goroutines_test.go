@@ -1,0 +1,115 @@
+package socketio_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/metrics"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/echo-socketio/echo-socketio/socketio"
+)
+
+// goroutinesCreated returns how many goroutines the process has started so far.
+func goroutinesCreated(t *testing.T) uint64 {
+	t.Helper()
+	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		t.Fatalf("runtime/metrics has no %s", s[0].Name)
+	}
+	return s[0].Value.Uint64()
+}
+
+// TestBroadcastStartsNoGoroutinePerRecipient counts the goroutines started while broadcasts of
+// every kind (rooms, Except, Volatile, with acknowledgements, with connection state recovery)
+// reach a room of long-polling sockets. The sessions have no poll pending, so the Engine.IO
+// layer only queues the frames: every goroutine started is started by the Socket.IO layer or
+// the in-memory adapter, and there must be a bounded number per broadcast, never one per
+// receiver.
+func TestBroadcastStartsNoGoroutinePerRecipient(t *testing.T) {
+	for _, recovery := range []bool{false, true} {
+		name := "recovery off"
+		if recovery {
+			name = "recovery on"
+		}
+		t.Run(name, func(t *testing.T) { testBroadcastGoroutines(t, recovery) })
+	}
+}
+
+func testBroadcastGoroutines(t *testing.T, recovery bool) {
+	const n = 300
+	opts := socketio.Options{}
+	opts.Engine.PingInterval = time.Hour // no heartbeat while counting
+	opts.Engine.PingTimeout = time.Hour
+	if recovery {
+		opts.ConnectionStateRecovery = &socketio.Recovery{}
+	}
+	io := socketio.NewServer(opts)
+	var joined atomic.Int64
+	io.OnConnection(func(s *socketio.Socket) {
+		s.Join("room")
+		if joined.Add(1)%2 == 0 {
+			s.Join("even")
+		}
+	})
+	srv := startServer(t, io)
+	sids := make([]string, n)
+	for i := range sids {
+		sids[i] = pollHandshake(t, srv.URL)
+		post(t, srv.URL, sids[i], "40")
+		if got := poll(t, srv.URL, sids[i]); !strings.HasPrefix(got, "40") {
+			t.Fatalf("connect answer %q", got)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(io.Sockets()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d sockets connected after 30s", len(io.Sockets()), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	broadcasts := []struct {
+		name string
+		emit func() error
+	}{
+		{"to a room", func() error { return io.To("room").Emit("e", "x") }},
+		{"to every socket", func() error { return io.Emit("e", "x") }},
+		{"except a room", func() error { return io.To("room").Except("even").Emit("e", "x") }},
+		{"volatile, two rooms", func() error { return io.To("room", "even").Volatile().Emit("e", "x") }},
+		{"with acknowledgements", func() error {
+			// Nobody answers during the test: the wait ends with ctx, and the acknowledgement
+			// bookkeeping must not have started anything per receiver.
+			_, err := io.To("room").Timeout(time.Hour).EmitWithAck(ctx, "e", "x")
+			if !errors.Is(err, socketio.ErrAckTimeout) {
+				return fmt.Errorf("want the acknowledgement timeout, got %v", err)
+			}
+			return nil
+		}},
+	}
+	_ = io.To("room").Emit("warm-up", 1) // lazily made pools and buffers
+	for _, b := range broadcasts {
+		before := goroutinesCreated(t)
+		if err := b.emit(); err != nil {
+			t.Fatalf("%s: %v", b.name, err)
+		}
+		started := goroutinesCreated(t) - before
+		// A handful is allowed for the runtime (a timer, the GC's workers); one per receiver
+		// would be n.
+		if started > n/10 {
+			t.Errorf("%s: %d goroutines started for %d receivers", b.name, started, n)
+		} else {
+			t.Logf("%s: %d goroutines started for %d receivers", b.name, started, n)
+		}
+	}
+	// The broadcasts were queued: the next poll of a socket carries them.
+	if got := poll(t, srv.URL, sids[0]); strings.Count(got, `["e","x"`) < 3 {
+		t.Errorf("poll after the broadcasts: %q", got)
+	}
+}
