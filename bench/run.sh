@@ -15,9 +15,18 @@
 # plus .svg) unless DOCS is empty.
 #
 # Settings, all from the environment:
-#   SERVERS      servers to measure, directories of bench/servers (default "node go")
-#   SCENARIOS    siobench scenarios (default "conns echo broadcast polling")
+#   SERVERS      servers to measure (default "node go go-echo go-metrics"): a
+#                directory of bench/servers, or go-echo (the Go server mounted
+#                in Echo v5 with sioecho) or go-metrics (the Go server with
+#                the metrics package's observer on)
+#   SCENARIOS    siobench scenarios (default "conns echo broadcast polling slope");
+#                "slope" stands for conns@N and broadcast@N for each N of SLOPE_NS
 #   REPS         repetitions of each scenario (default 3)
+#   SLOPE_NS     connections of the slope runs (default "1000 5000 15000")
+#   SLOPE_COUNT  broadcasts sent by each broadcast@N run (default 50)
+#   SLOPE_SERVERS     servers that run the slope (default "node go")
+#   METRICS_SCENARIOS scenarios go-metrics runs (default "echo broadcast"): it is
+#                compared with go on CPU per operation only
 #   PORT         server port (default 3001)
 #   CONNS_N      connections opened by conns (default 10000)
 #   SETTLE       how long conns holds them before reading memory (default 5s)
@@ -37,9 +46,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 
-SERVERS=${SERVERS:-"node go"}
-SCENARIOS=${SCENARIOS:-"conns echo broadcast polling"}
+SERVERS=${SERVERS:-"node go go-echo go-metrics"}
+SCENARIOS=${SCENARIOS:-"conns echo broadcast polling slope"}
 REPS=${REPS:-3}
+SLOPE_NS=${SLOPE_NS:-"1000 5000 15000"}
+SLOPE_COUNT=${SLOPE_COUNT:-50}
+SLOPE_SERVERS=${SLOPE_SERVERS:-"node go"}
+METRICS_SCENARIOS=${METRICS_SCENARIOS:-"echo broadcast"}
 PORT=${PORT:-3001}
 CONNS_N=${CONNS_N:-10000}
 SETTLE=${SETTLE:-5s}
@@ -87,6 +100,16 @@ mkdir -p "$RESULTS"
 # server_cmd to the command that starts it. Returns 1 to skip the server.
 prepare_server() {
 	local name=$1 dir="$here/servers/$1"
+	case $name in
+	go-echo | go-metrics)
+		if [ ! -x "$work/server-go" ]; then
+			log "building the Go server"
+			(cd "$root" && go build -o "$work/server-go" ./bench/servers/go)
+		fi
+		server_cmd=(env "MOUNT=${name#go-}" "$work/server-go")
+		return 0
+		;;
+	esac
 	if [ ! -d "$dir" ]; then
 		log "skipping server '$name': $dir does not exist (yet)"
 		return 1
@@ -104,9 +127,11 @@ prepare_server() {
 		server_cmd=(node "$dir/server.js")
 		;;
 	go)
-		log "building the Go server"
-		(cd "$root" && go build -o "$work/server-go" ./bench/servers/go)
-		server_cmd=("$work/server-go")
+		if [ ! -x "$work/server-go" ]; then
+			log "building the Go server"
+			(cd "$root" && go build -o "$work/server-go" ./bench/servers/go)
+		fi
+		server_cmd=(env MOUNT=http "$work/server-go")
 		;;
 	*)
 		if [ -x "$dir/start.sh" ]; then
@@ -159,9 +184,37 @@ scenario_args() {
 	echo) echo "echo -c $ECHO_C -duration $DURATION -warmup $WARMUP" ;;
 	broadcast) echo "broadcast -n $BCAST_N -count $BCAST_COUNT" ;;
 	polling) echo "polling -c $POLL_C -duration $DURATION -warmup $WARMUP" ;;
+	conns@*) echo "conns -n ${1#conns@} -settle $SETTLE" ;;
+	broadcast@*) echo "broadcast -n ${1#broadcast@} -count $SLOPE_COUNT" ;;
 	*) return 1 ;;
 	esac
 }
+
+# runs_scenario SERVER SCENARIO: whether SERVER runs SCENARIO. go-metrics
+# only runs METRICS_SCENARIOS, and only SLOPE_SERVERS run the slope.
+runs_scenario() {
+	case $2 in
+	conns@* | broadcast@*)
+		[[ " $SLOPE_SERVERS " == *" $1 "* ]]
+		return
+		;;
+	esac
+	if [ "$1" = go-metrics ]; then
+		[[ " $METRICS_SCENARIOS " == *" $2 "* ]]
+		return
+	fi
+}
+
+# The scenario list with "slope" expanded.
+scenarios=()
+for scenario in $SCENARIOS; do
+	if [ "$scenario" = slope ]; then
+		for n in $SLOPE_NS; do scenarios+=("conns@$n"); done
+		for n in $SLOPE_NS; do scenarios+=("broadcast@$n"); done
+	else
+		scenarios+=("$scenario")
+	fi
+done
 
 failures=0
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -171,7 +224,8 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 		"$stamp" "$(cd "$root" && git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$(uname -r)" "$(nproc)"
 	printf '"go":"%s","node":"%s",' "$(go env GOVERSION)" "$(node --version 2>/dev/null || echo none)"
 	printf '"servers":"%s","scenarios":"%s","reps":%s,"conns_n":%s,"bcast_n":%s,"bcast_count":%s,' \
-		"$SERVERS" "$SCENARIOS" "$REPS" "$CONNS_N" "$BCAST_N" "$BCAST_COUNT"
+		"$SERVERS" "${scenarios[*]}" "$REPS" "$CONNS_N" "$BCAST_N" "$BCAST_COUNT"
+	printf '"slope_ns":"%s","slope_count":%s,' "$SLOPE_NS" "$SLOPE_COUNT"
 	printf '"echo_c":%s,"poll_c":%s,"duration":"%s","warmup":"%s","payload":%s,"server_cpu":"%s","client_cpu":"%s",' \
 		"$ECHO_C" "$POLL_C" "$DURATION" "$WARMUP" "$PAYLOAD" "$SERVER_CPU" "$CLIENT_CPU"
 	printf '"load_start":%s}\n' "$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)"
@@ -189,7 +243,7 @@ for name in $SERVERS; do
 	ready+=("$name")
 done
 
-for scenario in $SCENARIOS; do
+for scenario in "${scenarios[@]}"; do
 	if ! args=$(scenario_args "$scenario"); then
 		log "unknown scenario '$scenario'"
 		failures=$((failures + 1))
@@ -197,8 +251,11 @@ for scenario in $SCENARIOS; do
 	fi
 	for rep in $(seq 1 "$REPS"); do
 		for name in "${ready[@]}"; do
+			runs_scenario "$name" "$scenario" || continue
 			eval "server_cmd=(${server_cmds[$name]})"
-			printf '%s %s %s %s\n' "$name" "$scenario" "$rep" "$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)" >>"$RESULTS/$stamp-load.txt"
+			load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
+			printf '%s %s %s %s\n' "$name" "$scenario" "$rep" "$load" >>"$RESULTS/$stamp-load.txt"
+			log "load average before $name $scenario run $rep: $load"
 			start_server "$name" || { failures=$((failures + 1)); continue; }
 			out="$RESULTS/$stamp-$name-$scenario-$rep.json"
 			log "$name $scenario run $rep/$REPS (pid $server_pid): siobench $args"
@@ -222,12 +279,12 @@ done
 log "results in $RESULTS ($stamp-*.json)"
 report_args=(-results "$RESULTS" -stamp "$stamp")
 if [ -n "$DOCS" ]; then
-	report_args+=(-md "$DOCS" -svg "${DOCS%.md}.svg")
+	report_args+=(-md "$DOCS" -svg "${DOCS%.md}.svg" -slope-svg "${DOCS%.md}-slope.svg")
 fi
 if ! "$work/report" "${report_args[@]}"; then
 	failures=$((failures + 1))
 elif [ -n "$DOCS" ]; then
-	log "wrote $DOCS and ${DOCS%.md}.svg"
+	log "wrote $DOCS, ${DOCS%.md}.svg and ${DOCS%.md}-slope.svg"
 fi
 if [ "$failures" -gt 0 ]; then
 	log "$failures run(s) failed"

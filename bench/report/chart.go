@@ -30,7 +30,7 @@ func (r *report) chart() string {
 		target float64
 	}
 	var bars []bar
-	others := r.others()
+	others := r.goRows()
 	for _, f := range figures {
 		if f.target <= 0 || !r.has(f.scenario) {
 			continue

@@ -32,14 +32,15 @@ func main() {
 	base := flag.String("base", "node", "server the others are compared with")
 	md := flag.String("md", "", "write a Markdown report with the table and the chart to this file")
 	svg := flag.String("svg", "", "write the chart (SVG) to this file; the Markdown report links to it")
+	slopeSVG := flag.String("slope-svg", "", "write the chart of the slope runs (SVG) to this file; the Markdown report links to it")
 	flag.Parse()
-	if err := run(os.Stdout, *results, *stamp, *base, *md, *svg); err != nil {
+	if err := run(os.Stdout, *results, *stamp, *base, *md, *svg, *slopeSVG); err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
 		os.Exit(1)
 	}
 }
 
-func run(stdout io.Writer, dir, stamp, base, mdPath, svgPath string) error {
+func run(stdout io.Writer, dir, stamp, base, mdPath, svgPath, slopeSVGPath string) error {
 	if stamp == "" {
 		var err error
 		if stamp, err = latestStamp(dir); err != nil {
@@ -54,19 +55,33 @@ func run(stdout io.Writer, dir, stamp, base, mdPath, svgPath string) error {
 	fmt.Fprintln(stdout, r.header())
 	fmt.Fprintln(stdout)
 	fmt.Fprint(stdout, table)
+	fmt.Fprint(stdout, r.sections(""))
 	if svgPath != "" {
 		if err := os.WriteFile(svgPath, []byte(r.chart()), 0o644); err != nil {
 			return err
 		}
 	}
-	if mdPath != "" {
-		svgRel := ""
-		if svgPath != "" {
-			if rel, err := filepath.Rel(filepath.Dir(mdPath), svgPath); err == nil {
-				svgRel = filepath.ToSlash(rel)
-			}
+	slope := r.slopeChart()
+	if slopeSVGPath != "" && slope != "" {
+		if err := os.WriteFile(slopeSVGPath, []byte(slope), 0o644); err != nil {
+			return err
 		}
-		if err := os.WriteFile(mdPath, []byte(r.markdown(table, svgRel)), 0o644); err != nil {
+	}
+	if mdPath != "" {
+		rel := func(path string) string {
+			if path == "" {
+				return ""
+			}
+			if rel, err := filepath.Rel(filepath.Dir(mdPath), path); err == nil {
+				return filepath.ToSlash(rel)
+			}
+			return ""
+		}
+		slopeRel := ""
+		if slope != "" {
+			slopeRel = rel(slopeSVGPath)
+		}
+		if err := os.WriteFile(mdPath, []byte(r.markdown(table, rel(svgPath), slopeRel)), 0o644); err != nil {
 			return err
 		}
 	}
@@ -129,6 +144,17 @@ type report struct {
 	scens   []string
 	runs    map[string]map[string][]*result
 	loads   []float64 // the 1-minute load average before each run
+	// runList lists the runs in the order they ran, with the load before each;
+	// planned[server][scenario] is true for the pairs run.sh ran. Without the
+	// load file (an older run), every pair counts as planned.
+	runList []runLoad
+	planned map[string]map[string]bool
+}
+
+// runLoad is one run and the 1-minute load average before it.
+type runLoad struct {
+	server, scenario, rep string
+	load                  float64
 }
 
 func latestStamp(dir string) (string, error) {
@@ -178,13 +204,23 @@ func load(dir, stamp, base string) (*report, error) {
 		}
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, stamp+"-load.txt")); err == nil {
+		r.planned = map[string]map[string]bool{}
 		for _, line := range strings.Split(string(b), "\n") {
 			f := strings.Fields(line)
 			if len(f) == 0 {
 				continue
 			}
-			if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
-				r.loads = append(r.loads, v)
+			v, err := strconv.ParseFloat(f[len(f)-1], 64)
+			if err != nil {
+				continue
+			}
+			r.loads = append(r.loads, v)
+			if len(f) == 4 {
+				r.runList = append(r.runList, runLoad{server: f[0], scenario: f[1], rep: f[2], load: v})
+				if r.planned[f[0]] == nil {
+					r.planned[f[0]] = map[string]bool{}
+				}
+				r.planned[f[0]][f[1]] = true
 			}
 		}
 	}
@@ -234,19 +270,19 @@ func memPerConn(r *result) (float64, bool) {
 var figures = []figure{
 	{scenario: "conns", name: "connections/s", format: "%.0f", value: rate},
 	{scenario: "conns", name: "connect p99", unit: "ms", format: "%.1f", value: p99},
-	{scenario: "conns", name: "server RSS per idle connection", unit: "KiB", format: "%.2f", value: memPerConn, target: 0.6, short: "memory per connection"},
-	{scenario: "conns", name: "server CPU per connection", unit: "µs", format: "%.0f", value: cpuPerOp, target: 0.5, short: "CPU per connection"},
+	{scenario: "conns", name: "server RSS per idle connection", unit: "KiB", format: "%.2f", value: memPerConn, target: 0.5, short: "memory per connection"},
+	{scenario: "conns", name: "server CPU per connection", unit: "µs", format: "%.0f", value: cpuPerOp, target: 0.4, short: "CPU per connection"},
 	{scenario: "conns", name: "siobench CPU", unit: "% of a core", format: "%.0f", value: clientUtil, noRatio: true},
 	{scenario: "echo", name: "acks/s", format: "%.0f", value: rate},
 	{scenario: "echo", name: "latency p50", unit: "ms", format: "%.2f", value: p50},
-	{scenario: "echo", name: "latency p99", unit: "ms", format: "%.2f", value: p99, target: 1, short: "echo latency p99"},
-	{scenario: "echo", name: "server CPU per ack", unit: "µs", format: "%.1f", value: cpuPerOp, target: 0.75, short: "CPU per echo ack"},
+	{scenario: "echo", name: "latency p99", unit: "ms", format: "%.2f", value: p99, target: 0.7, short: "echo latency p99"},
+	{scenario: "echo", name: "server CPU per ack", unit: "µs", format: "%.1f", value: cpuPerOp, target: 0.6, short: "CPU per echo ack"},
 	{scenario: "echo", name: "server CPU", unit: "% of a core", format: "%.0f", value: serverUtil, noRatio: true},
 	{scenario: "echo", name: "siobench CPU", unit: "% of a core", format: "%.0f", value: clientUtil, noRatio: true},
 	{scenario: "broadcast", name: "deliveries/s", format: "%.0f", value: rate},
 	{scenario: "broadcast", name: "time to last delivery p50", unit: "ms", format: "%.1f", value: p50},
-	{scenario: "broadcast", name: "time to last delivery p99", unit: "ms", format: "%.1f", value: p99, target: 0.8, short: "broadcast p99"},
-	{scenario: "broadcast", name: "server CPU per delivery", unit: "µs", format: "%.2f", value: cpuPerOp, target: 0.75, short: "CPU per delivery"},
+	{scenario: "broadcast", name: "time to last delivery p99", unit: "ms", format: "%.1f", value: p99, target: 0.7, short: "broadcast p99"},
+	{scenario: "broadcast", name: "server CPU per delivery", unit: "µs", format: "%.2f", value: cpuPerOp, target: 0.7, short: "CPU per delivery"},
 	{scenario: "broadcast", name: "siobench CPU", unit: "% of a core", format: "%.0f", value: clientUtil, noRatio: true},
 	{scenario: "polling", name: "acks/s", format: "%.0f", value: rate},
 	{scenario: "polling", name: "latency p99", unit: "ms", format: "%.1f", value: p99},
@@ -277,28 +313,7 @@ type ratio struct {
 	ok             bool
 }
 
-func (r *report) ratio(server string, f figure) ratio {
-	bv, bok := r.values(r.base, f)
-	sv, sok := r.values(server, f)
-	bm, ok1 := median(bv, bok)
-	sm, ok2 := median(sv, sok)
-	if !ok1 || !ok2 || bm == 0 {
-		return ratio{}
-	}
-	out := ratio{median: sm / bm, lo: sm / bm, hi: sm / bm, ok: true}
-	first := true
-	for i := range min(len(bv), len(sv)) {
-		if !bok[i] || !sok[i] || bv[i] == 0 {
-			continue
-		}
-		q := sv[i] / bv[i]
-		if first {
-			out.lo, out.hi, first = q, q, false
-		}
-		out.lo, out.hi = min(out.lo, q), max(out.hi, q)
-	}
-	return out
-}
+func (r *report) ratio(server string, f figure) ratio { return r.ratioOf(server, r.base, f) }
 
 func median(vs []float64, oks []bool) (float64, bool) {
 	var xs []float64
@@ -384,6 +399,9 @@ func (r *report) table() string {
 		var n int64
 		failed := 0
 		for _, sc := range r.scens {
+			if !r.ran(s, sc) {
+				continue
+			}
 			for _, res := range r.runs[s][sc] {
 				if res == nil || !res.OK {
 					failed++
@@ -420,8 +438,17 @@ func (r *report) has(scenario string) bool {
 	return false
 }
 
+// ran reports whether run.sh ran scenario on server (every pair, for a run
+// without the load file).
+func (r *report) ran(server, scenario string) bool {
+	return r.planned == nil || r.planned[server][scenario]
+}
+
 func (r *report) failed(server string) bool {
 	for _, sc := range r.scens {
+		if !r.ran(server, sc) {
+			continue
+		}
 		for _, res := range r.runs[server][sc] {
 			if res == nil || !res.OK {
 				return true
@@ -489,7 +516,7 @@ func (r *report) header() string {
 	return s
 }
 
-func (r *report) markdown(table, svgRel string) string {
+func (r *report) markdown(table, svgRel, slopeRel string) string {
 	var b strings.Builder
 	b.WriteString("# Benchmarks\n\n")
 	b.WriteString("Generated by `make bench` (`bench/run.sh`, then `bench/report`); see `bench/README.md` for the\n")
@@ -502,5 +529,6 @@ func (r *report) markdown(table, svgRel string) string {
 		fmt.Fprintf(&b, "![Ratios to the Node server against the targets](%s)\n\n", svgRel)
 	}
 	b.WriteString(table)
+	b.WriteString(r.sections(slopeRel))
 	return b.String()
 }
