@@ -2,6 +2,7 @@ package rooms
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -15,8 +16,8 @@ type Memory struct {
 	events atomic.Pointer[RoomEvents]
 
 	mu    sync.RWMutex
-	rooms map[Room]map[SocketID]struct{}
-	sids  map[SocketID]map[Room]struct{}
+	rooms map[Room]*smallSet[SocketID] // the members of each room
+	sids  map[SocketID]*smallSet[Room] // the rooms of each socket
 
 	idPool sync.Pool // *[]SocketID
 	rec    *recovery // nil without connection state recovery
@@ -28,8 +29,8 @@ var _ Adapter = (*Memory)(nil)
 func NewMemory(nsp Namespace) *Memory {
 	return &Memory{
 		nsp:   nsp,
-		rooms: make(map[Room]map[SocketID]struct{}),
-		sids:  make(map[SocketID]map[Room]struct{}),
+		rooms: make(map[Room]*smallSet[SocketID]),
+		sids:  make(map[SocketID]*smallSet[Room]),
 	}
 }
 
@@ -71,23 +72,22 @@ func (m *Memory) AddAll(id SocketID, rooms ...Room) {
 	m.mu.Lock()
 	mine := m.sids[id]
 	if mine == nil {
-		mine = make(map[Room]struct{}, 2)
+		mine = &smallSet[Room]{list: make([]Room, 0, len(rooms))}
 		m.sids[id] = mine
 	}
 	for _, r := range rooms {
-		if _, ok := mine[r]; ok {
+		if !mine.add(r) {
 			continue
 		}
-		mine[r] = struct{}{}
 		members := m.rooms[r]
 		if members == nil {
-			members = make(map[SocketID]struct{}, 1)
+			members = &smallSet[SocketID]{}
 			m.rooms[r] = members
 			if tracking {
 				evs = append(evs, roomEvent{'c', r, ""})
 			}
 		}
-		members[id] = struct{}{}
+		members.add(id)
 		if tracking {
 			evs = append(evs, roomEvent{'j', r, id})
 		}
@@ -105,22 +105,24 @@ func (m *Memory) Del(id SocketID, room Room) {
 }
 
 func (m *Memory) delLocked(id SocketID, room Room, evs []roomEvent) []roomEvent {
-	tracking := m.events.Load() != nil
 	if mine := m.sids[id]; mine != nil {
-		delete(mine, room)
+		mine.del(room)
 	}
+	return m.leaveLocked(id, room, evs)
+}
+
+// leaveLocked takes socket id out of the members of room, leaving the socket's own list of
+// rooms as it is.
+func (m *Memory) leaveLocked(id SocketID, room Room, evs []roomEvent) []roomEvent {
+	tracking := m.events.Load() != nil
 	members, ok := m.rooms[room]
-	if !ok {
+	if !ok || !members.del(id) {
 		return evs
 	}
-	if _, in := members[id]; !in {
-		return evs
-	}
-	delete(members, id)
 	if tracking {
 		evs = append(evs, roomEvent{'l', room, id})
 	}
-	if len(members) == 0 {
+	if members.len() == 0 {
 		delete(m.rooms, room)
 		if tracking {
 			evs = append(evs, roomEvent{'d', room, ""})
@@ -133,10 +135,12 @@ func (m *Memory) delLocked(id SocketID, room Room, evs []roomEvent) []roomEvent 
 func (m *Memory) DelAll(id SocketID) {
 	var evs []roomEvent
 	m.mu.Lock()
-	for r := range m.sids[id] {
-		evs = m.delLocked(id, r, evs)
+	if mine := m.sids[id]; mine != nil {
+		delete(m.sids, id)
+		for _, r := range mine.appendTo(nil) {
+			evs = m.leaveLocked(id, r, evs)
+		}
 	}
-	delete(m.sids, id)
 	m.mu.Unlock()
 	m.fire(evs)
 }
@@ -145,7 +149,7 @@ func (m *Memory) DelAll(id SocketID) {
 func (m *Memory) selectLocked(sel *Selection, ids []SocketID) []SocketID {
 	excluded := func(id SocketID) bool {
 		for _, r := range sel.Except {
-			if _, ok := m.rooms[r][id]; ok {
+			if set := m.rooms[r]; set != nil && set.has(id) {
 				return true
 			}
 		}
@@ -160,20 +164,30 @@ func (m *Memory) selectLocked(sel *Selection, ids []SocketID) []SocketID {
 		return ids
 	}
 	for i, r := range sel.Rooms {
+		set := m.rooms[r]
+		if set == nil || slices.Contains(sel.Rooms[:i], r) { // no such room, or the same room twice
+			continue
+		}
+		if i == 0 && len(sel.Except) == 0 {
+			ids = set.appendTo(ids) // the common case: one room, nothing to filter
+			continue
+		}
+		start := len(ids)
+		ids = set.appendTo(ids)
+		kept := ids[:start]
 	members:
-		for id := range m.rooms[r] {
+		for _, id := range ids[start:] {
 			for _, earlier := range sel.Rooms[:i] {
-				if earlier == r {
-					continue members // the same room twice
-				}
-				if _, ok := m.rooms[earlier][id]; ok {
+				if e := m.rooms[earlier]; e != nil && e.has(id) {
 					continue members // already selected through an earlier room
 				}
 			}
 			if !excluded(id) {
-				ids = append(ids, id)
+				kept = append(kept, id)
 			}
 		}
+		clear(ids[len(kept):])
+		ids = kept
 	}
 	return ids
 }
@@ -234,14 +248,10 @@ func (m *Memory) SocketRooms(id SocketID) []Room {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	mine := m.sids[id]
-	if len(mine) == 0 {
+	if mine == nil || mine.len() == 0 {
 		return nil
 	}
-	out := make([]Room, 0, len(mine))
-	for r := range mine {
-		out = append(out, r)
-	}
-	return out
+	return mine.appendTo(make([]Room, 0, mine.len()))
 }
 
 // FetchSockets describes the selected sockets.
@@ -302,7 +312,7 @@ func (m *Memory) ServerCount(context.Context) (int, error) { return 1, nil }
 func (m *Memory) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.rooms = make(map[Room]map[SocketID]struct{})
-	m.sids = make(map[SocketID]map[Room]struct{})
+	m.rooms = make(map[Room]*smallSet[SocketID])
+	m.sids = make(map[SocketID]*smallSet[Room])
 	return nil
 }

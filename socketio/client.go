@@ -267,7 +267,7 @@ func (c *client) socket(nsp string) *Socket {
 func (c *client) connect(name string, auth json.RawMessage) {
 	done := func() {
 		c.mu.Lock()
-		delete(c.pending, name)
+		c.unpendLocked(name)
 		c.mu.Unlock()
 	}
 	nsp, err := c.server.lookup(name, auth)
@@ -304,7 +304,7 @@ func (c *client) connect(name string, auth json.RawMessage) {
 		}
 	}
 	c.mu.Lock()
-	delete(c.pending, name)
+	c.unpendLocked(name)
 	if c.closed {
 		c.mu.Unlock()
 		return
@@ -312,9 +312,27 @@ func (c *client) connect(name string, auth json.RawMessage) {
 	c.joins++
 	s.joined = c.joins
 	c.sockets[name] = s
-	c.connectTimer.Stop()
+	c.stopConnectTimerLocked()
 	c.mu.Unlock()
 	s.onConnect(hooks, missed)
+}
+
+// unpendLocked ends the handling of a CONNECT to namespace name. The map of pending namespaces is
+// dropped when it empties, so that an idle connection does not keep it.
+func (c *client) unpendLocked(name string) {
+	delete(c.pending, name)
+	if len(c.pending) == 0 {
+		c.pending = nil
+	}
+}
+
+// stopConnectTimerLocked stops the timer that closes a connection without any namespace, and
+// lets it go: a connected client does not keep it.
+func (c *client) stopConnectTimerLocked() {
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+		c.connectTimer = nil
+	}
 }
 
 // recoverOrNew returns the socket of a CONNECT: the recovered one when the auth payload names a
@@ -417,7 +435,7 @@ func (c *client) close(reason DisconnectReason, graceful bool) {
 func (c *client) closeSockets(reason DisconnectReason) {
 	c.mu.Lock()
 	c.closed = true
-	c.connectTimer.Stop()
+	c.stopConnectTimerLocked()
 	socks := c.socketsLocked()
 	c.mu.Unlock()
 	for _, s := range socks {

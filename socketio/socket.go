@@ -56,7 +56,6 @@ func newSocket(nsp *Namespace, c *client, auth json.RawMessage) *Socket {
 		client:    c,
 		handshake: buildHandshake(c.conn.Request(), auth),
 		done:      make(chan struct{}),
-		handlers:  make(map[string]*handler),
 	}
 }
 
@@ -231,6 +230,9 @@ func (s *Socket) On(event string, fn any) {
 func (s *Socket) setHandler(event string, h *handler) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.handlers == nil {
+		s.handlers = make(map[string]*handler, 1) // made at the first handler: many sockets have none
+	}
 	s.handlers[event] = h
 }
 
