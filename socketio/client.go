@@ -1,7 +1,6 @@
 package socketio
 
 import (
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,8 +20,8 @@ type client struct {
 	dec    packetDecoder // used by the connection's reading goroutine only
 
 	mu           sync.Mutex
-	sockets      map[string]*Socket // connected, by namespace
-	joins        uint64             // sockets connected so far, to order them
+	sockets      []*Socket          // connected, in the order they connected
+	byName       map[string]*Socket // the same by namespace, made when there are many
 	pending      map[string]bool    // namespaces whose CONNECT is being handled
 	closed       bool
 	connectTimer *time.Timer
@@ -47,11 +46,10 @@ type inboxItem struct {
 
 func newClient(s *Server, c *engineio.Conn) {
 	cl := &client{
-		server:  s,
-		conn:    c,
-		dec:     s.newDecoder(),
-		sockets: make(map[string]*Socket),
-		room:    make(chan struct{}, 1),
+		server: s,
+		conn:   c,
+		dec:    s.newDecoder(),
+		room:   make(chan struct{}, 1),
 	}
 	s.clientStarted()
 	cl.connectTimer = time.AfterFunc(s.opts.ConnectTimeout, cl.onConnectTimeout)
@@ -198,7 +196,7 @@ func (c *client) onPacket(p *parser.Packet) {
 	}
 	nsp := p.Namespace
 	c.mu.Lock()
-	s := c.sockets[nsp]
+	s := c.socketLocked(nsp)
 	pending := c.pending[nsp]
 	if p.Type == parser.Connect {
 		if s != nil || pending {
@@ -260,7 +258,38 @@ func (c *client) onPacket(p *parser.Packet) {
 func (c *client) socket(nsp string) *Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sockets[nsp]
+	return c.socketLocked(nsp)
+}
+
+// socketsIndexed is the number of sockets of a client beyond which they are also kept in a map
+// by namespace; below, a client (nearly always on one namespace) looks them up in its list.
+const socketsIndexed = 8
+
+// socketLocked returns the connected socket of namespace nsp, or nil.
+func (c *client) socketLocked(nsp string) *Socket {
+	if c.byName != nil {
+		return c.byName[nsp]
+	}
+	for _, s := range c.sockets {
+		if s.nsp.name == nsp {
+			return s
+		}
+	}
+	return nil
+}
+
+// addSocketLocked records a connected socket; there is none yet for its namespace.
+func (c *client) addSocketLocked(s *Socket) {
+	c.sockets = append(c.sockets, s)
+	switch {
+	case c.byName != nil:
+		c.byName[s.nsp.name] = s
+	case len(c.sockets) > socketsIndexed:
+		c.byName = make(map[string]*Socket, len(c.sockets))
+		for _, x := range c.sockets {
+			c.byName[x.nsp.name] = x
+		}
+	}
 }
 
 // connect handles a CONNECT packet: namespace lookup, middlewares, then the connection hooks.
@@ -309,9 +338,7 @@ func (c *client) connect(name string, auth json.RawMessage) {
 		c.mu.Unlock()
 		return
 	}
-	c.joins++
-	s.joined = c.joins
-	c.sockets[name] = s
+	c.addSocketLocked(s)
 	c.stopConnectTimerLocked()
 	c.mu.Unlock()
 	s.onConnect(hooks, missed)
@@ -464,12 +491,7 @@ func (c *client) disconnectAll() {
 // socketsLocked returns the connected sockets in the order they connected, the order in which
 // Node disconnects them.
 func (c *client) socketsLocked() []*Socket {
-	socks := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		socks = append(socks, s)
-	}
-	slices.SortFunc(socks, func(a, b *Socket) int { return cmp.Compare(a.joined, b.joined) })
-	return socks
+	return slices.Clone(c.sockets) // in the order they connected
 }
 
 // onClose runs when the Engine.IO connection closed.
@@ -478,7 +500,15 @@ func (c *client) onClose(reason DisconnectReason) { c.closeSockets(reason) }
 func (c *client) removeSocket(s *Socket) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.sockets[s.nsp.name] == s {
-		delete(c.sockets, s.nsp.name)
+	i := slices.Index(c.sockets, s)
+	if i < 0 {
+		return
+	}
+	c.sockets = slices.Delete(c.sockets, i, i+1)
+	if c.byName != nil {
+		delete(c.byName, s.nsp.name)
+	}
+	if len(c.sockets) == 0 {
+		c.sockets, c.byName = nil, nil
 	}
 }

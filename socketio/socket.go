@@ -27,7 +27,6 @@ type Socket struct {
 	handshake *sockets.Handshake
 	done      chan struct{}
 
-	joined        uint64 // the order in which the socket connected on its client
 	pid           string // private session ID, with connection state recovery
 	recovered     bool
 	restoredRooms []rooms.Room
