@@ -22,8 +22,10 @@
 #   SCENARIOS    siobench scenarios (default "conns echo broadcast polling slope");
 #                "slope" stands for conns@N and broadcast@N for each N of SLOPE_NS
 #   REPS         repetitions of each scenario (default 3)
-#   SLOPE_NS     connections of the slope runs (default "1000 5000 15000")
-#   SLOPE_COUNT  broadcasts sent by each broadcast@N run (default 50)
+#   SLOPE_NS     connections of the slope runs (default "1000 5000 15000"); an N
+#                equal to CONNS_N or BCAST_N reuses the conns or broadcast run
+#   SLOPE_COUNT  broadcasts sent by each broadcast@N run (default 20)
+#   SLOPE_TIMEOUT     siobench -timeout of the slope runs (default 30s)
 #   SLOPE_SERVERS     servers that run the slope (default "node go")
 #   METRICS_SCENARIOS scenarios go-metrics runs (default "echo broadcast"): it is
 #                compared with go on CPU per operation only
@@ -50,7 +52,8 @@ SERVERS=${SERVERS:-"node go go-echo go-metrics"}
 SCENARIOS=${SCENARIOS:-"conns echo broadcast polling slope"}
 REPS=${REPS:-3}
 SLOPE_NS=${SLOPE_NS:-"1000 5000 15000"}
-SLOPE_COUNT=${SLOPE_COUNT:-50}
+SLOPE_COUNT=${SLOPE_COUNT:-20}
+SLOPE_TIMEOUT=${SLOPE_TIMEOUT:-30s}
 SLOPE_SERVERS=${SLOPE_SERVERS:-"node go"}
 METRICS_SCENARIOS=${METRICS_SCENARIOS:-"echo broadcast"}
 PORT=${PORT:-3001}
@@ -180,12 +183,12 @@ stop_server() {
 # scenario_args SCENARIO: prints the siobench arguments of a scenario.
 scenario_args() {
 	case $1 in
-	conns) echo "conns -n $CONNS_N -settle $SETTLE" ;;
-	echo) echo "echo -c $ECHO_C -duration $DURATION -warmup $WARMUP" ;;
-	broadcast) echo "broadcast -n $BCAST_N -count $BCAST_COUNT" ;;
-	polling) echo "polling -c $POLL_C -duration $DURATION -warmup $WARMUP" ;;
-	conns@*) echo "conns -n ${1#conns@} -settle $SETTLE" ;;
-	broadcast@*) echo "broadcast -n ${1#broadcast@} -count $SLOPE_COUNT" ;;
+	conns) echo "conns -n $CONNS_N -settle $SETTLE -timeout $TIMEOUT" ;;
+	echo) echo "echo -c $ECHO_C -duration $DURATION -warmup $WARMUP -timeout $TIMEOUT" ;;
+	broadcast) echo "broadcast -n $BCAST_N -count $BCAST_COUNT -timeout $TIMEOUT" ;;
+	polling) echo "polling -c $POLL_C -duration $DURATION -warmup $WARMUP -timeout $TIMEOUT" ;;
+	conns@*) echo "conns -n ${1#conns@} -settle $SETTLE -timeout $SLOPE_TIMEOUT" ;;
+	broadcast@*) echo "broadcast -n ${1#broadcast@} -count $SLOPE_COUNT -timeout $SLOPE_TIMEOUT" ;;
 	*) return 1 ;;
 	esac
 }
@@ -209,8 +212,9 @@ runs_scenario() {
 scenarios=()
 for scenario in $SCENARIOS; do
 	if [ "$scenario" = slope ]; then
-		for n in $SLOPE_NS; do scenarios+=("conns@$n"); done
-		for n in $SLOPE_NS; do scenarios+=("broadcast@$n"); done
+		# The conns and broadcast runs already measure CONNS_N and BCAST_N.
+		for n in $SLOPE_NS; do [[ " $SCENARIOS " == *" conns "* && $n == "$CONNS_N" ]] || scenarios+=("conns@$n"); done
+		for n in $SLOPE_NS; do [[ " $SCENARIOS " == *" broadcast "* && $n == "$BCAST_N" ]] || scenarios+=("broadcast@$n"); done
 	else
 		scenarios+=("$scenario")
 	fi
@@ -261,7 +265,7 @@ for scenario in "${scenarios[@]}"; do
 			log "$name $scenario run $rep/$REPS (pid $server_pid): siobench $args"
 			# shellcheck disable=SC2086 # args is a list of words on purpose
 			if "${pin_client[@]}" "$work/siobench" $args -url "http://127.0.0.1:$PORT" \
-				-payload "$PAYLOAD" -timeout "$TIMEOUT" -pid "$server_pid" -json >"$out" 2>"$out.err"; then
+				-payload "$PAYLOAD" -pid "$server_pid" -json >"$out" 2>"$out.err"; then
 				rm -f "$out.err"
 			else
 				log "FAILED: $name $scenario run $rep (details in $out.err):"

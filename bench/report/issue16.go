@@ -244,19 +244,34 @@ var slopeFigures = []figure{
 	{scenario: "broadcast", name: "CPU per delivery", unit: "µs", format: "%.2f", value: cpuPerOp},
 }
 
-// slopeNs returns the connection counts of the slope runs, in order.
+// slopeNs returns the connection counts of the slope runs, in order: those of
+// conns@N and broadcast@N, and those of the conns and broadcast runs.
 func (r *report) slopeNs() []int {
 	seen := map[int]bool{}
 	var ns []int
-	for _, sc := range r.scens {
-		_, n, ok := strings.Cut(sc, "@")
-		if !ok {
-			continue
-		}
-		if v, err := strconv.Atoi(n); err == nil && !seen[v] {
+	add := func(v int) {
+		if v > 0 && !seen[v] {
 			seen[v] = true
 			ns = append(ns, v)
 		}
+	}
+	slope := false
+	for _, sc := range r.scens {
+		if _, n, ok := strings.Cut(sc, "@"); ok {
+			slope = true
+			if v, err := strconv.Atoi(n); err == nil {
+				add(v)
+			}
+		}
+	}
+	if !slope {
+		return nil
+	}
+	if r.has("conns") {
+		add(r.meta.ConnsN)
+	}
+	if r.has("broadcast") {
+		add(r.meta.BcastN)
 	}
 	sort.Ints(ns)
 	return ns
@@ -267,7 +282,8 @@ func (r *report) slopeServers() []string {
 	var out []string
 	for _, s := range r.servers {
 		for _, n := range r.slopeNs() {
-			if r.ran(s, fmt.Sprintf("conns@%d", n)) || r.ran(s, fmt.Sprintf("broadcast@%d", n)) {
+			if r.has(fmt.Sprintf("conns@%d", n)) && r.ran(s, fmt.Sprintf("conns@%d", n)) ||
+				r.has(fmt.Sprintf("broadcast@%d", n)) && r.ran(s, fmt.Sprintf("broadcast@%d", n)) {
 				out = append(out, s)
 				break
 			}
@@ -276,9 +292,18 @@ func (r *report) slopeServers() []string {
 	return out
 }
 
-// at returns figure f of the slope run at n connections.
-func (f figure) at(n int) figure {
-	f.scenario = fmt.Sprintf("%s@%d", f.scenario, n)
+// at returns figure f of the slope run at n connections: conns@N or
+// broadcast@N, or the conns or broadcast run when it has n connections.
+func (r *report) at(f figure, n int) figure {
+	slope := fmt.Sprintf("%s@%d", f.scenario, n)
+	switch {
+	case r.has(slope):
+	case f.scenario == "conns" && r.meta.ConnsN == n && r.has("conns"):
+		return f
+	case f.scenario == "broadcast" && r.meta.BcastN == n && r.has("broadcast"):
+		return f
+	}
+	f.scenario = slope
 	return f
 }
 
@@ -311,7 +336,10 @@ func (r *report) slopeTable() string {
 	b.WriteString("\n")
 	for _, f := range slopeFigures {
 		for _, n := range ns {
-			g := f.at(n)
+			g := r.at(f, n)
+			if !r.has(g.scenario) {
+				continue
+			}
 			fmt.Fprintf(&b, "| %s (%s) | %d |", f.name, f.unit, n)
 			for _, s := range servers {
 				vs, oks := r.values(s, g)
@@ -358,7 +386,7 @@ func (r *report) slopeChart() string {
 		topV := 0.0
 		for _, s := range servers {
 			for _, n := range ns {
-				vs, oks := r.values(s, f.at(n))
+				vs, oks := r.values(s, r.at(f, n))
 				if _, hi, k := valueRange(vs, oks); k > 0 {
 					topV = max(topV, hi)
 				}
@@ -385,7 +413,10 @@ func (r *report) slopeChart() string {
 			color := slopeColors[si%len(slopeColors)]
 			var pts []string
 			for _, n := range ns {
-				vs, oks := r.values(s, f.at(n))
+				if !r.has(r.at(f, n).scenario) {
+					continue
+				}
+				vs, oks := r.values(s, r.at(f, n))
 				m, ok := median(vs, oks)
 				if !ok {
 					continue
