@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/echo-socketio/echo-socketio/socketio"
 )
 
@@ -111,5 +113,77 @@ func testBroadcastGoroutines(t *testing.T, recovery bool) {
 	// The broadcasts were queued: the next poll of a socket carries them.
 	if got := poll(t, srv.URL, sids[0]); strings.Count(got, `["e","x"`) < 3 {
 		t.Errorf("poll after the broadcasts: %q", got)
+	}
+}
+
+// websocketWritersPerDelivery is the most goroutines a broadcast may start per websocket
+// receiver, all layers together: the Engine.IO session starts a writer when a frame is queued
+// and none runs. It becomes 0 once the Engine.IO write path needs no goroutine per delivery.
+const websocketWritersPerDelivery = 1
+
+// TestBroadcastGoroutinesOverWebsocket counts the goroutines started by a broadcast to a room of
+// websocket sessions, the Engine.IO writers included: never more than
+// websocketWritersPerDelivery per receiver, and a handful besides.
+func TestBroadcastGoroutinesOverWebsocket(t *testing.T) {
+	const n = 200
+	opts := socketio.Options{}
+	opts.Engine.PingInterval = time.Hour
+	opts.Engine.PingTimeout = time.Hour
+	io := socketio.NewServer(opts)
+	io.OnConnection(func(s *socketio.Socket) { s.Join("room") })
+	srv := startServer(t, io)
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
+	var received atomic.Int64
+	for range n {
+		d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+		ws, _, err := d.Dial(url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = ws.Close() })
+		_ = ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+		if _, _, err := ws.ReadMessage(); err != nil { // the Engine.IO open packet
+			t.Fatal(err)
+		}
+		if err := ws.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
+			t.Fatal(err)
+		}
+		if _, m, err := ws.ReadMessage(); err != nil || !strings.HasPrefix(string(m), "40") {
+			t.Fatalf("connect: %q %v", m, err)
+		}
+		go func() {
+			for {
+				_, m, err := ws.ReadMessage()
+				if err != nil {
+					return
+				}
+				if strings.HasPrefix(string(m), `42["e"`) {
+					received.Add(1)
+				}
+			}
+		}()
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(io.Sockets()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d sockets connected after 30s", len(io.Sockets()), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	before := goroutinesCreated(t)
+	if err := io.To("room").Emit("e", "x"); err != nil {
+		t.Fatal(err)
+	}
+	started := goroutinesCreated(t) - before
+	if limit := uint64(websocketWritersPerDelivery*n + n/10); started > limit {
+		t.Errorf("%d goroutines started for %d websocket receivers, want at most %d", started, n, limit)
+	} else {
+		t.Logf("%d goroutines started for %d websocket receivers", started, n)
+	}
+	for received.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d deliveries after 30s", received.Load(), n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
