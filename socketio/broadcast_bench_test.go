@@ -49,9 +49,7 @@ func benchmarkBroadcast(b *testing.B, n int) {
 		_ = srv.Shutdown(ctx)
 		hs.Close()
 	}()
-	for len(srv.Sockets()) < n {
-		time.Sleep(time.Millisecond)
-	}
+	waitRoom(b, srv, "room", n, time.Now().Add(30*time.Second))
 	payload := strings.Repeat("x", 64)
 	wait := func(want int64) {
 		deadline := time.After(30 * time.Second)
@@ -172,9 +170,7 @@ func BenchmarkBroadcastInProcess(b *testing.B) {
 		sid := pollHandshake(b, hs.URL)
 		post(b, hs.URL, sid, "40")
 	}
-	for len(srv.Sockets()) < n {
-		time.Sleep(time.Millisecond)
-	}
+	waitRoom(b, srv, "room", n, time.Now().Add(30*time.Second))
 	payload := strings.Repeat("x", 64)
 	before := socketio.BroadcastEncodes(srv)
 	var mem runtime.MemStats
