@@ -30,7 +30,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-# Installs redis-server for the rooms/redisadapter tests when it is missing. The tests start
+# Installs redis-server for the tests of the Redis adapters when it is missing. The tests start
 # and stop their own server on a free loopback port.
 redis-deps:
 	@command -v redis-server >/dev/null 2>&1 || \

@@ -1,5 +1,5 @@
 // Command clusternode is one Socket.IO server of a Redis cluster, for the cluster benchmark
-// (bench/cluster) and the tests that kill a node (rooms/redisadapter). It implements the
+// (bench/cluster) and the tests that kill a node (rooms/redisstreams). It implements the
 // benchmark contract of bench/README.md on namespace "/":
 //
 //	echo  (...args, ack)        -> ack(...args)
@@ -37,6 +37,7 @@ import (
 	"github.com/echo-socketio/echo-socketio/internal/benchcontract"
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/rooms/redisadapter"
+	"github.com/echo-socketio/echo-socketio/rooms/redisstreams"
 	"github.com/echo-socketio/echo-socketio/socketio"
 	"github.com/redis/go-redis/v9"
 )
@@ -103,7 +104,7 @@ func newServer(c config, rdb *redis.Client) *socketio.Server {
 	opts := socketio.Options{}
 	var adapter rooms.Factory
 	if c.adapter == "streams" {
-		adapter = redisadapter.NewStreams(rdb, redisadapter.StreamsOptions{Recovery: c.recovery, OnError: onError})
+		adapter = redisstreams.New(rdb, redisstreams.Options{Recovery: c.recovery, OnError: onError})
 		if c.recovery {
 			opts.ConnectionStateRecovery = &socketio.Recovery{}
 		}

@@ -2,8 +2,8 @@ package redisadapter
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
+	"github.com/echo-socketio/echo-socketio/rooms/internal/rediscluster"
 	"strings"
 	"sync/atomic"
 
@@ -12,12 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// remoteAckBase is the first acknowledgement ID given to the packets of other servers'
-// broadcasts with acknowledgements. The Node adapter does not send the ID it uses, so the
-// receiving server chooses one; starting high keeps clear of the IDs the namespace numbers
-// from zero.
-const remoteAckBase = 1 << 52
-
 // Adapter is the adapter of one namespace in a cluster of servers that share a Redis
 // server. It keeps the rooms of the local sockets in a rooms.Memory, and reaches the other
 // servers, Go or Node, through Redis pub/sub.
@@ -25,7 +19,7 @@ const remoteAckBase = 1 << 52
 // Each Adapter holds one pub/sub connection of its own (one per namespace) and runs two
 // goroutines, a reader and a publisher, until Close.
 type Adapter struct {
-	core
+	core   rediscluster.Core // the local rooms, the adapter's life and its requests
 	name   string
 	client redis.UniversalClient
 	opts   Options
@@ -37,7 +31,7 @@ type Adapter struct {
 	ownResponses    string // socket.io-response#<nsp>#<uid>#
 
 	ps    *redis.PubSub
-	pub   *publisher
+	pub   *rediscluster.Publisher
 	ready chan struct{}
 	subs  atomic.Int32 // subscription confirmations seen
 }
@@ -60,41 +54,30 @@ func NewAdapter(client redis.UniversalClient, nsp rooms.Namespace, opts Options)
 		name:            name,
 		client:          client,
 		opts:            opts,
-		uid:             randomID(),
+		uid:             rediscluster.RandomID(),
 		channel:         opts.Key + "#" + name + "#",
 		requestChannel:  opts.Key + "-request#" + name + "#",
 		responseChannel: opts.Key + "-response#" + name + "#",
 		ready:           make(chan struct{}),
 	}
-	a.init(nsp, opts.RequestsTimeout, opts.OnError, randomID)
-	a.serverCount = a.ServerCount
+	a.core.Init(nsp, opts.RequestsTimeout, opts.OnError, rediscluster.RandomID)
+	a.core.CountServers = a.ServerCount
 	a.ownResponses = a.responseChannel + a.uid + "#"
-	a.pub = newPublisher(a.ctx, client, false, opts.PublishQueueSize, opts.RequestsTimeout, a.report)
+	a.pub = rediscluster.NewPublisher(a.core.Ctx, client, false, opts.PublishQueueSize, opts.RequestsTimeout, a.core.Report)
 
 	// PSubscribe and Subscribe only send their commands; when Redis is unreachable, the
 	// reader reconnects and subscribes again, so their errors need no handling here.
-	ctx, cancel := context.WithTimeout(a.ctx, opts.RequestsTimeout)
+	ctx, cancel := context.WithTimeout(a.core.Ctx, opts.RequestsTimeout)
 	a.ps = client.PSubscribe(ctx, a.channel+"*")
 	if err := a.ps.Subscribe(ctx, a.requestChannel, a.responseChannel, a.ownResponses); err != nil {
-		a.report(fmt.Errorf("redisadapter: subscribe: %w", err))
+		a.core.Report(fmt.Errorf("redisadapter: subscribe: %w", err))
 	}
 	cancel()
 
-	a.wg.Add(2)
+	a.core.WG.Add(2)
 	go a.read()
 	go a.publish()
 	return a
-}
-
-// randomID returns 12 random characters from [0-9a-zA-Z].
-func randomID() string {
-	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
 }
 
 // UID returns the adapter's server ID, unique in the cluster. Messages carry it so that a
@@ -106,30 +89,30 @@ func (a *Adapter) Ready(ctx context.Context) error {
 	select {
 	case <-a.ready:
 		return nil
-	case <-a.ctx.Done():
-		return ErrClosed
+	case <-a.core.Ctx.Done():
+		return rediscluster.ErrClosed
 	case <-ctx.Done():
 		return fmt.Errorf("redisadapter: not subscribed: %w", ctx.Err())
 	}
 }
 
 // SetRoomEvents sets the hooks of the local rooms' lives (see rooms.Memory.SetRoomEvents).
-func (a *Adapter) SetRoomEvents(ev rooms.RoomEvents) { a.local.SetRoomEvents(ev) }
+func (a *Adapter) SetRoomEvents(ev rooms.RoomEvents) { a.core.Local.SetRoomEvents(ev) }
 
 // AddAll puts the local socket id in rooms.
-func (a *Adapter) AddAll(id rooms.SocketID, r ...rooms.Room) { a.local.AddAll(id, r...) }
+func (a *Adapter) AddAll(id rooms.SocketID, r ...rooms.Room) { a.core.Local.AddAll(id, r...) }
 
 // Del takes the local socket id out of room.
-func (a *Adapter) Del(id rooms.SocketID, room rooms.Room) { a.local.Del(id, room) }
+func (a *Adapter) Del(id rooms.SocketID, room rooms.Room) { a.core.Local.Del(id, room) }
 
 // DelAll takes the local socket id out of every room.
-func (a *Adapter) DelAll(id rooms.SocketID) { a.local.DelAll(id) }
+func (a *Adapter) DelAll(id rooms.SocketID) { a.core.Local.DelAll(id) }
 
 // Sockets returns the IDs of the local sockets in any of rooms (all when rooms is empty).
-func (a *Adapter) Sockets(r ...rooms.Room) []rooms.SocketID { return a.local.Sockets(r...) }
+func (a *Adapter) Sockets(r ...rooms.Room) []rooms.SocketID { return a.core.Local.Sockets(r...) }
 
 // SocketRooms returns the rooms of the local socket id.
-func (a *Adapter) SocketRooms(id rooms.SocketID) []rooms.Room { return a.local.SocketRooms(id) }
+func (a *Adapter) SocketRooms(id rooms.SocketID) []rooms.Room { return a.core.Local.SocketRooms(id) }
 
 // broadcastChannel returns the channel of a broadcast to sel: that of its room when it
 // names one room, as the Node adapter publishes.
@@ -152,24 +135,24 @@ func (a *Adapter) Broadcast(p *parser.Packet, sel rooms.Selection) error {
 	var err error
 	if !sel.Flags.Local {
 		var msg []byte
-		if msg, err = encodeBroadcast(a.uid, a.name, p, &sel); err != nil {
+		if msg, err = rediscluster.EncodeBroadcast(a.uid, a.name, p, &sel); err != nil {
 			err = fmt.Errorf("redisadapter: encode broadcast: %w", err)
 		} else {
 			err = a.publishAsync(a.broadcastChannel(&sel), msg)
 		}
 	}
-	_ = a.local.Broadcast(p, sel)
+	_ = a.core.Local.Broadcast(p, sel)
 	return err
 }
 
 // Close unsubscribes, stops the adapter's goroutines, ends the requests that wait for
 // answers with ErrClosed, and forgets the local rooms. It does not close the Redis client.
-func (a *Adapter) Close() error { return a.close(a.ps.Close) }
+func (a *Adapter) Close() error { return a.core.Shutdown(a.ps.Close) }
 
 // read is the reader goroutine: it receives the messages of the subscription until Close.
 func (a *Adapter) read() {
-	defer a.wg.Done()
-	a.receive(a.ps, func(m *redis.Subscription) {
+	defer a.core.WG.Done()
+	a.core.Receive(a.ps, func(m *redis.Subscription) {
 		if (m.Kind == "subscribe" || m.Kind == "psubscribe") && a.subs.Add(1) == 4 {
 			close(a.ready)
 		}
@@ -179,7 +162,7 @@ func (a *Adapter) read() {
 // dispatch routes one message by its channel.
 func (a *Adapter) dispatch(m *redis.Message) {
 	if len(m.Payload) > a.opts.MaxMessageSize {
-		a.report(fmt.Errorf("%w: %d bytes on %s, more than MaxMessageSize", errMalformed, len(m.Payload), m.Channel))
+		a.core.Report(fmt.Errorf("%w: %d bytes on %s, more than MaxMessageSize", rediscluster.ErrMalformed, len(m.Payload), m.Channel))
 		return
 	}
 	var err error
@@ -192,33 +175,44 @@ func (a *Adapter) dispatch(m *redis.Message) {
 		err = a.onBroadcast([]byte(m.Payload))
 	}
 	if err != nil {
-		a.report(fmt.Errorf("%w (channel %s)", err, m.Channel))
+		a.core.Report(fmt.Errorf("%w (channel %s)", err, m.Channel))
 	}
 }
 
 // onBroadcast delivers another server's broadcast to the local sockets.
 func (a *Adapter) onBroadcast(b []byte) error {
-	msg, err := decodeBroadcast(b)
+	msg, err := rediscluster.DecodeBroadcast(b)
 	if err != nil {
 		return err
 	}
-	if msg.uid == a.uid || msg.nsp != a.name {
+	if msg.UID == a.uid || msg.Namespace != a.name {
 		return nil
 	}
-	if !msg.packet.Type.IsEvent() {
-		return malformed("broadcast of a %v packet", msg.packet.Type)
+	if !msg.Packet.Type.IsEvent() {
+		return rediscluster.Malformed("broadcast of a %v packet", msg.Packet.Type)
 	}
-	if _, err := parser.EventName(msg.packet.Data); err != nil {
-		return malformed("broadcast event: %v", err)
+	if _, err := parser.EventName(msg.Packet.Data); err != nil {
+		return rediscluster.Malformed("broadcast event: %v", err)
 	}
-	msg.packet.Namespace = a.name
-	sel := msg.opts.selection()
+	msg.Packet.Namespace = a.name
+	sel := msg.Opts.Selection()
 	sel.Flags.Local = true
-	return a.local.Broadcast(msg.packet, sel)
+	return a.core.Local.Broadcast(msg.Packet, sel)
 }
 
-// localSelection returns sel limited to this server.
-func localSelection(sel rooms.Selection) rooms.Selection {
-	sel.Flags.Local = true
-	return sel
+// publishAsync queues a message without waiting. The outcome of the publication goes to
+// Options.OnError when it fails.
+func (a *Adapter) publishAsync(channel string, payload []byte) error {
+	return a.pub.Async(channel, payload)
+}
+
+// publishSync queues a message and waits until Redis has it, or ctx ends.
+func (a *Adapter) publishSync(ctx context.Context, channel string, payload []byte) error {
+	return a.pub.Sync(ctx, channel, payload)
+}
+
+// publish is the publisher goroutine of the adapter.
+func (a *Adapter) publish() {
+	defer a.core.WG.Done()
+	a.pub.Run()
 }

@@ -78,25 +78,9 @@
 //
 // # Redis Streams
 //
-// NewStreams is the counterpart of the Node package @socket.io/redis-streams-adapter 0.3: the
-// cluster protocol of the sharded adapter, carried by one Redis stream (default
-// "socket.io") rather than by channels. Broadcasts, SOCKETS_JOIN, SOCKETS_LEAVE and
-// DISCONNECT_SOCKETS are entries of the stream (XADD with MAXLEN ~), with the fields uid,
-// nsp, type (decimal text) and data: JSON text, or the base64 text of the MessagePack data
-// when it carries binary values. Every server reads the stream from its end with XREAD
-// BLOCK, in batches. The requests that wait for answers (FETCH_SOCKETS, SERVER_SIDE_EMIT, a
-// BROADCAST with acknowledgements) go, in MessagePack, on the channel socket.io#<nsp>#, and
-// the answers on socket.io#<nsp>#<uid>#; the number of servers is the number of subscribers
-// of the first (PUBSUB NUMSUB).
-//
-// Because the stream keeps the broadcasts, connection state recovery works across servers
-// (StreamsOptions.Recovery): a broadcast's offset is the ID of its entry, the session of a
-// socket that lost its connection is kept under sio:session:<pid> (base64 MessagePack
-// {sid, pid, rooms, data}, expiring after MaxDisconnectionDuration), and any server, Go or
-// Node, restores it with the broadcasts read from the stream after the client's offset.
-// The broadcasts that come while a socket recovers are held back for it and delivered when
-// it joins its rooms, so that it gets each once, in the order of the stream. A session can
-// be restored only while the stream still holds the client's last entry (MaxLen).
+// The counterpart of the Node package @socket.io/redis-streams-adapter is package
+// rooms/redisstreams. NewStreams, NewStreamsAdapter, StreamsOptions and StreamsAdapter
+// forward to it for one minor version; they are deprecated.
 //
 // # Differences from the Node adapter
 //

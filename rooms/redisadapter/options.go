@@ -1,25 +1,9 @@
 package redisadapter
 
 import (
-	"errors"
+	"github.com/echo-socketio/echo-socketio/rooms/internal/rediscluster"
 	"time"
 )
-
-// DefaultKey is the prefix of the channel names when Options.Key is empty, that of the Node
-// adapter and emitter.
-const DefaultKey = "socket.io"
-
-// DefaultRequestsTimeout is how long a request waits for the other servers' answers when
-// Options.RequestsTimeout is zero, as in the Node adapter.
-const DefaultRequestsTimeout = 5 * time.Second
-
-// DefaultMaxMessageSize is the size of the largest message read from Redis when
-// Options.MaxMessageSize is zero.
-const DefaultMaxMessageSize = 64 << 20
-
-// DefaultPublishQueueSize is the number of messages waiting to be published when
-// Options.PublishQueueSize is zero.
-const DefaultPublishQueueSize = 4096
 
 // Options configures the adapter. The zero value is the configuration of the Node adapter's
 // defaults.
@@ -57,29 +41,43 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.Key == "" {
-		o.Key = DefaultKey
+		o.Key = rediscluster.DefaultKey
 	}
 	if o.RequestsTimeout <= 0 {
-		o.RequestsTimeout = DefaultRequestsTimeout
+		o.RequestsTimeout = rediscluster.DefaultRequestsTimeout
 	}
 	if o.MaxMessageSize <= 0 {
-		o.MaxMessageSize = DefaultMaxMessageSize
+		o.MaxMessageSize = rediscluster.DefaultMaxMessageSize
 	}
 	if o.PublishQueueSize <= 0 {
-		o.PublishQueueSize = DefaultPublishQueueSize
+		o.PublishQueueSize = rediscluster.DefaultPublishQueueSize
 	}
 	return o
 }
 
+// DefaultKey is the prefix of the channel names when Options.Key is empty, that of the Node
+// adapter and emitter.
+const DefaultKey = rediscluster.DefaultKey
+
+// DefaultRequestsTimeout is how long a request waits for the other servers' answers when
+// Options.RequestsTimeout is zero, as in the Node adapter.
+const DefaultRequestsTimeout = rediscluster.DefaultRequestsTimeout
+
+// DefaultMaxMessageSize is the size of the largest message read from Redis when
+// Options.MaxMessageSize is zero.
+const DefaultMaxMessageSize = rediscluster.DefaultMaxMessageSize
+
+// DefaultPublishQueueSize is the number of messages waiting to be published when
+// Options.PublishQueueSize is zero.
+const DefaultPublishQueueSize = rediscluster.DefaultPublishQueueSize
+
 // ErrTimeout is wrapped by the error of a request that some servers did not answer within
 // Options.RequestsTimeout.
-var ErrTimeout = errors.New("redisadapter: timeout waiting for the other servers")
+var ErrTimeout = rediscluster.ErrTimeout
 
 // ErrClosed is returned by the methods of a closed adapter that need Redis.
-var ErrClosed = errors.New("redisadapter: adapter closed")
+var ErrClosed = rediscluster.ErrClosed
 
 // ErrPublishQueueFull is returned by a broadcast that could not be queued for Redis: it has
 // reached the local sockets only.
-var ErrPublishQueueFull = errors.New("redisadapter: publish queue full")
-
-func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
+var ErrPublishQueueFull = rediscluster.ErrPublishQueueFull

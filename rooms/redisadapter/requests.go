@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/echo-socketio/echo-socketio/rooms/internal/rediscluster"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
-	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 // outRequest is a JSON request, in the Node adapter's layout.
@@ -27,13 +28,13 @@ type outOpts struct {
 }
 
 func selOpts(sel *rooms.Selection) *outOpts {
-	return &outOpts{Rooms: fromRooms(sel.Rooms), Except: fromRooms(sel.Except)}
+	return &outOpts{Rooms: rediscluster.FromRooms(sel.Rooms), Except: rediscluster.FromRooms(sel.Except)}
 }
 
 // ServerCount returns the number of servers in the cluster, this one included: the
 // subscribers of the request channel (PUBSUB NUMSUB, summed over the masters of a cluster).
 func (a *Adapter) ServerCount(ctx context.Context) (int, error) {
-	return countSubscribers(ctx, a.client, a.opts.RequestsTimeout, a.requestChannel, false)
+	return rediscluster.CountSubscribers(ctx, a.client, a.opts.RequestsTimeout, a.requestChannel, false)
 }
 
 // publishRequest publishes a JSON request and waits until Redis has it.
@@ -51,39 +52,39 @@ func (a *Adapter) publishRequest(ctx context.Context, req *outRequest) error {
 // fails, returning no sockets, when a server does not answer within
 // Options.RequestsTimeout: the error wraps ErrTimeout.
 func (a *Adapter) FetchSockets(ctx context.Context, sel rooms.Selection) ([]sockets.Info, error) {
-	return a.fetchSockets(ctx, sel, reqRemoteFetch, func(id string) error {
-		return a.publishRequest(ctx, &outRequest{UID: a.uid, RequestID: id, Type: reqRemoteFetch, Opts: selOpts(&sel)})
+	return a.core.GatherSockets(ctx, sel, rediscluster.ReqRemoteFetch, func(id string) error {
+		return a.publishRequest(ctx, &outRequest{UID: a.uid, RequestID: id, Type: rediscluster.ReqRemoteFetch, Opts: selOpts(&sel)})
 	})
 }
 
 // AddSockets makes the selected sockets of every server join rooms. Like the Node adapter,
 // it does not wait for the other servers to do it.
 func (a *Adapter) AddSockets(ctx context.Context, sel rooms.Selection, r ...rooms.Room) error {
-	_ = a.local.AddSockets(ctx, sel, r...)
+	_ = a.core.Local.AddSockets(ctx, sel, r...)
 	if sel.Flags.Local || len(r) == 0 {
 		return nil
 	}
-	return a.publishRequest(ctx, &outRequest{UID: a.uid, Type: reqRemoteJoin, Opts: selOpts(&sel), Rooms: fromRooms(r)})
+	return a.publishRequest(ctx, &outRequest{UID: a.uid, Type: rediscluster.ReqRemoteJoin, Opts: selOpts(&sel), Rooms: rediscluster.FromRooms(r)})
 }
 
 // DelSockets makes the selected sockets of every server leave rooms, without waiting for the
 // other servers to do it.
 func (a *Adapter) DelSockets(ctx context.Context, sel rooms.Selection, r ...rooms.Room) error {
-	_ = a.local.DelSockets(ctx, sel, r...)
+	_ = a.core.Local.DelSockets(ctx, sel, r...)
 	if sel.Flags.Local || len(r) == 0 {
 		return nil
 	}
-	return a.publishRequest(ctx, &outRequest{UID: a.uid, Type: reqRemoteLeave, Opts: selOpts(&sel), Rooms: fromRooms(r)})
+	return a.publishRequest(ctx, &outRequest{UID: a.uid, Type: rediscluster.ReqRemoteLeave, Opts: selOpts(&sel), Rooms: rediscluster.FromRooms(r)})
 }
 
 // DisconnectSockets disconnects the selected sockets of every server, without waiting for
 // the other servers to do it.
 func (a *Adapter) DisconnectSockets(ctx context.Context, sel rooms.Selection, closeConn bool) error {
-	_ = a.local.DisconnectSockets(ctx, sel, closeConn)
+	_ = a.core.Local.DisconnectSockets(ctx, sel, closeConn)
 	if sel.Flags.Local {
 		return nil
 	}
-	return a.publishRequest(ctx, &outRequest{UID: a.uid, Type: reqRemoteDisconnect, Opts: selOpts(&sel), Close: &closeConn})
+	return a.publishRequest(ctx, &outRequest{UID: a.uid, Type: rediscluster.ReqRemoteDisconnect, Opts: selOpts(&sel), Close: &closeConn})
 }
 
 // ServerSideEmit sends an event to the namespace's listeners on the other servers. With
@@ -95,15 +96,15 @@ func (a *Adapter) DisconnectSockets(ctx context.Context, sel rooms.Selection, cl
 // Arguments with binary values travel in a MessagePack request, which Node servers read with
 // the values as Buffers; others in JSON, as the Node adapter sends them.
 func (a *Adapter) ServerSideEmit(ctx context.Context, event string, args parser.Args, withAck bool) ([]parser.Args, error) {
-	return a.serverSideEmit(ctx, event, args, withAck, reqServerSideEmit, func(packet parser.Arg, id string) error {
+	return a.core.EmitToServers(ctx, event, args, withAck, rediscluster.ReqServerSideEmit, func(packet parser.Arg, id string) error {
 		if !packet.HasBinary() {
-			return a.publishRequest(ctx, &outRequest{UID: a.uid, RequestID: id, Type: reqServerSideEmit, Data: packet.JSON()})
+			return a.publishRequest(ctx, &outRequest{UID: a.uid, RequestID: id, Type: rediscluster.ReqServerSideEmit, Data: packet.JSON()})
 		}
-		fields := []mpField{{"uid", a.uid}}
+		fields := []rediscluster.MPField{{Key: "uid", Val: a.uid}}
 		if id != "" {
-			fields = append(fields, mpField{"requestId", id})
+			fields = append(fields, rediscluster.MPField{Key: "requestId", Val: id})
 		}
-		b, err := encodeFields(append(fields, mpField{"type", reqServerSideEmit}, mpField{"data", packet}))
+		b, err := rediscluster.EncodeFields(append(fields, rediscluster.MPField{Key: "type", Val: rediscluster.ReqServerSideEmit}, rediscluster.MPField{Key: "data", Val: packet}))
 		if err != nil {
 			return fmt.Errorf("redisadapter: encode request: %w", err)
 		}
@@ -120,13 +121,15 @@ func (a *Adapter) ServerSideEmit(ctx context.Context, event string, args parser.
 // from the sockets of other servers come with an empty socket ID and one argument: the Node
 // adapter forwards the first argument only.
 func (a *Adapter) BroadcastWithAck(p *parser.Packet, sel rooms.Selection, count func(n int), ack rooms.AckFunc) error {
-	return a.broadcastWithAck(p, sel, count, ack,
-		func(id string) ([]byte, error) { return encodeBroadcastRequest(a.uid, id, a.name, p, &sel) },
+	return a.core.StartBroadcastWithAck(p, sel, count, ack,
+		func(id string) ([]byte, error) {
+			return rediscluster.EncodeBroadcastRequest(a.uid, id, a.name, p, &sel)
+		},
 		func(msg []byte) error { return a.publishAsync(a.requestChannel, msg) })
 }
 
 // publishResponse queues the answer to a request, on the channel the options choose.
-func (a *Adapter) publishResponse(req *message, payload []byte) {
+func (a *Adapter) publishResponse(req *rediscluster.Message, payload []byte) {
 	ch := a.responseChannel
 	if a.opts.PublishOnSpecificResponseChannel && req.UID != "" {
 		ch = a.responseChannel + req.UID + "#"
@@ -134,7 +137,7 @@ func (a *Adapter) publishResponse(req *message, payload []byte) {
 	_ = a.publishAsync(ch, payload)
 }
 
-func (a *Adapter) respondJSON(req *message, v any) error {
+func (a *Adapter) respondJSON(req *rediscluster.Message, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("redisadapter: encode response: %w", err)
@@ -147,8 +150,8 @@ func (a *Adapter) respondJSON(req *message, v any) error {
 func (a *Adapter) localRooms() []string {
 	seen := make(map[rooms.Room]struct{})
 	out := []string{}
-	for _, id := range a.local.Sockets() {
-		for _, r := range a.local.SocketRooms(id) {
+	for _, id := range a.core.Local.Sockets() {
+		for _, r := range a.core.Local.SocketRooms(id) {
 			if _, ok := seen[r]; !ok {
 				seen[r] = struct{}{}
 				out = append(out, string(r))
@@ -160,7 +163,7 @@ func (a *Adapter) localRooms() []string {
 
 // onRequest answers a request of another server or of an emitter.
 func (a *Adapter) onRequest(b []byte) error {
-	req, err := decodeMessage(b)
+	req, err := rediscluster.DecodeMessage(b)
 	if err != nil {
 		return err
 	}
@@ -168,60 +171,60 @@ func (a *Adapter) onRequest(b []byte) error {
 		return nil // ours: applied locally already
 	}
 	sel := rooms.Selection{}
-	if req.opts != nil {
-		sel = req.opts.selection()
+	if req.BroadcastOpts != nil {
+		sel = req.BroadcastOpts.Selection()
 	}
 	sel.Flags.Local = true
-	ctx := a.ctx
+	ctx := a.core.Ctx
 	switch req.Type {
-	case reqSockets:
-		rs, err := roomList(req.Rooms)
+	case rediscluster.ReqSockets:
+		rs, err := rediscluster.RoomList(req.Rooms)
 		if err != nil {
 			return err
 		}
-		ids := a.local.Sockets(toRooms(rs)...)
+		ids := a.core.Local.Sockets(rediscluster.ToRooms(rs)...)
 		if ids == nil {
 			ids = []rooms.SocketID{}
 		}
-		return a.respondJSON(req, map[string]any{"requestId": req.requestID(), "sockets": ids})
-	case reqAllRooms:
-		return a.respondJSON(req, map[string]any{"requestId": req.requestID(), "rooms": a.localRooms()})
-	case reqRemoteJoin, reqRemoteLeave:
-		if req.opts != nil {
-			rs, err := roomList(req.Rooms)
+		return a.respondJSON(req, map[string]any{"requestId": req.ReqID(), "sockets": ids})
+	case rediscluster.ReqAllRooms:
+		return a.respondJSON(req, map[string]any{"requestId": req.ReqID(), "rooms": a.localRooms()})
+	case rediscluster.ReqRemoteJoin, rediscluster.ReqRemoteLeave:
+		if req.BroadcastOpts != nil {
+			rs, err := rediscluster.RoomList(req.Rooms)
 			if err != nil {
 				return err
 			}
-			if req.Type == reqRemoteJoin {
-				return a.local.AddSockets(ctx, sel, toRooms(rs)...)
+			if req.Type == rediscluster.ReqRemoteJoin {
+				return a.core.Local.AddSockets(ctx, sel, rediscluster.ToRooms(rs)...)
 			}
-			return a.local.DelSockets(ctx, sel, toRooms(rs)...)
+			return a.core.Local.DelSockets(ctx, sel, rediscluster.ToRooms(rs)...)
 		}
 		// The single-socket form of older adapters.
 		id := rooms.SocketID(req.Sid)
-		room, err := roomName(req.Room)
-		if err != nil || a.local.SocketRooms(id) == nil {
+		room, err := rediscluster.RoomName(req.Room)
+		if err != nil || a.core.Local.SocketRooms(id) == nil {
 			return err
 		}
-		if req.Type == reqRemoteJoin {
-			a.local.AddAll(id, rooms.Room(room))
+		if req.Type == rediscluster.ReqRemoteJoin {
+			a.core.Local.AddAll(id, rooms.Room(room))
 		} else {
-			a.local.Del(id, rooms.Room(room))
+			a.core.Local.Del(id, rooms.Room(room))
 		}
-		return a.respondJSON(req, map[string]any{"requestId": req.requestID()})
-	case reqRemoteDisconnect:
-		if req.opts != nil {
-			return a.local.DisconnectSockets(ctx, sel, req.Close)
+		return a.respondJSON(req, map[string]any{"requestId": req.ReqID()})
+	case rediscluster.ReqRemoteDisconnect:
+		if req.BroadcastOpts != nil {
+			return a.core.Local.DisconnectSockets(ctx, sel, req.Close)
 		}
 		id := rooms.SocketID(req.Sid)
-		if a.local.SocketRooms(id) == nil {
+		if a.core.Local.SocketRooms(id) == nil {
 			return nil
 		}
-		a.nsp.Disconnect(id, req.Close)
-		return a.respondJSON(req, map[string]any{"requestId": req.requestID()})
-	case reqRemoteFetch:
-		return a.respondJSON(req, map[string]any{"requestId": req.requestID(), "sockets": a.localWireSockets(sel)})
-	case reqServerSideEmit:
+		a.core.Namespace.Disconnect(id, req.Close)
+		return a.respondJSON(req, map[string]any{"requestId": req.ReqID()})
+	case rediscluster.ReqRemoteFetch:
+		return a.respondJSON(req, map[string]any{"requestId": req.ReqID(), "sockets": a.core.LocalWireSockets(sel)})
+	case rediscluster.ReqServerSideEmit:
 		var reply func(parser.Arg)
 		if req.RequestID != nil {
 			id := *req.RequestID
@@ -229,48 +232,48 @@ func (a *Adapter) onRequest(b []byte) error {
 				var b []byte
 				var err error
 				if first.HasBinary() {
-					b, err = encodeFields([]mpField{{"type", reqServerSideEmit}, {"requestId", id}, {"data", first}})
+					b, err = rediscluster.EncodeFields([]rediscluster.MPField{{Key: "type", Val: rediscluster.ReqServerSideEmit}, {Key: "requestId", Val: id}, {Key: "data", Val: first}})
 				} else {
-					b, err = json.Marshal(map[string]any{"type": reqServerSideEmit, "requestId": id, "data": first.JSON()})
+					b, err = json.Marshal(map[string]any{"type": rediscluster.ReqServerSideEmit, "requestId": id, "data": first.JSON()})
 				}
 				if err != nil {
-					a.report(fmt.Errorf("redisadapter: encode response: %w", err))
+					a.core.Report(fmt.Errorf("redisadapter: encode response: %w", err))
 					return
 				}
 				a.publishResponse(req, b)
 			}
 		}
-		return a.onServerSideEmit(req.Data, req.dataAtts, reply != nil, reply)
-	case reqBroadcast:
+		return a.core.OnServerSideEmit(req.Data, req.DataAtts, reply != nil, reply)
+	case rediscluster.ReqBroadcast:
 		return a.onBroadcastRequest(req, sel)
 	}
 	return nil
 }
 
-func (a *Adapter) onBroadcastRequest(req *message, sel rooms.Selection) error {
-	p := req.packet
+func (a *Adapter) onBroadcastRequest(req *rediscluster.Message, sel rooms.Selection) error {
+	p := req.BroadcastPacket
 	if p == nil || !p.Type.IsEvent() {
-		return malformed("broadcast request without an event packet")
+		return rediscluster.Malformed("broadcast request without an event packet")
 	}
 	if _, err := parser.EventName(p.Data); err != nil {
-		return malformed("broadcast event: %v", err)
+		return rediscluster.Malformed("broadcast event: %v", err)
 	}
 	if p.Namespace != a.name {
 		return nil
 	}
-	id := req.requestID()
-	return a.onBroadcastWithAck(p, sel,
+	id := req.ReqID()
+	return a.core.OnBroadcastWithAck(p, sel,
 		func(n int) {
-			_ = a.respondJSON(req, map[string]any{"type": reqBroadcastClientCount, "requestId": id, "clientCount": n})
+			_ = a.respondJSON(req, map[string]any{"type": rediscluster.ReqBroadcastClientCount, "requestId": id, "clientCount": n})
 		},
 		func(_ rooms.SocketID, args parser.Args) {
 			var first parser.Arg
 			if len(args) > 0 {
 				first = args[0]
 			}
-			b, err := encodeBroadcastAck(id, first)
+			b, err := rediscluster.EncodeBroadcastAck(id, first)
 			if err != nil {
-				a.report(fmt.Errorf("redisadapter: encode acknowledgement: %w", err))
+				a.core.Report(fmt.Errorf("redisadapter: encode acknowledgement: %w", err))
 				return
 			}
 			a.publishResponse(req, b)
@@ -279,49 +282,49 @@ func (a *Adapter) onBroadcastRequest(req *message, sel rooms.Selection) error {
 
 // onResponse takes the answer of another server to one of our requests.
 func (a *Adapter) onResponse(b []byte) error {
-	resp, err := decodeMessage(b)
+	resp, err := rediscluster.DecodeMessage(b)
 	if err != nil {
 		return err
 	}
-	id := resp.requestID()
+	id := resp.ReqID()
 	if id == "" {
 		return nil
 	}
 	var sockets []sockets.Info
 	if resp.Sockets != nil {
-		if sockets, err = fromWireSockets(resp.Sockets); err != nil {
+		if sockets, err = rediscluster.FromWireSockets(resp.Sockets); err != nil {
 			return err
 		}
 	}
-	ar, p := a.lookup(id)
+	ar, p := a.core.Lookup(id)
 	if ar != nil {
 		switch resp.Type {
-		case reqBroadcastClientCount:
-			ar.addCount(resp.ClientCount)
-		case reqBroadcastAck:
-			arg, err := argOf(resp.Packet, resp.packetAtts)
+		case rediscluster.ReqBroadcastClientCount:
+			ar.AddCount(resp.ClientCount)
+		case rediscluster.ReqBroadcastAck:
+			arg, err := rediscluster.ArgOf(resp.Packet, resp.PacketAtts)
 			if err != nil {
 				return err
 			}
-			ar.addAck(arg)
+			ar.AddAck(arg)
 		}
 		return nil
 	}
 	if p == nil {
 		return nil
 	}
-	switch p.kind {
-	case reqRemoteFetch:
+	switch p.Kind {
+	case rediscluster.ReqRemoteFetch:
 		if resp.Sockets == nil {
-			return malformed("fetch response without sockets")
+			return rediscluster.Malformed("fetch response without sockets")
 		}
-		a.answer(id, p, sockets, parser.Arg{}, true)
-	case reqServerSideEmit:
-		arg, err := argOf(resp.Data, resp.dataAtts)
+		a.core.Answer(id, p, sockets, parser.Arg{}, true)
+	case rediscluster.ReqServerSideEmit:
+		arg, err := rediscluster.ArgOf(resp.Data, resp.DataAtts)
 		if err != nil {
 			return err
 		}
-		a.answer(id, p, nil, arg, false)
+		a.core.Answer(id, p, nil, arg, false)
 	}
 	return nil
 }

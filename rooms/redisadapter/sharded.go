@@ -2,9 +2,8 @@ package redisadapter
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
+	"github.com/echo-socketio/echo-socketio/rooms/internal/rediscluster"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,7 +64,7 @@ type ShardedOptions struct {
 
 func (o ShardedOptions) withDefaults() (ShardedOptions, error) {
 	if o.Key == "" {
-		o.Key = DefaultKey
+		o.Key = rediscluster.DefaultKey
 	}
 	switch o.SubscriptionMode {
 	case "":
@@ -75,13 +74,13 @@ func (o ShardedOptions) withDefaults() (ShardedOptions, error) {
 		return o, fmt.Errorf("redisadapter: unknown subscription mode %q", o.SubscriptionMode)
 	}
 	if o.RequestsTimeout <= 0 {
-		o.RequestsTimeout = DefaultRequestsTimeout
+		o.RequestsTimeout = rediscluster.DefaultRequestsTimeout
 	}
 	if o.MaxMessageSize <= 0 {
-		o.MaxMessageSize = DefaultMaxMessageSize
+		o.MaxMessageSize = rediscluster.DefaultMaxMessageSize
 	}
 	if o.PublishQueueSize <= 0 {
-		o.PublishQueueSize = DefaultPublishQueueSize
+		o.PublishQueueSize = rediscluster.DefaultPublishQueueSize
 	}
 	return o, nil
 }
@@ -100,14 +99,14 @@ const nodeSocketIDLen = 20
 // a redis.ClusterClient), and runs a publisher, a subscription manager and one reader per
 // pub/sub connection until Close.
 type ShardedAdapter struct {
-	clusterNode
+	node   rediscluster.Node // the cluster protocol, over this adapter's transport
 	client redis.UniversalClient
 	opts   ShardedOptions
 
 	channel         string // socket.io#<nsp>#: requests and broadcasts; a room's: <channel><room>#
 	responseChannel string // socket.io#<nsp>#<uid>#: the answers to this server's requests
 
-	pub  *publisher
+	pub  *rediscluster.Publisher
 	subs *subscriptions
 
 	ready              chan struct{}
@@ -143,50 +142,43 @@ func NewShardedAdapter(client redis.UniversalClient, nsp rooms.Namespace, opts S
 		channel: opts.Key + "#" + name + "#",
 		ready:   make(chan struct{}),
 	}
-	a.uid, a.name = hexID(), name
-	a.init(nsp, opts.RequestsTimeout, opts.OnError, hexID)
-	a.serverCount = a.ServerCount
-	a.sendRequest, a.sendResponse, a.sendResponseArg = a.request, a.respond, a.respondArg
-	a.responseChannel = a.channel + a.uid + "#"
-	a.pub = newPublisher(a.ctx, client, true, opts.PublishQueueSize, opts.RequestsTimeout, a.report)
+	a.node.UID, a.node.Name = rediscluster.HexID(), name
+	a.node.Init(nsp, opts.RequestsTimeout, opts.OnError, rediscluster.HexID)
+	a.node.CountServers = a.ServerCount
+	a.node.SendRequest, a.node.SendResponse, a.node.SendResponseArg = a.request, a.respond, a.respondArg
+	a.responseChannel = a.channel + a.node.UID + "#"
+	a.pub = rediscluster.NewPublisher(a.node.Ctx, client, true, opts.PublishQueueSize, opts.RequestsTimeout, a.node.Report)
 	a.subs = newSubscriptions(a)
 	if opts.SubscriptionMode != SubscriptionStatic {
-		a.local.SetRoomEvents(a.roomHooks(nil))
+		a.node.Local.SetRoomEvents(a.roomHooks(nil))
 	}
 
 	a.subs.subscribeFixed(a.channel, a.responseChannel)
-	a.wg.Add(2)
+	a.node.WG.Add(2)
 	go func() {
-		defer a.wg.Done()
-		a.pub.run()
+		defer a.node.WG.Done()
+		a.pub.Run()
 	}()
 	go a.subs.manage()
 	return a
 }
 
-// hexID returns 16 random hexadecimal digits, like the IDs of the Node adapter.
-func hexID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // UID returns the adapter's server ID, unique in the cluster. Messages carry it so that a
 // server can tell its own from the others', and the answers to its requests come on
 // socket.io#<nsp>#<uid>#.
-func (a *ShardedAdapter) UID() string { return a.uid }
+func (a *ShardedAdapter) UID() string { return a.node.UID }
 
 // Ready waits until the adapter is subscribed to the namespace's channel and its response
 // channel, or ctx ends.
 func (a *ShardedAdapter) Ready(ctx context.Context) error {
-	if a.ctx.Err() != nil {
-		return ErrClosed
+	if a.node.Ctx.Err() != nil {
+		return rediscluster.ErrClosed
 	}
 	select {
 	case <-a.ready:
 		return nil
-	case <-a.ctx.Done():
-		return ErrClosed
+	case <-a.node.Ctx.Done():
+		return rediscluster.ErrClosed
 	case <-ctx.Done():
 		return fmt.Errorf("redisadapter: not subscribed: %w", ctx.Err())
 	}
@@ -235,27 +227,27 @@ func (a *ShardedAdapter) roomHooks(user *rooms.RoomEvents) rooms.RoomEvents {
 // SetRoomEvents sets the hooks of the local rooms' lives (see rooms.Memory.SetRoomEvents).
 func (a *ShardedAdapter) SetRoomEvents(ev rooms.RoomEvents) {
 	if a.opts.SubscriptionMode == SubscriptionStatic {
-		a.local.SetRoomEvents(ev)
+		a.node.Local.SetRoomEvents(ev)
 		return
 	}
-	a.local.SetRoomEvents(a.roomHooks(&ev))
+	a.node.Local.SetRoomEvents(a.roomHooks(&ev))
 }
 
 // AddAll puts the local socket id in rooms.
-func (a *ShardedAdapter) AddAll(id rooms.SocketID, r ...rooms.Room) { a.local.AddAll(id, r...) }
+func (a *ShardedAdapter) AddAll(id rooms.SocketID, r ...rooms.Room) { a.node.Local.AddAll(id, r...) }
 
 // Del takes the local socket id out of room.
-func (a *ShardedAdapter) Del(id rooms.SocketID, room rooms.Room) { a.local.Del(id, room) }
+func (a *ShardedAdapter) Del(id rooms.SocketID, room rooms.Room) { a.node.Local.Del(id, room) }
 
 // DelAll takes the local socket id out of every room.
-func (a *ShardedAdapter) DelAll(id rooms.SocketID) { a.local.DelAll(id) }
+func (a *ShardedAdapter) DelAll(id rooms.SocketID) { a.node.Local.DelAll(id) }
 
 // Sockets returns the IDs of the local sockets in any of rooms (all when rooms is empty).
-func (a *ShardedAdapter) Sockets(r ...rooms.Room) []rooms.SocketID { return a.local.Sockets(r...) }
+func (a *ShardedAdapter) Sockets(r ...rooms.Room) []rooms.SocketID { return a.node.Local.Sockets(r...) }
 
 // SocketRooms returns the rooms of the local socket id.
 func (a *ShardedAdapter) SocketRooms(id rooms.SocketID) []rooms.Room {
-	return a.local.SocketRooms(id)
+	return a.node.Local.SocketRooms(id)
 }
 
 // roomChannel returns the channel of room r.
@@ -281,7 +273,7 @@ func (a *ShardedAdapter) publishesOnRoomChannel(r rooms.Room) bool {
 func (a *ShardedAdapter) listensOnRoomChannel(r rooms.Room) bool {
 	switch a.opts.SubscriptionMode {
 	case SubscriptionDynamic:
-		return len(r) != nodeSocketIDLen || a.local.SocketRooms(rooms.SocketID(r)) == nil
+		return len(r) != nodeSocketIDLen || a.node.Local.SocketRooms(rooms.SocketID(r)) == nil
 	case SubscriptionDynamicPrivate:
 		return true
 	}
@@ -303,17 +295,17 @@ func (a *ShardedAdapter) Broadcast(p *parser.Packet, sel rooms.Selection) error 
 	var err error
 	if !sel.Flags.Local {
 		var msg []byte
-		if msg, err = encodeClusterBroadcast(a.uid, a.name, "", p, &sel); err != nil {
+		if msg, err = rediscluster.EncodeClusterBroadcast(a.node.UID, a.node.Name, "", p, &sel); err != nil {
 			err = fmt.Errorf("redisadapter: encode broadcast: %w", err)
 		} else {
-			err = a.pub.async(a.broadcastChannel(&sel), msg)
+			err = a.pub.Async(a.broadcastChannel(&sel), msg)
 		}
 	}
-	_ = a.local.Broadcast(p, sel)
+	_ = a.node.Local.Broadcast(p, sel)
 	return err
 }
 
 // Close unsubscribes (closing the pub/sub connections), stops the adapter's goroutines, ends
 // the requests that wait for answers with ErrClosed, and forgets the local rooms. It does
 // not close the Redis client. The other servers count one server less at once.
-func (a *ShardedAdapter) Close() error { return a.close(a.subs.close) }
+func (a *ShardedAdapter) Close() error { return a.node.Shutdown(a.subs.close) }

@@ -1,6 +1,7 @@
 package redisadapter_test
 
 import (
+	"github.com/echo-socketio/echo-socketio/internal/redistest"
 	"net"
 	"os/exec"
 	"slices"
@@ -51,7 +52,7 @@ func startRedisCluster(t *testing.T) []string {
 	defer func() { _ = c.Close() }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		info, err := c.ClusterInfo(ctxT(t, time.Second)).Result()
+		info, err := c.ClusterInfo(redistest.CtxT(t, time.Second)).Result()
 		if err == nil && strings.Contains(info, "cluster_state:ok") {
 			break
 		}
@@ -68,7 +69,7 @@ func waitPing(t *testing.T, addr string) {
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	defer func() { _ = c.Close() }()
 	deadline := time.Now().Add(10 * time.Second)
-	for c.Ping(ctxT(t, time.Second)).Err() != nil {
+	for c.Ping(redistest.CtxT(t, time.Second)).Err() != nil {
 		if time.Now().After(deadline) {
 			t.Fatalf("redis-server %s did not start", addr)
 		}
@@ -81,46 +82,46 @@ func waitPing(t *testing.T, addr string) {
 func TestShardedRedisCluster(t *testing.T) {
 	addrs := startRedisCluster(t)
 	newClusterNode := func(name string) *snode {
-		ns := newRecNS("/", name)
-		errs := &errLog{}
+		ns := redistest.NewRecNS("/", name)
+		errs := &redistest.ErrLog{}
 		rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
 		t.Cleanup(func() { _ = rdb.Close() })
-		a := redisadapter.NewSharded(rdb, redisadapter.ShardedOptions{OnError: errs.add, RequestsTimeout: 2 * time.Second})(ns).(*redisadapter.ShardedAdapter)
-		ns.mu.Lock()
-		ns.adapter = a
-		ns.mu.Unlock()
+		a := redisadapter.NewSharded(rdb, redisadapter.ShardedOptions{OnError: errs.Add, RequestsTimeout: 2 * time.Second})(ns).(*redisadapter.ShardedAdapter)
+		ns.Mu.Lock()
+		ns.Adapter = a
+		ns.Mu.Unlock()
 		t.Cleanup(func() { _ = a.Close() })
-		if err := a.Ready(ctxT(t, 5*time.Second)); err != nil {
-			t.Fatalf("node %s: %v; errors %v", name, err, errs.list())
+		if err := a.Ready(redistest.CtxT(t, 5*time.Second)); err != nil {
+			t.Fatalf("node %s: %v; errors %v", name, err, errs.List())
 		}
 		return &snode{ns: ns, adapter: a, errs: errs}
 	}
 	a, b := newClusterNode("a"), newClusterNode("b")
 	roomNames := []rooms.Room{"r1", "r2", "r3", "r4", "r5", "r6"}
-	a.ns.connect("a1", roomNames...)
-	b.ns.connect("b1", roomNames...)
-	if n, err := a.adapter.ServerCount(ctxT(t, 5*time.Second)); err != nil || n != 2 {
+	a.ns.Connect("a1", roomNames...)
+	b.ns.Connect("b1", roomNames...)
+	if n, err := a.adapter.ServerCount(redistest.CtxT(t, 5*time.Second)); err != nil || n != 2 {
 		t.Fatalf("ServerCount = %d, %v", n, err)
 	}
-	got, err := a.adapter.FetchSockets(ctxT(t, 5*time.Second), rooms.Selection{})
-	if err != nil || !slices.Equal(socketIDs(got), ids("a1", "b1")) {
-		t.Fatalf("FetchSockets = %v, %v", socketIDs(got), err)
+	got, err := a.adapter.FetchSockets(redistest.CtxT(t, 5*time.Second), rooms.Selection{})
+	if err != nil || !slices.Equal(redistest.SocketIDs(got), redistest.IDs("a1", "b1")) {
+		t.Fatalf("FetchSockets = %v, %v", redistest.SocketIDs(got), err)
 	}
 	// Each room's channel: keep sending until the subscription has reached its shard.
 	for _, r := range roomNames {
 		ev := "to-" + string(r)
 		deadline := time.Now().Add(5 * time.Second)
-		for !slices.ContainsFunc(b.ns.deliveries(), func(d delivery) bool { return d.Event == ev }) {
+		for !slices.ContainsFunc(b.ns.Deliveries(), func(d redistest.Delivery) bool { return d.Event == ev }) {
 			if time.Now().After(deadline) {
-				t.Fatalf("no broadcast to %s arrived; errors %v %v", r, a.errs.list(), b.errs.list())
+				t.Fatalf("no broadcast to %s arrived; errors %v %v", r, a.errs.List(), b.errs.List())
 			}
-			_ = a.adapter.Broadcast(event(t, ev), rooms.Selection{Rooms: []rooms.Room{r}})
+			_ = a.adapter.Broadcast(redistest.Event(t, ev), rooms.Selection{Rooms: []rooms.Room{r}})
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
 	for _, n := range []*snode{a, b} {
-		if errs := n.errs.list(); len(errs) > 0 {
-			t.Errorf("node %s reported %v", n.ns.node, errs)
+		if errs := n.errs.List(); len(errs) > 0 {
+			t.Errorf("node %s reported %v", n.ns.Node, errs)
 		}
 	}
 }

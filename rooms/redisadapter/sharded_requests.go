@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/echo-socketio/echo-socketio/rooms/internal/rediscluster"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
@@ -15,27 +17,27 @@ import (
 // cluster), as the Node adapter counts them. A server that closes its adapter, or whose
 // connection to Redis is gone, stops counting at once.
 func (a *ShardedAdapter) ServerCount(ctx context.Context) (int, error) {
-	return countSubscribers(ctx, a.client, a.opts.RequestsTimeout, a.channel, true)
+	return rediscluster.CountSubscribers(ctx, a.client, a.opts.RequestsTimeout, a.channel, true)
 }
 
 // request publishes a JSON message on the namespace's channel and waits until Redis has it.
 func (a *ShardedAdapter) request(ctx context.Context, typ int, data any) error {
-	b, err := json.Marshal(outMsg{UID: a.uid, Nsp: a.name, Type: typ, Data: data})
+	b, err := json.Marshal(rediscluster.OutMsg{UID: a.node.UID, Nsp: a.node.Name, Type: typ, Data: data})
 	if err != nil {
 		return fmt.Errorf("redisadapter: encode request: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.opts.RequestsTimeout)
 	defer cancel()
-	return a.pub.sync(ctx, a.channel, b)
+	return a.pub.Sync(ctx, a.channel, b)
 }
 
 // respond queues the JSON answer to a request of server uid, on that server's channel.
 func (a *ShardedAdapter) respond(uid string, typ int, data any) error {
-	b, err := json.Marshal(outMsg{UID: a.uid, Nsp: a.name, Type: typ, Data: data})
+	b, err := json.Marshal(rediscluster.OutMsg{UID: a.node.UID, Nsp: a.node.Name, Type: typ, Data: data})
 	if err != nil {
 		return fmt.Errorf("redisadapter: encode response: %w", err)
 	}
-	_ = a.pub.async(a.channel+uid+"#", b)
+	_ = a.pub.Async(a.channel+uid+"#", b)
 	return nil
 }
 
@@ -46,25 +48,25 @@ func (a *ShardedAdapter) respond(uid string, typ int, data any) error {
 //
 // Arguments with binary values travel in MessagePack, as the Node adapter sends them.
 func (a *ShardedAdapter) ServerSideEmit(ctx context.Context, event string, args parser.Args, withAck bool) ([]parser.Args, error) {
-	return a.serverSideEmit(ctx, event, args, withAck, cmServerSideEmit, func(packet parser.Arg, id string) error {
+	return a.node.EmitToServers(ctx, event, args, withAck, rediscluster.MsgServerSideEmit, func(packet parser.Arg, id string) error {
 		if !packet.HasBinary() {
 			data := map[string]any{"packet": packet.JSON()}
 			if id != "" {
 				data["requestId"] = id
 			}
-			return a.request(ctx, cmServerSideEmit, data)
+			return a.request(ctx, rediscluster.MsgServerSideEmit, data)
 		}
-		data := []mpField{{"packet", packet}}
+		data := []rediscluster.MPField{{Key: "packet", Val: packet}}
 		if id != "" {
-			data = append(data, mpField{"requestId", id})
+			data = append(data, rediscluster.MPField{Key: "requestId", Val: id})
 		}
-		b, err := encodeFields([]mpField{{"uid", a.uid}, {"nsp", a.name}, {"type", cmServerSideEmit}, {"data", data}})
+		b, err := rediscluster.EncodeFields([]rediscluster.MPField{{Key: "uid", Val: a.node.UID}, {Key: "nsp", Val: a.node.Name}, {Key: "type", Val: rediscluster.MsgServerSideEmit}, {Key: "data", Val: data}})
 		if err != nil {
 			return fmt.Errorf("redisadapter: encode request: %w", err)
 		}
 		ctx, cancel := context.WithTimeout(ctx, a.opts.RequestsTimeout)
 		defer cancel()
-		return a.pub.sync(ctx, a.channel, b)
+		return a.pub.Sync(ctx, a.channel, b)
 	})
 }
 
@@ -74,12 +76,12 @@ func (a *ShardedAdapter) respondArg(uid string, typ int, id string, arg parser.A
 	if !arg.HasBinary() {
 		return a.respond(uid, typ, map[string]any{"requestId": id, "packet": arg.JSON()})
 	}
-	b, err := encodeFields([]mpField{{"uid", a.uid}, {"nsp", a.name}, {"type", typ},
-		{"data", []mpField{{"requestId", id}, {"packet", arg}}}})
+	b, err := rediscluster.EncodeFields([]rediscluster.MPField{{Key: "uid", Val: a.node.UID}, {Key: "nsp", Val: a.node.Name}, {Key: "type", Val: typ},
+		{Key: "data", Val: []rediscluster.MPField{{Key: "requestId", Val: id}, {Key: "packet", Val: arg}}}})
 	if err != nil {
 		return fmt.Errorf("redisadapter: encode response: %w", err)
 	}
-	_ = a.pub.async(a.channel+uid+"#", b)
+	_ = a.pub.Async(a.channel+uid+"#", b)
 	return nil
 }
 
@@ -91,22 +93,49 @@ func (a *ShardedAdapter) respondArg(uid string, typ int, id string, arg parser.A
 // Acknowledgements from the sockets of other servers come with an empty socket ID and one
 // argument: the Node adapter forwards the first argument only.
 func (a *ShardedAdapter) BroadcastWithAck(p *parser.Packet, sel rooms.Selection, count func(n int), ack rooms.AckFunc) error {
-	return a.broadcastWithAck(p, sel, count, ack,
-		func(id string) ([]byte, error) { return encodeClusterBroadcast(a.uid, a.name, id, p, &sel) },
-		func(msg []byte) error { return a.pub.async(a.channel, msg) })
+	return a.node.StartBroadcastWithAck(p, sel, count, ack,
+		func(id string) ([]byte, error) {
+			return rediscluster.EncodeClusterBroadcast(a.node.UID, a.node.Name, id, p, &sel)
+		},
+		func(msg []byte) error { return a.pub.Async(a.channel, msg) })
 }
 
 // dispatch handles one message read from Redis.
 func (a *ShardedAdapter) dispatch(m *redis.Message) {
 	if len(m.Payload) > a.opts.MaxMessageSize {
-		a.report(fmt.Errorf("%w: %d bytes on %s, more than MaxMessageSize", errMalformed, len(m.Payload), m.Channel))
+		a.node.Report(fmt.Errorf("%w: %d bytes on %s, more than MaxMessageSize", rediscluster.ErrMalformed, len(m.Payload), m.Channel))
 		return
 	}
-	msg, err := decodeCluster([]byte(m.Payload))
+	msg, err := rediscluster.DecodeCluster([]byte(m.Payload))
 	if err == nil {
-		err = a.onMessage(msg, "")
+		err = a.node.OnMessage(msg, "")
 	}
 	if err != nil {
-		a.report(fmt.Errorf("%w (channel %s)", err, m.Channel))
+		a.node.Report(fmt.Errorf("%w (channel %s)", err, m.Channel))
 	}
+}
+
+// FetchSockets describes the selected sockets of every server, unless sel.Flags.Local. It
+// fails, returning no sockets, when a server does not answer within
+// the options' RequestsTimeout: the error wraps ErrTimeout.
+func (a *ShardedAdapter) FetchSockets(ctx context.Context, sel rooms.Selection) ([]sockets.Info, error) {
+	return a.node.FetchSockets(ctx, sel)
+}
+
+// AddSockets makes the selected sockets of every server join rooms, without waiting for
+// the other servers to do it.
+func (a *ShardedAdapter) AddSockets(ctx context.Context, sel rooms.Selection, r ...rooms.Room) error {
+	return a.node.AddSockets(ctx, sel, r...)
+}
+
+// DelSockets makes the selected sockets of every server leave rooms, without waiting for the
+// other servers to do it.
+func (a *ShardedAdapter) DelSockets(ctx context.Context, sel rooms.Selection, r ...rooms.Room) error {
+	return a.node.DelSockets(ctx, sel, r...)
+}
+
+// DisconnectSockets disconnects the selected sockets of every server, without waiting for
+// the other servers to do it.
+func (a *ShardedAdapter) DisconnectSockets(ctx context.Context, sel rooms.Selection, closeConn bool) error {
+	return a.node.DisconnectSockets(ctx, sel, closeConn)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/echo-socketio/echo-socketio/rooms/internal/rediscluster"
 	"sync"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
@@ -67,7 +68,7 @@ func (s *subscriptions) group(slot int) (g *subGroup, created bool) {
 		return g, false
 	}
 	g = &subGroup{
-		ps:       s.a.client.SSubscribe(s.a.ctx),
+		ps:       s.a.client.SSubscribe(s.a.node.Ctx),
 		channels: make(map[string]struct{}),
 		done:     make(chan struct{}),
 	}
@@ -96,20 +97,20 @@ func (s *subscriptions) change(sub, unsub []string) {
 		}
 		return m
 	}
-	ctx, cancel := context.WithTimeout(s.a.ctx, s.a.opts.RequestsTimeout)
+	ctx, cancel := context.WithTimeout(s.a.node.Ctx, s.a.opts.RequestsTimeout)
 	defer cancel()
 	for slot, chs := range bySlot(sub) {
 		g, created := s.group(slot)
 		for _, ch := range chs {
 			g.channels[ch] = struct{}{}
 		}
-		if err := g.ps.SSubscribe(ctx, chs...); err != nil && s.a.ctx.Err() == nil {
-			s.a.report(fmt.Errorf("redisadapter: ssubscribe: %w", err))
+		if err := g.ps.SSubscribe(ctx, chs...); err != nil && s.a.node.Ctx.Err() == nil {
+			s.a.node.Report(fmt.Errorf("redisadapter: ssubscribe: %w", err))
 		}
 		if created {
 			// The reader starts once the connection has its channels: a cluster client
 			// chooses the node of a connection by the slot of its first channel.
-			s.a.wg.Add(1)
+			s.a.node.WG.Add(1)
 			go s.read(g)
 		}
 	}
@@ -128,8 +129,8 @@ func (s *subscriptions) change(sub, unsub []string) {
 			_ = g.ps.Close()
 			continue
 		}
-		if err := g.ps.SUnsubscribe(ctx, chs...); err != nil && s.a.ctx.Err() == nil {
-			s.a.report(fmt.Errorf("redisadapter: sunsubscribe: %w", err))
+		if err := g.ps.SUnsubscribe(ctx, chs...); err != nil && s.a.node.Ctx.Err() == nil {
+			s.a.node.Report(fmt.Errorf("redisadapter: sunsubscribe: %w", err))
 		}
 	}
 }
@@ -148,10 +149,10 @@ func (s *subscriptions) roomChanged(r rooms.Room) {
 // manage is the manager goroutine: it brings the rooms' subscriptions in line with the
 // local rooms after each change, until Close.
 func (s *subscriptions) manage() {
-	defer s.a.wg.Done()
+	defer s.a.node.WG.Done()
 	for {
 		select {
-		case <-s.a.ctx.Done():
+		case <-s.a.node.Ctx.Done():
 			return
 		case <-s.wake:
 		}
@@ -173,7 +174,7 @@ func (s *subscriptions) reconcile(changed map[rooms.Room]struct{}) {
 		if ch == a.channel || ch == a.responseChannel {
 			continue // never give up the fixed channels for a room of the same name
 		}
-		want := a.listensOnRoomChannel(r) && len(a.local.Sockets(r)) > 0
+		want := a.listensOnRoomChannel(r) && len(a.node.Local.Sockets(r)) > 0
 		_, have := s.active[ch]
 		switch {
 		case want && !have:
@@ -208,19 +209,19 @@ func (s *subscriptions) close() error {
 // an error.
 func (s *subscriptions) read(g *subGroup) {
 	a := s.a
-	defer a.wg.Done()
-	backoff := backoffMin
+	defer a.node.WG.Done()
+	backoff := rediscluster.BackoffMin
 	for {
-		msg, err := g.ps.ReceiveTimeout(a.ctx, pingInterval)
+		msg, err := g.ps.ReceiveTimeout(a.node.Ctx, rediscluster.PingInterval)
 		select {
 		case <-g.done:
 			return
-		case <-a.ctx.Done():
+		case <-a.node.Ctx.Done():
 			return
 		default:
 		}
 		if err != nil {
-			failed, ok := a.receiveFailed(g.ps, err, &backoff)
+			failed, ok := a.node.ReceiveFailed(g.ps, err, &backoff)
 			if !ok {
 				return
 			}
@@ -229,7 +230,7 @@ func (s *subscriptions) read(g *subGroup) {
 			}
 			continue
 		}
-		backoff = backoffMin
+		backoff = rediscluster.BackoffMin
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind == "ssubscribe" {
@@ -257,7 +258,7 @@ func (s *subscriptions) renew(g *subGroup) {
 	for ch := range g.channels {
 		chs = append(chs, ch)
 	}
-	ctx, cancel := context.WithTimeout(s.a.ctx, s.a.opts.RequestsTimeout)
+	ctx, cancel := context.WithTimeout(s.a.node.Ctx, s.a.opts.RequestsTimeout)
 	old := g.ps
 	g.ps = s.a.client.SSubscribe(ctx, chs...)
 	cancel()

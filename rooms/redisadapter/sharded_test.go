@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/echo-socketio/echo-socketio/internal/redistest"
 	"slices"
 	"strings"
 	"sync"
@@ -18,24 +19,24 @@ import (
 
 // snode is one server of a sharded test cluster.
 type snode struct {
-	ns      *recNS
+	ns      *redistest.RecNS
 	adapter *redisadapter.ShardedAdapter
-	errs    *errLog
+	errs    *redistest.ErrLog
 }
 
-func newShardedNode(t testing.TB, srv *redisServer, name string, opts redisadapter.ShardedOptions) *snode {
+func newShardedNode(t testing.TB, srv *redistest.Server, name string, opts redisadapter.ShardedOptions) *snode {
 	t.Helper()
-	ns := newRecNS("/", name)
-	errs := &errLog{}
+	ns := redistest.NewRecNS("/", name)
+	errs := &redistest.ErrLog{}
 	if opts.OnError == nil {
-		opts.OnError = errs.add
+		opts.OnError = errs.Add
 	}
-	a := redisadapter.NewSharded(srv.client(t), opts)(ns).(*redisadapter.ShardedAdapter)
-	ns.mu.Lock()
-	ns.adapter = a
-	ns.mu.Unlock()
+	a := redisadapter.NewSharded(srv.Client(t), opts)(ns).(*redisadapter.ShardedAdapter)
+	ns.Mu.Lock()
+	ns.Adapter = a
+	ns.Mu.Unlock()
 	t.Cleanup(func() { _ = a.Close() })
-	if err := a.Ready(ctxT(t, 5*time.Second)); err != nil {
+	if err := a.Ready(redistest.CtxT(t, 5*time.Second)); err != nil {
 		t.Fatalf("node %s: %v", name, err)
 	}
 	return &snode{ns: ns, adapter: a, errs: errs}
@@ -44,7 +45,7 @@ func newShardedNode(t testing.TB, srv *redisServer, name string, opts redisadapt
 // shardSubs returns the number of subscribers of a sharded channel.
 func shardSubs(t testing.TB, rdb *redis.Client, channel string) int64 {
 	t.Helper()
-	m, err := rdb.PubSubShardNumSub(ctxT(t, 5*time.Second), channel).Result()
+	m, err := rdb.PubSubShardNumSub(redistest.CtxT(t, 5*time.Second), channel).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,19 +75,19 @@ func waitShardSubs(t testing.TB, rdb *redis.Client, channel string, n int64) {
 //	c: c1 {room2}, c2 {room3}
 //
 // and waits until the rooms' channels have their subscribers in the dynamic modes.
-func shardedCluster(t *testing.T, opts redisadapter.ShardedOptions) (*redisServer, []*snode) {
-	srv := startRedis(t)
+func shardedCluster(t *testing.T, opts redisadapter.ShardedOptions) (*redistest.Server, []*snode) {
+	srv := redistest.Start(t)
 	a := newShardedNode(t, srv, "a", opts)
 	b := newShardedNode(t, srv, "b", opts)
 	c := newShardedNode(t, srv, "c", opts)
-	a.ns.connect("a1", "room1")
-	a.ns.connect("a2")
-	b.ns.connect("b1", "room1")
-	b.ns.connect("b2", "room1", "room2")
-	c.ns.connect("c1", "room2")
-	c.ns.connect("c2", "room3")
+	a.ns.Connect("a1", "room1")
+	a.ns.Connect("a2")
+	b.ns.Connect("b1", "room1")
+	b.ns.Connect("b2", "room1", "room2")
+	c.ns.Connect("c1", "room2")
+	c.ns.Connect("c2", "room3")
 	if opts.SubscriptionMode != redisadapter.SubscriptionStatic {
-		rdb := srv.client(t)
+		rdb := srv.Client(t)
 		for room, n := range map[string]int64{"room1": 2, "room2": 2, "room3": 1, "a1": 1, "c2": 1} {
 			waitShardSubs(t, rdb, "socket.io#/#"+room+"#", n)
 		}
@@ -96,7 +97,7 @@ func shardedCluster(t *testing.T, opts redisadapter.ShardedOptions) (*redisServe
 
 func syncSharded(t *testing.T, from *snode, nodes []*snode, marker string) {
 	t.Helper()
-	syncPeers(t, from.adapter, shardedPeers(nodes), marker)
+	redistest.SyncPeers(t, from.adapter, shardedPeers(nodes), marker)
 }
 
 func TestShardedBroadcast(t *testing.T) {
@@ -110,22 +111,22 @@ func TestShardedBroadcast(t *testing.T) {
 				args []any
 				want [3][]rooms.SocketID
 			}{
-				{"ok, everyone", rooms.Selection{}, []any{"x"}, [3][]rooms.SocketID{ids("a1", "a2"), ids("b1", "b2"), ids("c1", "c2")}},
-				{"ok, one room", rooms.Selection{Rooms: []rooms.Room{"room1"}}, []any{1}, [3][]rooms.SocketID{ids("a1"), ids("b1", "b2"), nil}},
-				{"ok, one room of another node", rooms.Selection{Rooms: []rooms.Room{"room2"}}, []any{1}, [3][]rooms.SocketID{nil, ids("b2"), ids("c1")}},
-				{"ok, two rooms", rooms.Selection{Rooms: []rooms.Room{"room1", "room2"}}, nil, [3][]rooms.SocketID{ids("a1"), ids("b1", "b2"), ids("c1")}},
-				{"ok, except", rooms.Selection{Rooms: []rooms.Room{"room1"}, Except: []rooms.Room{"room2"}}, nil, [3][]rooms.SocketID{ids("a1"), ids("b1"), nil}},
-				{"ok, everyone except", rooms.Selection{Except: []rooms.Room{"room1", "c2"}}, nil, [3][]rooms.SocketID{ids("a2"), nil, ids("c1")}},
-				{"ok, a socket's own room", rooms.Selection{Rooms: []rooms.Room{"c2"}}, nil, [3][]rooms.SocketID{nil, nil, ids("c2")}},
-				{"ok, binary", rooms.Selection{Rooms: []rooms.Room{"room2"}}, []any{[]byte{0, 1, 2, 255}, map[string]any{"b": []byte("hi")}}, [3][]rooms.SocketID{nil, ids("b2"), ids("c1")}},
-				{"ok, binary to everyone", rooms.Selection{}, []any{[]byte{}}, [3][]rooms.SocketID{ids("a1", "a2"), ids("b1", "b2"), ids("c1", "c2")}},
-				{"ok, local", rooms.Selection{Flags: rooms.Flags{Local: true}}, nil, [3][]rooms.SocketID{ids("a1", "a2"), nil, nil}},
-				{"ok, volatile", rooms.Selection{Rooms: []rooms.Room{"room3"}, Flags: rooms.Flags{Volatile: true, Compress: true}}, nil, [3][]rooms.SocketID{nil, nil, ids("c2")}},
+				{"ok, everyone", rooms.Selection{}, []any{"x"}, [3][]rooms.SocketID{redistest.IDs("a1", "a2"), redistest.IDs("b1", "b2"), redistest.IDs("c1", "c2")}},
+				{"ok, one room", rooms.Selection{Rooms: []rooms.Room{"room1"}}, []any{1}, [3][]rooms.SocketID{redistest.IDs("a1"), redistest.IDs("b1", "b2"), nil}},
+				{"ok, one room of another node", rooms.Selection{Rooms: []rooms.Room{"room2"}}, []any{1}, [3][]rooms.SocketID{nil, redistest.IDs("b2"), redistest.IDs("c1")}},
+				{"ok, two rooms", rooms.Selection{Rooms: []rooms.Room{"room1", "room2"}}, nil, [3][]rooms.SocketID{redistest.IDs("a1"), redistest.IDs("b1", "b2"), redistest.IDs("c1")}},
+				{"ok, except", rooms.Selection{Rooms: []rooms.Room{"room1"}, Except: []rooms.Room{"room2"}}, nil, [3][]rooms.SocketID{redistest.IDs("a1"), redistest.IDs("b1"), nil}},
+				{"ok, everyone except", rooms.Selection{Except: []rooms.Room{"room1", "c2"}}, nil, [3][]rooms.SocketID{redistest.IDs("a2"), nil, redistest.IDs("c1")}},
+				{"ok, a socket's own room", rooms.Selection{Rooms: []rooms.Room{"c2"}}, nil, [3][]rooms.SocketID{nil, nil, redistest.IDs("c2")}},
+				{"ok, binary", rooms.Selection{Rooms: []rooms.Room{"room2"}}, []any{[]byte{0, 1, 2, 255}, map[string]any{"b": []byte("hi")}}, [3][]rooms.SocketID{nil, redistest.IDs("b2"), redistest.IDs("c1")}},
+				{"ok, binary to everyone", rooms.Selection{}, []any{[]byte{}}, [3][]rooms.SocketID{redistest.IDs("a1", "a2"), redistest.IDs("b1", "b2"), redistest.IDs("c1", "c2")}},
+				{"ok, local", rooms.Selection{Flags: rooms.Flags{Local: true}}, nil, [3][]rooms.SocketID{redistest.IDs("a1", "a2"), nil, nil}},
+				{"ok, volatile", rooms.Selection{Rooms: []rooms.Room{"room3"}, Flags: rooms.Flags{Volatile: true, Compress: true}}, nil, [3][]rooms.SocketID{nil, nil, redistest.IDs("c2")}},
 				{"ok, a room nobody is in", rooms.Selection{Rooms: []rooms.Room{"nobody"}}, nil, [3][]rooms.SocketID{nil, nil, nil}},
 			}
 			for i, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
-					p := event(t, "ev", tt.args...)
+					p := redistest.Event(t, "ev", tt.args...)
 					if err := a.adapter.Broadcast(p, tt.sel); err != nil {
 						t.Fatal(err)
 					}
@@ -133,19 +134,19 @@ func TestShardedBroadcast(t *testing.T) {
 					// expected deliveries first, then for a marker on the namespace's channel.
 					for j, n := range nodes {
 						if tt.want[j] != nil {
-							n.ns.waitFor(t, "ev", 5*time.Second, func() bool {
-								return slices.ContainsFunc(n.ns.deliveries(), func(d delivery) bool { return d.Event == "ev" })
+							n.ns.WaitFor(t, "ev", 5*time.Second, func() bool {
+								return slices.ContainsFunc(n.ns.Deliveries(), func(d redistest.Delivery) bool { return d.Event == "ev" })
 							})
 						}
 					}
 					marker := "marker" + string(rune('a'+i))
 					syncSharded(t, a, nodes, marker)
-					checkBroadcastDeliveries(t, ps[0], ps, p, tt.sel, tt.want)
+					redistest.CheckBroadcastDeliveries(t, ps[0], ps, p, tt.sel, tt.want)
 				})
 			}
 			for _, n := range nodes {
-				if errs := n.errs.list(); len(errs) > 0 {
-					t.Errorf("node %s reported %v", n.ns.node, errs)
+				if errs := n.errs.List(); len(errs) > 0 {
+					t.Errorf("node %s reported %v", n.ns.Node, errs)
 				}
 			}
 		})
@@ -166,25 +167,25 @@ func TestShardedChannels(t *testing.T) {
 		{redisadapter.SubscriptionDynamic, longRoom, "socket.io#/#"},
 		{redisadapter.SubscriptionDynamicPrivate, longRoom, "socket.io#/#" + longRoom + "#"},
 	}
-	srv := startRedis(t)
-	rdb := srv.client(t)
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
 	for _, tt := range tests {
 		t.Run(string(tt.mode)+" "+tt.room, func(t *testing.T) {
 			a := newShardedNode(t, srv, "a", redisadapter.ShardedOptions{SubscriptionMode: tt.mode, Key: "k" + string(tt.mode)})
 			want := strings.Replace(tt.want, "socket.io", "k"+string(tt.mode), 1)
 			main := "k" + string(tt.mode) + "#/#"
-			ps := rdb.SSubscribe(ctxT(t, 5*time.Second), main, want)
+			ps := rdb.SSubscribe(redistest.CtxT(t, 5*time.Second), main, want)
 			defer func() { _ = ps.Close() }()
 			for range 2 {
-				if _, err := ps.Receive(ctxT(t, 5*time.Second)); err != nil {
+				if _, err := ps.Receive(redistest.CtxT(t, 5*time.Second)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if err := a.adapter.Broadcast(event(t, "ev", 1), rooms.Selection{Rooms: []rooms.Room{rooms.Room(tt.room)}}); err != nil {
+			if err := a.adapter.Broadcast(redistest.Event(t, "ev", 1), rooms.Selection{Rooms: []rooms.Room{rooms.Room(tt.room)}}); err != nil {
 				t.Fatal(err)
 			}
 			// A broadcast with acknowledgements goes to the namespace's channel always.
-			p := event(t, "ask")
+			p := redistest.Event(t, "ask")
 			p.ID, p.HasID = 1, true
 			done := make(chan int, 1)
 			if err := a.adapter.BroadcastWithAck(p, rooms.Selection{Rooms: []rooms.Room{rooms.Room(tt.room)}, Flags: rooms.Flags{Timeout: 100 * time.Millisecond}},
@@ -192,7 +193,7 @@ func TestShardedChannels(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, wantCh := range []string{want, main} {
-				m, err := ps.ReceiveMessage(ctxT(t, 5*time.Second))
+				m, err := ps.ReceiveMessage(redistest.CtxT(t, 5*time.Second))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -238,15 +239,15 @@ func TestShardedChannels(t *testing.T) {
 // TestShardedDynamicSubscriptions follows the channels of the rooms as sockets join and
 // leave them.
 func TestShardedDynamicSubscriptions(t *testing.T) {
-	srv := startRedis(t)
-	rdb := srv.client(t)
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
 	dyn := newShardedNode(t, srv, "dyn", redisadapter.ShardedOptions{})
 	priv := newShardedNode(t, srv, "priv", redisadapter.ShardedOptions{SubscriptionMode: redisadapter.SubscriptionDynamicPrivate, Key: "p"})
 	static := newShardedNode(t, srv, "static", redisadapter.ShardedOptions{SubscriptionMode: redisadapter.SubscriptionStatic, Key: "s"})
 	const sid = "ABCDEFGHIJKLMNOPQRST" // a socket ID as the Node and Go servers make them
 	for _, n := range []*snode{dyn, priv, static} {
-		n.ns.connect(sid, "r1")
-		n.ns.connect("short", "r1")
+		n.ns.Connect(sid, "r1")
+		n.ns.Connect("short", "r1")
 	}
 	waitShardSubs(t, rdb, "socket.io#/#r1#", 1)
 	waitShardSubs(t, rdb, "socket.io#/#short#", 1) // not the length of a socket ID
@@ -304,7 +305,7 @@ func TestShardedDynamicSubscriptions(t *testing.T) {
 func TestShardedRequests(t *testing.T) {
 	srv, nodes := shardedCluster(t, redisadapter.ShardedOptions{})
 	a, c := nodes[0], nodes[2]
-	ctx := ctxT(t, 20*time.Second)
+	ctx := redistest.CtxT(t, 20*time.Second)
 
 	t.Run("ok, ServerCount", func(t *testing.T) {
 		for _, n := range nodes {
@@ -314,29 +315,29 @@ func TestShardedRequests(t *testing.T) {
 		}
 	})
 	t.Run("ok, FetchSockets", func(t *testing.T) {
-		for _, tt := range fetchSocketsCases {
-			got, err := c.adapter.FetchSockets(ctx, tt.sel)
-			if err != nil || !slices.Equal(socketIDs(got), tt.want) {
-				t.Fatalf("FetchSockets(%+v) = %v, %v; want %v", tt.sel, socketIDs(got), err, tt.want)
+		for _, tt := range redistest.FetchSocketsCases {
+			got, err := c.adapter.FetchSockets(ctx, tt.Sel)
+			if err != nil || !slices.Equal(redistest.SocketIDs(got), tt.Want) {
+				t.Fatalf("FetchSockets(%+v) = %v, %v; want %v", tt.Sel, redistest.SocketIDs(got), err, tt.Want)
 			}
 		}
-		checkRemoteSocket(t, ctx, c.adapter)
+		redistest.CheckRemoteSocket(t, ctx, c.adapter)
 	})
 	t.Run("ok, ServerSideEmit", func(t *testing.T) {
-		checkServerSideEmit(t, ctx, shardedPeers(nodes))
+		redistest.CheckServerSideEmit(t, ctx, shardedPeers(nodes))
 	})
 	t.Run("ok, BroadcastWithAck", func(t *testing.T) {
-		checkBroadcastWithAck(t, shardedPeers(nodes))
+		redistest.CheckBroadcastWithAck(t, shardedPeers(nodes))
 	})
 	t.Run("ok, AddSockets, DelSockets and DisconnectSockets", func(t *testing.T) {
-		checkRemoteJoinLeaveDisconnect(t, ctx, shardedPeers(nodes), func() {
+		redistest.CheckRemoteJoinLeaveDisconnect(t, ctx, shardedPeers(nodes), func() {
 			// A remote join subscribes the room's channel on the node: broadcasts reach it.
-			waitShardSubs(t, srv.client(t), "socket.io#/#joined#", 2)
-			if err := a.adapter.Broadcast(event(t, "toJoined"), rooms.Selection{Rooms: []rooms.Room{"joined"}}); err != nil {
+			waitShardSubs(t, srv.Client(t), "socket.io#/#joined#", 2)
+			if err := a.adapter.Broadcast(redistest.Event(t, "toJoined"), rooms.Selection{Rooms: []rooms.Room{"joined"}}); err != nil {
 				t.Fatal(err)
 			}
-			c.ns.waitFor(t, "toJoined", 5*time.Second, func() bool {
-				return slices.ContainsFunc(c.ns.deliveries(), func(d delivery) bool { return d.Event == "toJoined" })
+			c.ns.WaitFor(t, "toJoined", 5*time.Second, func() bool {
+				return slices.ContainsFunc(c.ns.Deliveries(), func(d redistest.Delivery) bool { return d.Event == "toJoined" })
 			})
 		})
 	})
@@ -350,51 +351,51 @@ func TestShardedRequests(t *testing.T) {
 		}
 		start := time.Now()
 		got, err := a.adapter.FetchSockets(ctx, rooms.Selection{})
-		if err != nil || !slices.Equal(socketIDs(got), ids("a2")) || time.Since(start) > time.Second {
-			t.Fatalf("FetchSockets after Close = %v, %v in %v", socketIDs(got), err, time.Since(start))
+		if err != nil || !slices.Equal(redistest.SocketIDs(got), redistest.IDs("a2")) || time.Since(start) > time.Second {
+			t.Fatalf("FetchSockets after Close = %v, %v in %v", redistest.SocketIDs(got), err, time.Since(start))
 		}
 		if _, err := c.adapter.FetchSockets(ctx, rooms.Selection{}); !errors.Is(err, redisadapter.ErrClosed) && err != nil {
 			t.Logf("FetchSockets on the closed adapter: %v", err)
 		}
 	})
 	for _, n := range nodes {
-		if errs := n.errs.list(); len(errs) > 0 {
-			t.Errorf("node %s reported %v", n.ns.node, errs)
+		if errs := n.errs.List(); len(errs) > 0 {
+			t.Errorf("node %s reported %v", n.ns.Node, errs)
 		}
 	}
 }
 
 func TestShardedTimeouts(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	opts := redisadapter.ShardedOptions{RequestsTimeout: 300 * time.Millisecond}
 	a := newShardedNode(t, srv, "a", opts)
 	b := newShardedNode(t, srv, "b", opts)
-	a.ns.connect("a1")
-	b.ns.connect("b1")
+	a.ns.Connect("a1")
+	b.ns.Connect("b1")
 	// A server that listens and never answers.
-	stuck := srv.client(t).SSubscribe(ctxT(t, 5*time.Second), "socket.io#/#")
+	stuck := srv.Client(t).SSubscribe(redistest.CtxT(t, 5*time.Second), "socket.io#/#")
 	t.Cleanup(func() { _ = stuck.Close() })
-	if _, err := stuck.Receive(ctxT(t, 5*time.Second)); err != nil {
+	if _, err := stuck.Receive(redistest.CtxT(t, 5*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	checkFetchSocketsTimeout(t, a.adapter)
-	res, err := a.adapter.ServerSideEmit(ctxT(t, 5*time.Second), "ping", nil, true)
+	res, err := a.adapter.ServerSideEmit(redistest.CtxT(t, 5*time.Second), "ping", nil, true)
 	if !errors.Is(err, redisadapter.ErrTimeout) || len(res) != 1 {
 		t.Fatalf("ServerSideEmit = %v, %v; want one answer and ErrTimeout", res, err)
 	}
 	_ = stuck.Close()
-	waitShardSubs(t, srv.client(t), "socket.io#/#", 2)
-	got, err := a.adapter.FetchSockets(ctxT(t, 10*time.Second), rooms.Selection{})
-	if err != nil || !slices.Equal(socketIDs(got), ids("a1", "b1")) {
-		t.Fatalf("FetchSockets = %v, %v", socketIDs(got), err)
+	waitShardSubs(t, srv.Client(t), "socket.io#/#", 2)
+	got, err := a.adapter.FetchSockets(redistest.CtxT(t, 10*time.Second), rooms.Selection{})
+	if err != nil || !slices.Equal(redistest.SocketIDs(got), redistest.IDs("a1", "b1")) {
+		t.Fatalf("FetchSockets = %v, %v", redistest.SocketIDs(got), err)
 	}
 }
 
 func TestShardedMalformedMessagesIgnored(t *testing.T) {
 	srv, nodes := shardedCluster(t, redisadapter.ShardedOptions{})
 	a, b := nodes[0], nodes[1]
-	rdb := srv.client(t)
-	ctx := ctxT(t, 10*time.Second)
+	rdb := srv.Client(t)
+	ctx := redistest.CtxT(t, 10*time.Second)
 	junk := []string{"", "{", "{}", `{"type":3}`, `{"type":3,"nsp":"/","data":{"packet":{}}}`,
 		`{"type":3,"nsp":"/","data":{"packet":{"type":2,"data":"x"}}}`, `{"type":3,"nsp":"/","data":{"packet":{"type":9,"data":["x"]}}}`,
 		`{"type":7,"nsp":"/","data":{}}`, `{"type":9,"nsp":"/","data":{"packet":"x"}}`, `{"type":9,"nsp":"/","data":{"packet":[]}}`,
@@ -410,12 +411,12 @@ func TestShardedMalformedMessagesIgnored(t *testing.T) {
 		}
 	}
 	syncSharded(t, a, nodes, "after-junk")
-	if len(b.errs.list()) == 0 {
+	if len(b.errs.List()) == 0 {
 		t.Fatal("no malformed message was reported")
 	}
 	got, err := b.adapter.FetchSockets(ctx, rooms.Selection{})
 	if err != nil || len(got) != 6 {
-		t.Fatalf("FetchSockets after junk: %v, %v", socketIDs(got), err)
+		t.Fatalf("FetchSockets after junk: %v, %v", redistest.SocketIDs(got), err)
 	}
 	if n, err := b.adapter.ServerCount(ctx); err != nil || n != 3 {
 		t.Fatalf("ServerCount after junk: %d, %v", n, err)
@@ -424,30 +425,30 @@ func TestShardedMalformedMessagesIgnored(t *testing.T) {
 
 func TestShardedRedisRestart(t *testing.T) {
 	srv, nodes := shardedCluster(t, redisadapter.ShardedOptions{RequestsTimeout: time.Second})
-	checkRedisRestart(t, srv, shardedPeers(nodes), nodes[0].errs, nodes[2].errs)
+	redistest.CheckRedisRestart(t, srv, shardedPeers(nodes), nodes[0].errs, nodes[2].errs)
 }
 
 func TestShardedCloseAndOptions(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	a := newShardedNode(t, srv, "a", redisadapter.ShardedOptions{})
-	a.ns.connect("a1", "r")
+	a.ns.Connect("a1", "r")
 	if err := a.adapter.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.adapter.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.adapter.AddSockets(ctxT(t, time.Second), rooms.Selection{}, "x"); !errors.Is(err, redisadapter.ErrClosed) {
+	if err := a.adapter.AddSockets(redistest.CtxT(t, time.Second), rooms.Selection{}, "x"); !errors.Is(err, redisadapter.ErrClosed) {
 		t.Fatalf("AddSockets after Close: %v", err)
 	}
 	if err := a.adapter.Ready(context.Background()); !errors.Is(err, redisadapter.ErrClosed) {
 		t.Fatalf("Ready after Close: %v", err)
 	}
-	waitShardSubs(t, srv.client(t), "socket.io#/#", 0)
+	waitShardSubs(t, srv.Client(t), "socket.io#/#", 0)
 	defer func() {
 		if recover() == nil {
 			t.Fatal("an unknown subscription mode did not panic")
 		}
 	}()
-	redisadapter.NewSharded(srv.client(t), redisadapter.ShardedOptions{SubscriptionMode: "sometimes"})
+	redisadapter.NewSharded(srv.Client(t), redisadapter.ShardedOptions{SubscriptionMode: "sometimes"})
 }

@@ -3,6 +3,7 @@ package redisadapter_test
 import (
 	"context"
 	"errors"
+	"github.com/echo-socketio/echo-socketio/internal/redistest"
 	"testing"
 	"time"
 
@@ -17,11 +18,11 @@ import (
 // SocketsLeave, EmitWithAck, ServerSideEmit, DisconnectSockets) reach the other server, whose
 // server-side handlers all run, the first Ack answering.
 func TestServerFacadeCluster(t *testing.T) {
-	srv := startRedis(t)
-	ctx := ctxT(t, 20*time.Second)
+	srv := redistest.Start(t)
+	ctx := redistest.CtxT(t, 20*time.Second)
 	got := make(chan string, 4)
 	newServer := func() *socketio.Server {
-		s := socketio.NewServer(socketio.Options{Adapter: redisadapter.New(srv.client(t), redisadapter.Options{RequestsTimeout: 2 * time.Second})})
+		s := socketio.NewServer(socketio.Options{Adapter: redisadapter.New(srv.Client(t), redisadapter.Options{RequestsTimeout: 2 * time.Second})})
 		s.OnServerSideEmit("hello", func(from string) { got <- from })
 		// Two handlers of one event: both run, in order; the first Ack answers.
 		s.OnServerSideEmit("ask", func(args socketio.Args, ack socketio.Ack) error { return ack("first:"+args[0].String(), "dropped") })

@@ -3,6 +3,7 @@ package redisadapter_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/echo-socketio/echo-socketio/internal/redistest"
 	"io"
 	"log"
 	"math/rand/v2"
@@ -29,7 +30,7 @@ import (
 // each, in order.
 func TestSocketIONoStickySessions(t *testing.T) {
 	const n = 1000
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	ids := []string{"n1", "n2", "n3"}
 	listeners := map[string]net.Listener{}
 	peers := map[string]string{}
@@ -41,13 +42,13 @@ func TestSocketIONoStickySessions(t *testing.T) {
 		listeners[id] = l
 		peers[id] = "http://" + l.Addr().String()
 	}
-	errs := &errLog{}
+	errs := &redistest.ErrLog{}
 	var backends []*url.URL
 	var servers []*socketio.Server
 	var forwarded atomic.Int64 // requests a server got from another one
 	for _, id := range ids {
 		sio := socketio.NewServer(socketio.Options{
-			Adapter: redisadapter.New(srv.client(t), redisadapter.Options{OnError: errs.add}),
+			Adapter: redisadapter.New(srv.Client(t), redisadapter.Options{OnError: errs.Add}),
 			Engine:  engineio.Options{Forwarding: &engineio.Forwarding{NodeID: id, Peers: peers}},
 		})
 		sio.OnConnection(func(s *socketio.Socket) {
@@ -94,7 +95,7 @@ func TestSocketIONoStickySessions(t *testing.T) {
 	})
 	t.Cleanup(func() { lb.CloseClientConnections(); lb.Close() })
 
-	js := startClientsScript(t, srv, "lb.mjs")
+	js := redistest.StartClientsScript(t, srv, "lb.mjs")
 	clients := []struct {
 		name       string
 		transports []string
@@ -106,20 +107,20 @@ func TestSocketIONoStickySessions(t *testing.T) {
 	for i, c := range clients {
 		line, _ := json.Marshal(map[string]any{"cmd": "run", "id": float64(1000 + i), "name": c.name, "url": lb.URL,
 			"transports": c.transports, "n": n, "senders": senders})
-		if _, err := js.stdin.Write(append(line, '\n')); err != nil {
+		if _, err := js.Stdin.Write(append(line, '\n')); err != nil {
 			t.Fatal(err)
 		}
 	}
-	js.waitFor(t, "every client ready", 30*time.Second, func() bool {
-		return len(js.find(func(e nodetest.Event) bool { return e.Name() == "ready" })) == len(clients)
+	js.WaitFor(t, "every client ready", 30*time.Second, func() bool {
+		return len(js.Find(func(e nodetest.Event) bool { return e.Name() == "ready" })) == len(clients)
 	})
 	// One server tells the room to start: the broadcast reaches the clients of every server.
 	if err := servers[0].To("all").Emit("go"); err != nil {
 		t.Fatal(err)
 	}
 	var results []nodetest.Event
-	js.waitFor(t, "every client done", 240*time.Second, func() bool {
-		results = js.find(func(e nodetest.Event) bool { return e.Name() == "done" })
+	js.WaitFor(t, "every client done", 240*time.Second, func() bool {
+		results = js.Find(func(e nodetest.Event) bool { return e.Name() == "done" })
 		return len(results) == len(clients)
 	})
 	for _, r := range results {
@@ -150,7 +151,7 @@ func TestSocketIONoStickySessions(t *testing.T) {
 	if forwarded.Load() == 0 {
 		t.Error("no request was forwarded: the test did not exercise forwarding")
 	}
-	if list := errs.list(); len(list) > 0 {
+	if list := errs.List(); len(list) > 0 {
 		t.Errorf("adapters reported %v", list)
 	}
 }

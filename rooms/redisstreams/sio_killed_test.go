@@ -1,8 +1,9 @@
-package redisadapter_test
+package redisstreams_test
 
 import (
 	"bufio"
 	"fmt"
+	"github.com/echo-socketio/echo-socketio/internal/redistest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +13,7 @@ import (
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
-	"github.com/echo-socketio/echo-socketio/rooms/redisadapter"
+	"github.com/echo-socketio/echo-socketio/rooms/redisstreams"
 )
 
 // nodeProcess is a Go server of the cluster in a process of its own (internal/clusternode),
@@ -21,7 +22,7 @@ type nodeProcess struct {
 	cmd  *exec.Cmd
 	url  string
 	done chan struct{}
-	logs *syncBuffer
+	logs *redistest.SyncBuffer
 }
 
 // buildClusterNode builds internal/clusternode into a temporary directory.
@@ -39,7 +40,7 @@ func buildClusterNode(t *testing.T) string {
 // listens.
 func startNodeProcess(t *testing.T, bin string, env ...string) *nodeProcess {
 	t.Helper()
-	p := &nodeProcess{done: make(chan struct{}), logs: &syncBuffer{}}
+	p := &nodeProcess{done: make(chan struct{}), logs: &redistest.SyncBuffer{}}
 	p.cmd = exec.Command(bin)
 	p.cmd.Env = append(os.Environ(), append([]string{"PORT=0"}, env...)...)
 	p.cmd.Stderr = p.logs
@@ -87,13 +88,13 @@ func startNodeProcess(t *testing.T, bin string, env ...string) *nodeProcess {
 func TestSocketIOStreamsNodeKilled(t *testing.T) {
 	const clients, total, killAt = 6, 300, 100
 	bin := buildClusterNode(t)
-	srv := startRedis(t)
-	env := []string{"REDIS_ADDR=" + srv.Addr(), "ADAPTER=streams", "RECOVERY=1"}
+	srv := redistest.Start(t)
+	env := []string{"REDIS_ADDR=" + srv.Addr, "ADAPTER=streams", "RECOVERY=1"}
 	procs := []*nodeProcess{startNodeProcess(t, bin, env...), startNodeProcess(t, bin, env...), startNodeProcess(t, bin, env...)}
-	emitter := newStreamsSioNode(t, srv, "E", redisadapter.StreamsOptions{RequestsTimeout: 3 * time.Second, BlockTime: 500 * time.Millisecond})
-	js := startClientsScript(t, srv, "streams.mjs")
-	js.waitFor(t, "four servers", 15*time.Second, func() bool {
-		n, err := emitter.adapter.ServerCount(ctxT(t, 5*time.Second))
+	emitter := newStreamsSioNode(t, srv, "E", redisstreams.Options{RequestsTimeout: 3 * time.Second, BlockTime: 500 * time.Millisecond})
+	js := redistest.StartClientsScript(t, srv, "streams.mjs")
+	js.WaitFor(t, "four servers", 15*time.Second, func() bool {
+		n, err := emitter.Adapter.ServerCount(redistest.CtxT(t, 5*time.Second))
 		return err == nil && n == 4
 	})
 	lb := startProxy(t)
@@ -102,22 +103,22 @@ func TestSocketIOStreamsNodeKilled(t *testing.T) {
 	sids := map[string]string{}
 	for i := range names {
 		names[i] = fmt.Sprintf("c%d", i)
-		sids[names[i]] = js.call(t, "rconnect", map[string]any{"name": names[i], "url": lb.url(), "rooms": []string{"load"}}).Str("sid")
+		sids[names[i]] = js.Call(t, "rconnect", map[string]any{"name": names[i], "url": lb.url(), "rooms": []string{"load"}}).Str("sid")
 	}
 	// The sessions of the connected sockets are in Redis before anything goes wrong.
 	waitSessions(t, js, srv, clients)
 	lb.spread(procs[0].url, procs[1].url, procs[2].url)
-	m := js.mark()
-	if err := emitter.io.To("load").Emit("hello"); err != nil {
+	m := js.Mark()
+	if err := emitter.IO.To("load").Emit("hello"); err != nil {
 		t.Fatal(err)
 	}
-	js.waitGot(t, m, "hello", names...)
+	js.WaitGot(t, m, "hello", names...)
 
 	killed := make(chan struct{})
 	sent := make(chan error, 1)
 	go func() {
 		for i := 1; i <= total; i++ {
-			if err := emitter.io.To("load").Emit("seq", i); err != nil {
+			if err := emitter.IO.To("load").Emit("seq", i); err != nil {
 				sent <- err
 				return
 			}
@@ -138,7 +139,7 @@ func TestSocketIOStreamsNodeKilled(t *testing.T) {
 	}
 	checkRecoveredSeqs(t, js, m, names, sids, total)
 	// The clients are on the two live servers now, in their room.
-	infos, err := emitter.adapter.FetchSockets(ctxT(t, 10*time.Second), rooms.Selection{Rooms: []rooms.Room{"load"}})
+	infos, err := emitter.Adapter.FetchSockets(redistest.CtxT(t, 10*time.Second), rooms.Selection{Rooms: []rooms.Room{"load"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,17 +150,17 @@ func TestSocketIOStreamsNodeKilled(t *testing.T) {
 	for _, sid := range sids {
 		want = append(want, sid)
 	}
-	if slices.Sort(ids); !slices.Equal(ids, sortedStrings(want...)) {
-		t.Errorf("the room load holds %v, want %v", ids, sortedStrings(want...))
+	if slices.Sort(ids); !slices.Equal(ids, redistest.SortedStrings(want...)) {
+		t.Errorf("the room load holds %v, want %v", ids, redistest.SortedStrings(want...))
 	}
 	// Sockets that leave for good (here a server-side disconnection) take their kept sessions
 	// with them.
 	waitSessions(t, js, srv, clients)
-	if err := emitter.io.In("load").DisconnectSockets(ctxT(t, 10*time.Second), false); err != nil {
+	if err := emitter.IO.In("load").DisconnectSockets(redistest.CtxT(t, 10*time.Second), false); err != nil {
 		t.Fatal(err)
 	}
 	waitSessions(t, js, srv, 0)
-	if errs := emitter.errs.list(); len(errs) > 0 {
+	if errs := emitter.Errs.List(); len(errs) > 0 {
 		t.Errorf("the emitter reported %v", errs)
 	}
 	for i, p := range procs[1:] {

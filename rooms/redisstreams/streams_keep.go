@@ -1,17 +1,18 @@
-package redisadapter
+package redisstreams
 
 import (
 	"context"
 	"fmt"
+	"github.com/echo-socketio/echo-socketio/rooms/internal/rediscluster"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"sync"
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
-	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"github.com/redis/go-redis/v9"
 )
 
-// The sessions of connected sockets (rooms.SessionKeeper): with StreamsOptions.Recovery, the
+// The sessions of connected sockets (rooms.SessionKeeper): with Options.Recovery, the
 // adapter keeps the session of each of its connected sockets in Redis too, so that when the
 // server dies without a word (a crash, SIGKILL, a lost machine) its clients still recover on
 // the other servers. The keys are written in batches shortly after a socket connects or
@@ -35,12 +36,12 @@ type keeper struct {
 	wake    chan struct{}
 }
 
-var _ rooms.SessionKeeper = (*StreamsAdapter)(nil)
+var _ rooms.SessionKeeper = (*Adapter)(nil)
 
 // KeepSession keeps the session of a socket that just connected in Redis, until the socket
 // disconnects, so that its client can recover on another server even if this one dies. Its
 // rooms follow the socket's; its data is the one given here.
-func (a *StreamsAdapter) KeepSession(s sockets.Session) {
+func (a *Adapter) KeepSession(s sockets.Session) {
 	if !a.opts.Recovery || s.PID == "" {
 		return
 	}
@@ -66,7 +67,7 @@ func (k *keeper) wakeLocked() {
 }
 
 // touch notes a change of the rooms of socket id, when its session is kept.
-func (a *StreamsAdapter) touch(id rooms.SocketID) {
+func (a *Adapter) touch(id rooms.SocketID) {
 	k := &a.keep
 	k.mu.Lock()
 	if _, ok := k.kept[id]; ok {
@@ -77,7 +78,7 @@ func (a *StreamsAdapter) touch(id rooms.SocketID) {
 
 // release stops keeping the session of socket id. drop deletes its key: the socket left
 // without a recoverable disconnection.
-func (a *StreamsAdapter) release(id rooms.SocketID, drop bool) {
+func (a *Adapter) release(id rooms.SocketID, drop bool) {
 	k := &a.keep
 	k.mu.Lock()
 	if s, ok := k.kept[id]; ok {
@@ -93,13 +94,13 @@ func (a *StreamsAdapter) release(id rooms.SocketID, drop bool) {
 
 // runKeeper writes the changed sessions every keepFlushInterval and all of them every
 // MaxDisconnectionDuration/2, until the adapter closes.
-func (a *StreamsAdapter) runKeeper() {
+func (a *Adapter) runKeeper() {
 	k := &a.keep
 	refresh := time.NewTicker(a.opts.MaxDisconnectionDuration / 2)
 	defer refresh.Stop()
 	for {
 		select {
-		case <-a.ctx.Done():
+		case <-a.node.Ctx.Done():
 			return
 		case <-refresh.C:
 			k.mu.Lock()
@@ -108,7 +109,7 @@ func (a *StreamsAdapter) runKeeper() {
 			}
 			k.mu.Unlock()
 		case <-k.wake:
-			if !sleep(a.ctx, keepFlushInterval) {
+			if !rediscluster.Sleep(a.node.Ctx, keepFlushInterval) {
 				return
 			}
 		}
@@ -118,7 +119,7 @@ func (a *StreamsAdapter) runKeeper() {
 
 // flushKept writes the changed sessions and deletes the dropped ones, in pipelines of
 // keepBatch commands.
-func (a *StreamsAdapter) flushKept() {
+func (a *Adapter) flushKept() {
 	k := &a.keep
 	k.mu.Lock()
 	type item struct {
@@ -131,10 +132,10 @@ func (a *StreamsAdapter) flushKept() {
 			continue
 		}
 		cur := *s
-		cur.Rooms = a.local.SocketRooms(id)
+		cur.Rooms = a.node.Local.SocketRooms(id)
 		text, err := encodeSession(&cur)
 		if err != nil {
-			a.report(fmt.Errorf("redisadapter: encode session: %w", err))
+			a.node.Report(fmt.Errorf("redisstreams: encode session: %w", err))
 			continue
 		}
 		sets = append(sets, item{a.opts.SessionKeyPrefix + s.PID, text})
@@ -147,7 +148,7 @@ func (a *StreamsAdapter) flushKept() {
 	for len(sets) > 0 || len(dels) > 0 {
 		n := min(len(sets), keepBatch)
 		m := min(len(dels), keepBatch-n)
-		ctx, cancel := context.WithTimeout(a.ctx, a.opts.RequestsTimeout)
+		ctx, cancel := context.WithTimeout(a.node.Ctx, a.opts.RequestsTimeout)
 		_, err := a.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, it := range sets[:n] {
 				p.Set(ctx, it.key, it.text, ttl)
@@ -159,8 +160,8 @@ func (a *StreamsAdapter) flushKept() {
 		})
 		cancel()
 		if err != nil {
-			a.report(fmt.Errorf("redisadapter: keep sessions: %w", err))
-			if a.ctx.Err() != nil {
+			a.node.Report(fmt.Errorf("redisstreams: keep sessions: %w", err))
+			if a.node.Ctx.Err() != nil {
 				return
 			}
 		}

@@ -1,4 +1,4 @@
-package redisadapter
+package rediscluster
 
 import (
 	"bytes"
@@ -19,11 +19,11 @@ import (
 // encoding/json, so that whatever the codec turns into JSON can be decoded by encoding/json.
 const maxDepth = 10000
 
-// errMalformed is wrapped by every decoding error of a message read from Redis.
-var errMalformed = errors.New("redisadapter: malformed message")
+// ErrMalformed is wrapped by every decoding error of a message read from Redis.
+var ErrMalformed = errors.New("redisadapter: malformed message")
 
-func malformed(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{errMalformed}, args...)...)
+func Malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)
 }
 
 // mpReader reads MessagePack values from a byte slice held in memory. Every length read from
@@ -35,7 +35,7 @@ type mpReader struct {
 	d *msgpack.Decoder
 }
 
-func newMPReader(b []byte) *mpReader {
+func NewMPReader(b []byte) *mpReader {
 	r := bytes.NewReader(b)
 	return &mpReader{b: b, r: r, d: msgpack.NewDecoder(r)}
 }
@@ -43,7 +43,7 @@ func newMPReader(b []byte) *mpReader {
 // raw skips the next value and returns its encoding, a part of the input.
 func (m *mpReader) raw() ([]byte, error) {
 	from := len(m.b) - m.remaining()
-	if err := m.skip(); err != nil {
+	if err := m.Skip(); err != nil {
 		return nil, err
 	}
 	return m.b[from : len(m.b)-m.remaining()], nil
@@ -55,7 +55,7 @@ func (m *mpReader) remaining() int { return m.r.Len() }
 func (m *mpReader) peek() (byte, error) {
 	c, err := m.d.PeekCode()
 	if err != nil {
-		return 0, malformed("truncated")
+		return 0, Malformed("truncated")
 	}
 	return c, nil
 }
@@ -64,10 +64,10 @@ func (m *mpReader) peek() (byte, error) {
 func (m *mpReader) arrayLen() (int, error) {
 	n, err := m.d.DecodeArrayLen()
 	if err != nil {
-		return 0, malformed("want an array: %v", err)
+		return 0, Malformed("want an array: %v", err)
 	}
 	if n > m.remaining() {
-		return 0, malformed("array of %d elements in %d bytes", n, m.remaining())
+		return 0, Malformed("array of %d elements in %d bytes", n, m.remaining())
 	}
 	return n, nil
 }
@@ -76,16 +76,16 @@ func (m *mpReader) arrayLen() (int, error) {
 func (m *mpReader) mapLen() (int, error) {
 	n, err := m.d.DecodeMapLen()
 	if err != nil {
-		return 0, malformed("want a map: %v", err)
+		return 0, Malformed("want a map: %v", err)
 	}
 	if n < 0 || n > m.remaining()/2 {
-		return 0, malformed("map of %d entries in %d bytes", n, m.remaining())
+		return 0, Malformed("map of %d entries in %d bytes", n, m.remaining())
 	}
 	return n, nil
 }
 
-// fields reads a map, calling field with each key to read the value that follows it.
-func (m *mpReader) fields(field func(key string) error) error {
+// Fields reads a map, calling field with each key to read the value that follows it.
+func (m *mpReader) Fields(field func(key string) error) error {
 	n, err := m.mapLen()
 	if err != nil {
 		return err
@@ -118,33 +118,33 @@ func (m *mpReader) checkLen(c byte) error {
 	}
 	b := make([]byte, 1+n)
 	if _, err := m.r.ReadAt(b, m.r.Size()-int64(m.r.Len())); err != nil {
-		return malformed("truncated length")
+		return Malformed("truncated length")
 	}
 	var l uint64
 	for _, x := range b[1:] {
 		l = l<<8 | uint64(x)
 	}
 	if l > uint64(m.remaining()-1-n) {
-		return malformed("string or binary of %d bytes in %d", l, m.remaining())
+		return Malformed("string or binary of %d bytes in %d", l, m.remaining())
 	}
 	return nil
 }
 
-// str reads a string.
-func (m *mpReader) str() (string, error) {
+// Str reads a string.
+func (m *mpReader) Str() (string, error) {
 	c, err := m.peek()
 	if err != nil {
 		return "", err
 	}
 	if !msgpcode.IsString(c) {
-		return "", malformed("want a string, have code %#x", c)
+		return "", Malformed("want a string, have code %#x", c)
 	}
 	if err := m.checkLen(c); err != nil {
 		return "", err
 	}
 	s, err := m.d.DecodeString()
 	if err != nil {
-		return "", malformed("string: %v", err)
+		return "", Malformed("string: %v", err)
 	}
 	return s, nil
 }
@@ -159,9 +159,9 @@ func (m *mpReader) isNil() bool {
 	return true
 }
 
-// strList reads an array of room names: strings, or numbers as JavaScript prints them.
+// StrList reads an array of room names: strings, or numbers as JavaScript prints them.
 // nil reads as an empty list.
-func (m *mpReader) strList() ([]string, error) {
+func (m *mpReader) StrList() ([]string, error) {
 	if m.isNil() {
 		return nil, nil
 	}
@@ -176,19 +176,19 @@ func (m *mpReader) strList() ([]string, error) {
 			return nil, err
 		}
 		if msgpcode.IsString(c) {
-			s, err := m.str()
+			s, err := m.Str()
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, s)
 			continue
 		}
-		j, err := m.json(nil, nil, 0)
+		j, err := m.JSON(nil, nil, 0)
 		if err != nil {
 			return nil, err
 		}
 		if len(j) == 0 || (j[0] != '-' && (j[0] < '0' || j[0] > '9')) {
-			return nil, malformed("room name %s", j)
+			return nil, Malformed("room name %s", j)
 		}
 		out = append(out, string(j))
 	}
@@ -204,23 +204,23 @@ func (m *mpReader) integer() (int64, error) {
 	if c == msgpcode.Float || c == msgpcode.Double {
 		f, err := m.d.DecodeFloat64()
 		if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-			return 0, malformed("want an integer")
+			return 0, Malformed("want an integer")
 		}
 		return int64(f), nil
 	}
 	if !isIntCode(c) {
-		return 0, malformed("want an integer, have code %#x", c)
+		return 0, Malformed("want an integer, have code %#x", c)
 	}
 	if c == msgpcode.Uint64 {
 		u, err := m.d.DecodeUint64()
 		if err != nil || u > math.MaxInt64 {
-			return 0, malformed("integer out of range")
+			return 0, Malformed("integer out of range")
 		}
 		return int64(u), nil
 	}
 	v, err := m.d.DecodeInt64()
 	if err != nil {
-		return 0, malformed("integer: %v", err)
+		return 0, Malformed("integer: %v", err)
 	}
 	return v, nil
 }
@@ -237,7 +237,7 @@ func (m *mpReader) boolean() (bool, error) {
 		return false, err
 	}
 	if c != msgpcode.True && c != msgpcode.False {
-		if err := m.skip(); err != nil {
+		if err := m.Skip(); err != nil {
 			return false, err
 		}
 		return false, nil
@@ -246,20 +246,20 @@ func (m *mpReader) boolean() (bool, error) {
 	return b, nil
 }
 
-// skip reads and drops one value of any kind.
-func (m *mpReader) skip() error {
-	_, err := m.json(nil, nil, 0)
+// Skip reads and drops one value of any kind.
+func (m *mpReader) Skip() error {
+	_, err := m.JSON(nil, nil, 0)
 	return err
 }
 
-// json reads one value and appends its JSON form to out. Binary values become placeholders
+// JSON reads one value and appends its JSON form to out. Binary values become placeholders
 // {"_placeholder":true,"num":N} whose attachments are appended to *atts when atts is not nil,
 // and base64 strings (what encoding/json makes of a []byte) when it is nil. Timestamps become
 // the ISO 8601 strings of JavaScript's Date.toJSON, undefined becomes null, and other
 // extension types become null.
-func (m *mpReader) json(out []byte, atts *[][]byte, depth int) ([]byte, error) {
+func (m *mpReader) JSON(out []byte, atts *[][]byte, depth int) ([]byte, error) {
 	if depth > maxDepth {
-		return nil, malformed("nested deeper than %d", maxDepth)
+		return nil, Malformed("nested deeper than %d", maxDepth)
 	}
 	c, err := m.peek()
 	if err != nil {
@@ -275,34 +275,34 @@ func (m *mpReader) json(out []byte, atts *[][]byte, depth int) ([]byte, error) {
 	case c == msgpcode.Float || c == msgpcode.Double:
 		f, err := m.d.DecodeFloat64()
 		if err != nil {
-			return nil, malformed("float: %v", err)
+			return nil, Malformed("float: %v", err)
 		}
 		return appendFloat(out, f), nil
 	case c == msgpcode.Uint64:
 		u, err := m.d.DecodeUint64()
 		if err != nil {
-			return nil, malformed("integer: %v", err)
+			return nil, Malformed("integer: %v", err)
 		}
 		return strconv.AppendUint(out, u, 10), nil
 	case isIntCode(c):
 		v, err := m.d.DecodeInt64()
 		if err != nil {
-			return nil, malformed("integer: %v", err)
+			return nil, Malformed("integer: %v", err)
 		}
 		return strconv.AppendInt(out, v, 10), nil
 	case msgpcode.IsString(c):
-		s, err := m.str()
+		s, err := m.Str()
 		if err != nil {
 			return nil, err
 		}
-		return appendJSONString(out, s), nil
+		return AppendJSONString(out, s), nil
 	case msgpcode.IsBin(c):
 		if err := m.checkLen(c); err != nil {
 			return nil, err
 		}
 		b, err := m.d.DecodeBytes()
 		if err != nil {
-			return nil, malformed("binary: %v", err)
+			return nil, Malformed("binary: %v", err)
 		}
 		if b == nil {
 			b = []byte{}
@@ -326,7 +326,7 @@ func (m *mpReader) json(out []byte, atts *[][]byte, depth int) ([]byte, error) {
 			if i > 0 {
 				out = append(out, ',')
 			}
-			if out, err = m.json(out, atts, depth+1); err != nil {
+			if out, err = m.JSON(out, atts, depth+1); err != nil {
 				return nil, err
 			}
 		}
@@ -345,9 +345,9 @@ func (m *mpReader) json(out []byte, atts *[][]byte, depth int) ([]byte, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = appendJSONString(out, k)
+			out = AppendJSONString(out, k)
 			out = append(out, ':')
-			if out, err = m.json(out, atts, depth+1); err != nil {
+			if out, err = m.JSON(out, atts, depth+1); err != nil {
 				return nil, err
 			}
 		}
@@ -355,7 +355,7 @@ func (m *mpReader) json(out []byte, atts *[][]byte, depth int) ([]byte, error) {
 	case msgpcode.IsExt(c):
 		return m.ext(out)
 	default:
-		return nil, malformed("unknown code %#x", c)
+		return nil, Malformed("unknown code %#x", c)
 	}
 }
 
@@ -366,28 +366,28 @@ func (m *mpReader) key() (string, error) {
 		return "", err
 	}
 	if msgpcode.IsString(c) {
-		return m.str()
+		return m.Str()
 	}
 	if isIntCode(c) || c == msgpcode.Float || c == msgpcode.Double || c == msgpcode.True ||
 		c == msgpcode.False || c == msgpcode.Nil {
-		j, err := m.json(nil, nil, maxDepth)
+		j, err := m.JSON(nil, nil, maxDepth)
 		return string(j), err
 	}
-	return "", malformed("map key of code %#x", c)
+	return "", Malformed("map key of code %#x", c)
 }
 
 // ext reads an extension value: a timestamp as JavaScript's Date.toJSON prints it, or null.
 func (m *mpReader) ext(out []byte) ([]byte, error) {
 	id, n, err := m.d.DecodeExtHeader()
 	if err != nil {
-		return nil, malformed("extension: %v", err)
+		return nil, Malformed("extension: %v", err)
 	}
 	if n < 0 || n > m.remaining() {
-		return nil, malformed("extension of %d bytes in %d", n, m.remaining())
+		return nil, Malformed("extension of %d bytes in %d", n, m.remaining())
 	}
 	b := make([]byte, n)
 	if err := m.d.ReadFull(b); err != nil {
-		return nil, malformed("extension: %v", err)
+		return nil, Malformed("extension: %v", err)
 	}
 	var t time.Time
 	switch {
@@ -433,8 +433,8 @@ func appendFloat(out []byte, f float64) []byte {
 	return strconv.AppendFloat(out, f, 'g', -1, 64)
 }
 
-// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendJSONString(out []byte, s string) []byte {
+// AppendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
+func AppendJSONString(out []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	out = append(out, '"')
 	for i := 0; i < len(s); {
@@ -470,11 +470,11 @@ func appendJSONString(out []byte, s string) []byte {
 	return append(out, '"')
 }
 
-// jsonToMsgpack writes the JSON value data in MessagePack, as notepack.io writes the same
+// JSONToMsgpack writes the JSON value data in MessagePack, as notepack.io writes the same
 // value: integers in their smallest form, other numbers as float 64, objects as maps with
 // their keys in order. When atts is not nil, every placeholder {"_placeholder":true,"num":N}
 // with N < len(atts) becomes the binary value atts[N].
-func jsonToMsgpack(e *msgpack.Encoder, data []byte, atts [][]byte) error {
+func JSONToMsgpack(e *msgpack.Encoder, data []byte, atts [][]byte) error {
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
 	v, err := readJSON(d, 0)

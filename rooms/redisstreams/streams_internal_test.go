@@ -1,8 +1,9 @@
-package redisadapter
+package redisstreams
 
 import (
 	"encoding/base64"
 	"encoding/json"
+	"github.com/echo-socketio/echo-socketio/rooms/internal/rediscluster"
 	"slices"
 	"testing"
 
@@ -11,7 +12,7 @@ import (
 	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
-// nodeStreamSession is a session as @socket.io/redis-streams-adapter 0.3.1 stores it:
+// nodeStreamSession is a session as @socket.IO/redis-streams-adapter 0.3.1 stores it:
 // {sid:"abc",pid:"p1",rooms:["abc","r"],data:{name:"n",bin:<Buffer 01 02>}}.
 const nodeStreamSession = "hKNzaWSjYWJjo3BpZKJwMaVyb29tc5KjYWJjoXKkZGF0YYKkbmFtZaFuo2JpbsQCAQI="
 
@@ -42,11 +43,11 @@ func TestStreamEntryCodec(t *testing.T) {
 		{Type: parser.Event, Namespace: "/", Data: []byte(`["ev",1,{"a":"b"}]`)},
 		{Type: parser.BinaryEvent, Namespace: "/", Data: []byte(`["ev",{"_placeholder":true,"num":0}]`), Attachments: [][]byte{{1, 2}}},
 	} {
-		data, isMsgpack, err := encodeBroadcastData("/", "", p, &sel)
+		data, isMsgpack, err := rediscluster.EncodeBroadcastData("/", "", p, &sel)
 		if err != nil {
 			t.Fatal(err)
 		}
-		v := entryValues("u", "/", cmBroadcast, data, isMsgpack)
+		v := entryValues("u", "/", rediscluster.MsgBroadcast, data, isMsgpack)
 		m := map[string]any{}
 		for i := 0; i < len(v); i += 2 {
 			m[v[i].(string)] = v[i+1]
@@ -55,9 +56,9 @@ func TestStreamEntryCodec(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if msg.uid != "u" || msg.typ != cmBroadcast || string(msg.packet.Data) != string(p.Data) || len(msg.packet.Attachments) != len(p.Attachments) ||
-			!slices.Equal(msg.opts.Rooms, []string{"r"}) || !slices.Equal(msg.opts.Except, []string{"x"}) {
-			t.Fatalf("entry %v read as %+v %+v", m, msg, msg.packet)
+		if msg.UID != "u" || msg.Type != rediscluster.MsgBroadcast || string(msg.Packet.Data) != string(p.Data) || len(msg.Packet.Attachments) != len(p.Attachments) ||
+			!slices.Equal(msg.Opts.Rooms, []string{"r"}) || !slices.Equal(msg.Opts.Except, []string{"x"}) {
+			t.Fatalf("entry %v read as %+v %+v", m, msg, msg.Packet)
 		}
 	}
 	if _, err := decodeEntry(map[string]any{"nsp": "/", "type": "3", "data": "{" + string(make([]byte, 100))}, 50); err == nil {
@@ -68,14 +69,19 @@ func TestStreamEntryCodec(t *testing.T) {
 func FuzzDecodeEntry(f *testing.F) {
 	f.Add("3", `{"packet":{"type":2,"data":["ev",1],"nsp":"/"},"opts":{"rooms":["a"],"except":[],"flags":{}}}`)
 	f.Add("4", `{"opts":{"rooms":["a"],"except":[]},"rooms":["b"]}`)
-	f.Add("3", base64.StdEncoding.EncodeToString(unhex(f, notepackClusterBroadcast)))
+	bin, err := rediscluster.EncodeClusterBroadcast("0123456789abcdef", "/", "abcd", &parser.Packet{Type: parser.BinaryEvent, Namespace: "/",
+		Data: []byte(`["ev",{"_placeholder":true,"num":0}]`), Attachments: [][]byte{{1, 2, 3}}}, &rooms.Selection{Rooms: []rooms.Room{"r1"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("3", base64.StdEncoding.EncodeToString(bin))
 	f.Add("x", "")
 	f.Fuzz(func(t *testing.T, typ, data string) {
 		msg, err := decodeEntry(map[string]any{"uid": "u", "nsp": "/", "type": typ, "data": data}, 1<<16)
 		if err != nil {
 			return
 		}
-		if p := msg.packet; p != nil && p.Data != nil && !json.Valid(p.Data) {
+		if p := msg.Packet; p != nil && p.Data != nil && !json.Valid(p.Data) {
 			t.Fatalf("invalid packet JSON %q", p.Data)
 		}
 	})

@@ -1,4 +1,4 @@
-package redisadapter
+package redisstreams
 
 import (
 	"fmt"
@@ -48,7 +48,7 @@ func (e entryID) less(o entryID) bool { return e.ms < o.ms || (e.ms == o.ms && e
 // holdLocked starts holding back the broadcasts for the restored socket sid in socketRooms after
 // the later of offset (the client's) and the reader's position, which it returns: the end of
 // what RestoreSession reads. a.streamMu is held.
-func (a *StreamsAdapter) holdLocked(sid rooms.SocketID, socketRooms []rooms.Room, offset entryID) entryID {
+func (a *Adapter) holdLocked(sid rooms.SocketID, socketRooms []rooms.Room, offset entryID) entryID {
 	after := a.readPos
 	if after.less(offset) {
 		after = offset
@@ -68,7 +68,7 @@ func (e entryID) String() string {
 
 // dropHold stops holding for sid. It does not wait for streamMu, so that a socket can leave
 // while a broadcast is delivered.
-func (a *StreamsAdapter) dropHold(sid rooms.SocketID) {
+func (a *Adapter) dropHold(sid rooms.SocketID) {
 	a.holdsMu.Lock()
 	delete(a.holds, sid)
 	a.holdsMu.Unlock()
@@ -76,7 +76,7 @@ func (a *StreamsAdapter) dropHold(sid rooms.SocketID) {
 
 // holdLockedFor keeps p, the broadcast to sel of stream entry id, for the restored sockets
 // that it selects. a.streamMu is held.
-func (a *StreamsAdapter) holdLockedFor(p *parser.Packet, sel *rooms.Selection, id string) {
+func (a *Adapter) holdLockedFor(p *parser.Packet, sel *rooms.Selection, id string) {
 	a.holdsMu.Lock()
 	defer a.holdsMu.Unlock()
 	if len(a.holds) == 0 || !a.takesOffset(p, sel) {
@@ -109,31 +109,31 @@ func (a *StreamsAdapter) holdLockedFor(p *parser.Packet, sel *rooms.Selection, i
 
 // AddAll puts the local socket id in rooms. A socket restored by RestoreSession gets the
 // broadcasts held back for it first.
-func (a *StreamsAdapter) AddAll(id rooms.SocketID, r ...rooms.Room) {
+func (a *Adapter) AddAll(id rooms.SocketID, r ...rooms.Room) {
 	a.streamMu.Lock()
 	defer a.streamMu.Unlock()
 	a.holdsMu.Lock()
 	h := a.holds[id]
 	delete(a.holds, id)
 	a.holdsMu.Unlock()
-	a.local.AddAll(id, r...)
+	a.node.Local.AddAll(id, r...)
 	a.touch(id)
 	if h == nil {
 		return
 	}
 	if h.over {
-		a.report(fmt.Errorf("redisadapter: socket %s missed more than %d broadcasts while it recovered; the rest were dropped", id, a.opts.MaxMissedPackets))
+		a.node.Report(fmt.Errorf("redisstreams: socket %s missed more than %d broadcasts while it recovered; the rest were dropped", id, a.opts.MaxMissedPackets))
 	}
 	ids := []rooms.SocketID{id}
 	for _, p := range h.pkts {
-		a.nsp.Deliver(p, ids, rooms.Flags{})
+		a.node.Namespace.Deliver(p, ids, rooms.Flags{})
 	}
 }
 
 // DelAll takes the local socket id out of every room. The session kept for it
 // (KeepSession) is deleted, unless PersistSession kept it for recovery.
-func (a *StreamsAdapter) DelAll(id rooms.SocketID) {
+func (a *Adapter) DelAll(id rooms.SocketID) {
 	a.release(id, true)
 	a.dropHold(id)
-	a.local.DelAll(id)
+	a.node.Local.DelAll(id)
 }

@@ -1,4 +1,4 @@
-package redisadapter
+package rediscluster
 
 import (
 	"bytes"
@@ -16,58 +16,58 @@ import (
 const (
 	cmInitialHeartbeat       = 1  // INITIAL_HEARTBEAT: not sent by the sharded adapter
 	cmHeartbeat              = 2  // HEARTBEAT: idem
-	cmBroadcast              = 3  // BROADCAST, with acknowledgements when it has a requestId
+	MsgBroadcast             = 3  // BROADCAST, with acknowledgements when it has a requestId
 	cmSocketsJoin            = 4  // SOCKETS_JOIN: selected sockets join rooms
 	cmSocketsLeave           = 5  // SOCKETS_LEAVE: selected sockets leave rooms
 	cmDisconnectSockets      = 6  // DISCONNECT_SOCKETS
-	cmFetchSockets           = 7  // FETCH_SOCKETS: describe the selected sockets
+	MsgFetchSockets          = 7  // FETCH_SOCKETS: describe the selected sockets
 	cmFetchSocketsResponse   = 8  // FETCH_SOCKETS_RESPONSE
-	cmServerSideEmit         = 9  // SERVER_SIDE_EMIT, with an answer when it has a requestId
+	MsgServerSideEmit        = 9  // SERVER_SIDE_EMIT, with an answer when it has a requestId
 	cmServerSideEmitResponse = 10 // SERVER_SIDE_EMIT_RESPONSE
 	cmBroadcastClientCount   = 11 // BROADCAST_CLIENT_COUNT: how many sockets a server sent it to
 	cmBroadcastAck           = 12 // BROADCAST_ACK: one acknowledgement of a broadcast
 	cmAdapterClose           = 13 // ADAPTER_CLOSE: not sent by the sharded adapter
 )
 
-// clusterMsg is a decoded message of the cluster protocol: {uid, nsp, type, data}.
-type clusterMsg struct {
-	uid string
-	nsp string
-	typ int
+// ClusterMsg is a decoded message of the cluster protocol: {uid, nsp, type, data}.
+type ClusterMsg struct {
+	UID  string
+	nsp  string
+	Type int
 
 	// The fields of data that the type uses.
-	requestID   *string
-	packet      *parser.Packet  // BROADCAST
+	RequestID   *string
+	Packet      *parser.Packet  // BROADCAST
 	value       json.RawMessage // SERVER_SIDE_EMIT: [event, ...args]; the responses: the answer
 	valueAtts   [][]byte        // the binary values named by the placeholders of value
-	opts        *wireOpts
+	Opts        *wireOpts
 	rooms       []string
 	close       bool
 	sockets     json.RawMessage // FETCH_SOCKETS_RESPONSE
 	clientCount int
 }
 
-func (m *clusterMsg) selection() rooms.Selection {
-	if m.opts == nil {
+func (m *ClusterMsg) Selection() rooms.Selection {
+	if m.Opts == nil {
 		return rooms.Selection{}
 	}
-	return m.opts.selection()
+	return m.Opts.Selection()
 }
 
 // isResponse reports whether the message answers a request of one server.
-func (m *clusterMsg) isResponse() bool {
-	switch m.typ {
+func (m *ClusterMsg) isResponse() bool {
+	switch m.Type {
 	case cmFetchSocketsResponse, cmServerSideEmitResponse, cmBroadcastClientCount, cmBroadcastAck:
 		return true
 	}
 	return false
 }
 
-// decodeCluster reads a message: JSON when it starts with '{', as the Node adapter decides,
+// DecodeCluster reads a message: JSON when it starts with '{', as the Node adapter decides,
 // MessagePack otherwise (the Node adapter uses it for messages with binary values).
-func decodeCluster(b []byte) (*clusterMsg, error) {
+func DecodeCluster(b []byte) (*ClusterMsg, error) {
 	if len(b) == 0 {
-		return nil, malformed("empty")
+		return nil, Malformed("empty")
 	}
 	if b[0] == '{' {
 		return decodeClusterJSON(b)
@@ -89,7 +89,7 @@ type jsonSel struct {
 	Flags  *jsonFlags      `json:"flags"`
 }
 
-func decodeClusterJSON(b []byte) (*clusterMsg, error) {
+func decodeClusterJSON(b []byte) (*ClusterMsg, error) {
 	var top struct {
 		UID  string          `json:"uid"`
 		Nsp  string          `json:"nsp"`
@@ -97,9 +97,9 @@ func decodeClusterJSON(b []byte) (*clusterMsg, error) {
 		Data json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal(b, &top); err != nil {
-		return nil, malformed("JSON: %v", err)
+		return nil, Malformed("JSON: %v", err)
 	}
-	msg := &clusterMsg{uid: top.UID, nsp: top.Nsp, typ: top.Type}
+	msg := &ClusterMsg{UID: top.UID, nsp: top.Nsp, Type: top.Type}
 	if len(top.Data) == 0 || string(top.Data) == "null" {
 		return msg, nil
 	}
@@ -113,20 +113,20 @@ func decodeClusterJSON(b []byte) (*clusterMsg, error) {
 		ClientCount float64         `json:"clientCount"`
 	}
 	if err := json.Unmarshal(top.Data, &d); err != nil {
-		return nil, malformed("JSON data: %v", err)
+		return nil, Malformed("JSON data: %v", err)
 	}
-	msg.requestID, msg.close, msg.sockets = d.RequestID, d.Close, d.Sockets
+	msg.RequestID, msg.close, msg.sockets = d.RequestID, d.Close, d.Sockets
 	if d.ClientCount < 0 || d.ClientCount > 1<<40 || math.IsNaN(d.ClientCount) {
-		return nil, malformed("client count %v", d.ClientCount)
+		return nil, Malformed("client count %v", d.ClientCount)
 	}
 	msg.clientCount = int(d.ClientCount)
 	if d.Opts != nil {
 		var o wireOpts
 		var err error
-		if o.Rooms, err = roomList(d.Opts.Rooms); err != nil {
+		if o.Rooms, err = RoomList(d.Opts.Rooms); err != nil {
 			return nil, err
 		}
-		if o.Except, err = roomList(d.Opts.Except); err != nil {
+		if o.Except, err = RoomList(d.Opts.Except); err != nil {
 			return nil, err
 		}
 		if f := d.Opts.Flags; f != nil {
@@ -135,32 +135,32 @@ func decodeClusterJSON(b []byte) (*clusterMsg, error) {
 				o.Flags.Timeout = msDuration(int64(*f.Timeout))
 			}
 		}
-		msg.opts = &o
+		msg.Opts = &o
 	}
 	if d.Rooms != nil {
 		var err error
-		if msg.rooms, err = roomList(d.Rooms); err != nil {
+		if msg.rooms, err = RoomList(d.Rooms); err != nil {
 			return nil, err
 		}
 	}
 	if d.Packet != nil {
-		if msg.typ == cmBroadcast {
+		if msg.Type == MsgBroadcast {
 			var p struct {
 				Type *int            `json:"type"`
 				Data json.RawMessage `json:"data"`
 				Nsp  *string         `json:"nsp"`
 			}
 			if err := json.Unmarshal(d.Packet, &p); err != nil {
-				return nil, malformed("packet: %v", err)
+				return nil, Malformed("packet: %v", err)
 			}
 			if p.Type == nil || *p.Type < 0 || *p.Type > int(parser.BinaryAck) {
-				return nil, malformed("packet without a valid type")
+				return nil, Malformed("packet without a valid type")
 			}
 			pk := &parser.Packet{Type: parser.Type(*p.Type), Data: p.Data, Namespace: "/"}
 			if p.Nsp != nil {
 				pk.Namespace = *p.Nsp
 			}
-			msg.packet = pk
+			msg.Packet = pk
 		} else {
 			msg.value = d.Packet
 		}
@@ -168,25 +168,25 @@ func decodeClusterJSON(b []byte) (*clusterMsg, error) {
 	return msg, nil
 }
 
-func decodeClusterMsgpack(b []byte) (*clusterMsg, error) {
-	m := newMPReader(b)
-	msg := &clusterMsg{}
+func decodeClusterMsgpack(b []byte) (*ClusterMsg, error) {
+	m := NewMPReader(b)
+	msg := &ClusterMsg{}
 	var data []byte
-	err := m.fields(func(k string) (err error) {
+	err := m.Fields(func(k string) (err error) {
 		switch k {
 		case "uid":
 			if !m.isNil() {
-				msg.uid, err = m.str()
+				msg.UID, err = m.Str()
 			}
 		case "nsp":
-			msg.nsp, err = m.str()
+			msg.nsp, err = m.Str()
 		case "type":
-			msg.typ, err = m.msgType("message")
+			msg.Type, err = m.msgType("message")
 		case "data":
 			// Read once the type is known, which may come later.
 			data, err = m.raw()
 		default:
-			err = m.skip()
+			err = m.Skip()
 		}
 		return err
 	})
@@ -194,7 +194,7 @@ func decodeClusterMsgpack(b []byte) (*clusterMsg, error) {
 		return nil, err
 	}
 	if data != nil {
-		if err := msg.readData(newMPReader(data)); err != nil {
+		if err := msg.readData(NewMPReader(data)); err != nil {
 			return nil, err
 		}
 	}
@@ -202,43 +202,43 @@ func decodeClusterMsgpack(b []byte) (*clusterMsg, error) {
 }
 
 // readData reads the data map of a MessagePack message.
-func (msg *clusterMsg) readData(m *mpReader) error {
+func (msg *ClusterMsg) readData(m *mpReader) error {
 	if m.isNil() {
 		return nil
 	}
-	return m.fields(func(k string) (err error) {
+	return m.Fields(func(k string) (err error) {
 		switch k {
 		case "requestId":
-			msg.requestID, err = m.requestID()
+			msg.RequestID, err = m.requestID()
 		case "packet":
-			if msg.typ == cmBroadcast {
-				msg.packet, _, err = m.packet()
+			if msg.Type == MsgBroadcast {
+				msg.Packet, _, err = m.packet()
 			} else {
 				msg.valueAtts = nil
-				msg.value, err = m.json(nil, &msg.valueAtts, 0)
+				msg.value, err = m.JSON(nil, &msg.valueAtts, 0)
 			}
 		case "opts":
 			var o wireOpts
 			if err = m.opts(&o); err == nil {
-				msg.opts = &o
+				msg.Opts = &o
 			}
 		case "rooms":
-			msg.rooms, err = m.strList()
+			msg.rooms, err = m.StrList()
 		case "close":
 			msg.close, err = m.boolean()
 		case "sockets":
-			msg.sockets, err = m.json(nil, nil, 0)
+			msg.sockets, err = m.JSON(nil, nil, 0)
 		case "clientCount":
 			msg.clientCount, err = m.clientCount()
 		default:
-			err = m.skip()
+			err = m.Skip()
 		}
 		return err
 	})
 }
 
-// outMsg is a message in JSON: {uid, nsp, type, data}.
-type outMsg struct {
+// OutMsg is a message in JSON: {uid, nsp, type, data}.
+type OutMsg struct {
 	UID  string `json:"uid"`
 	Nsp  string `json:"nsp"`
 	Type int    `json:"type"`
@@ -253,7 +253,7 @@ type outSel struct {
 }
 
 func toOutSel(sel *rooms.Selection) *outSel {
-	o := &outSel{Rooms: fromRooms(sel.Rooms), Except: fromRooms(sel.Except), Flags: map[string]any{}}
+	o := &outSel{Rooms: FromRooms(sel.Rooms), Except: FromRooms(sel.Except), Flags: map[string]any{}}
 	if sel.Flags.Volatile {
 		o.Flags["volatile"] = true
 	}
@@ -276,20 +276,20 @@ type outPacket struct {
 	Nsp  string          `json:"nsp"`
 }
 
-// encodeClusterBroadcast returns a BROADCAST message: JSON when the packet has no binary
+// EncodeClusterBroadcast returns a BROADCAST message: JSON when the packet has no binary
 // attachment, MessagePack with the attachments as binary values when it has, as the Node
 // adapter chooses. requestID is empty for a broadcast without acknowledgements.
-func encodeClusterBroadcast(uid, nsp, requestID string, p *parser.Packet, sel *rooms.Selection) ([]byte, error) {
-	data, isMsgpack, err := encodeBroadcastData(nsp, requestID, p, sel)
+func EncodeClusterBroadcast(uid, nsp, requestID string, p *parser.Packet, sel *rooms.Selection) ([]byte, error) {
+	data, isMsgpack, err := EncodeBroadcastData(nsp, requestID, p, sel)
 	if err != nil {
 		return nil, err
 	}
-	return wrapCluster(uid, nsp, cmBroadcast, data, isMsgpack), nil
+	return WrapCluster(uid, nsp, MsgBroadcast, data, isMsgpack), nil
 }
 
-// encodeBroadcastData returns the data of a BROADCAST message, {packet, opts, requestId}: JSON
+// EncodeBroadcastData returns the data of a BROADCAST message, {packet, opts, requestId}: JSON
 // when the packet has no binary attachment, MessagePack (isMsgpack) when it has.
-func encodeBroadcastData(nsp, requestID string, p *parser.Packet, sel *rooms.Selection) (data []byte, isMsgpack bool, err error) {
+func EncodeBroadcastData(nsp, requestID string, p *parser.Packet, sel *rooms.Selection) (data []byte, isMsgpack bool, err error) {
 	if len(p.Attachments) == 0 {
 		t := p.Type
 		if t == parser.BinaryEvent {
@@ -322,15 +322,15 @@ func encodeBroadcastData(nsp, requestID string, p *parser.Packet, sel *rooms.Sel
 	return buf.Bytes(), true, nil
 }
 
-// wrapCluster returns the message {uid, nsp, type, data} around data, the encoded data
+// WrapCluster returns the message {uid, nsp, type, data} around data, the encoded data
 // part: MessagePack when isMsgpack, JSON otherwise; nil data is left out.
-func wrapCluster(uid, nsp string, typ int, data []byte, isMsgpack bool) []byte {
+func WrapCluster(uid, nsp string, typ int, data []byte, isMsgpack bool) []byte {
 	if !isMsgpack {
 		out := make([]byte, 0, len(data)+len(uid)+len(nsp)+40)
 		out = append(out, `{"uid":`...)
-		out = appendJSONString(out, uid)
+		out = AppendJSONString(out, uid)
 		out = append(out, `,"nsp":`...)
-		out = appendJSONString(out, nsp)
+		out = AppendJSONString(out, nsp)
 		out = append(out, `,"type":`...)
 		out = strconv.AppendInt(out, int64(typ), 10)
 		if data != nil {

@@ -1,13 +1,14 @@
-package redisadapter
+package redisstreams
 
 import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/echo-socketio/echo-socketio/rooms/internal/rediscluster"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"strconv"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
-	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -32,38 +33,38 @@ func entryValues(uid, nsp string, typ int, data []byte, isMsgpack bool) []any {
 
 // decodeEntry reads the fields of a stream entry; a data field larger than maxSize is
 // rejected.
-func decodeEntry(values map[string]any, maxSize int) (*clusterMsg, error) {
+func decodeEntry(values map[string]any, maxSize int) (*rediscluster.ClusterMsg, error) {
 	uid, _ := values["uid"].(string)
 	nsp, ok := values["nsp"].(string)
 	if !ok {
-		return nil, malformed("stream entry without a namespace")
+		return nil, rediscluster.Malformed("stream entry without a namespace")
 	}
 	ts, _ := values["type"].(string)
 	typ, err := strconv.Atoi(ts)
 	if err != nil || typ < 0 || typ > 255 {
-		return nil, malformed("stream entry type %q", ts)
+		return nil, rediscluster.Malformed("stream entry type %q", ts)
 	}
 	data, _ := values["data"].(string)
 	if len(data) > maxSize {
-		return nil, malformed("stream entry of %d bytes, more than MaxMessageSize", len(data))
+		return nil, rediscluster.Malformed("stream entry of %d bytes, more than MaxMessageSize", len(data))
 	}
 	if data == "" {
-		return decodeCluster(wrapCluster(uid, nsp, typ, nil, false))
+		return rediscluster.DecodeCluster(rediscluster.WrapCluster(uid, nsp, typ, nil, false))
 	}
 	if data[0] == '{' {
-		return decodeCluster(wrapCluster(uid, nsp, typ, []byte(data), false))
+		return rediscluster.DecodeCluster(rediscluster.WrapCluster(uid, nsp, typ, []byte(data), false))
 	}
 	mp, err := base64.StdEncoding.DecodeString(data)
 	if err != nil {
-		return nil, malformed("stream entry data: %v", err)
+		return nil, rediscluster.Malformed("stream entry data: %v", err)
 	}
-	return decodeCluster(wrapCluster(uid, nsp, typ, mp, true))
+	return rediscluster.DecodeCluster(rediscluster.WrapCluster(uid, nsp, typ, mp, true))
 }
 
 // jsonDataToMsgpack returns the JSON value data in MessagePack.
 func jsonDataToMsgpack(data []byte) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := jsonToMsgpack(msgpack.NewEncoder(&buf), data, nil); err != nil {
+	if err := rediscluster.JSONToMsgpack(msgpack.NewEncoder(&buf), data, nil); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
@@ -93,7 +94,7 @@ func encodeSession(s *sockets.Session) (string, error) {
 		_ = e.EncodeString(string(r))
 	}
 	_ = e.EncodeString("data")
-	if err := jsonToMsgpack(e, jd, nil); err != nil {
+	if err := rediscluster.JSONToMsgpack(e, jd, nil); err != nil {
 		return "", err
 	}
 	return base64.StdEncoding.EncodeToString(buf.Bytes()), nil
@@ -106,36 +107,36 @@ func decodeSession(text string) (sockets.Session, error) {
 	var s sockets.Session
 	b, err := base64.StdEncoding.DecodeString(text)
 	if err != nil {
-		return s, malformed("session: %v", err)
+		return s, rediscluster.Malformed("session: %v", err)
 	}
-	m := newMPReader(b)
-	err = m.fields(func(k string) (err error) {
+	m := rediscluster.NewMPReader(b)
+	err = m.Fields(func(k string) (err error) {
 		switch k {
 		case "sid":
 			var sid string
-			sid, err = m.str()
+			sid, err = m.Str()
 			s.SID = rooms.SocketID(sid)
 		case "pid":
-			s.PID, err = m.str()
+			s.PID, err = m.Str()
 		case "rooms":
 			var rs []string
-			rs, err = m.strList()
-			s.Rooms = toRooms(rs)
+			rs, err = m.StrList()
+			s.Rooms = rediscluster.ToRooms(rs)
 		case "data":
 			var jd []byte
-			if jd, err = m.json(nil, nil, 0); err == nil && len(jd) > 0 && jd[0] == '{' {
+			if jd, err = m.JSON(nil, nil, 0); err == nil && len(jd) > 0 && jd[0] == '{' {
 				err = json.Unmarshal(jd, &s.Data)
 			}
 		default:
-			err = m.skip()
+			err = m.Skip()
 		}
 		return err
 	})
 	if err != nil {
-		return sockets.Session{}, malformed("session: %v", err)
+		return sockets.Session{}, rediscluster.Malformed("session: %v", err)
 	}
 	if s.SID == "" || s.PID == "" {
-		return sockets.Session{}, malformed("session without sid or pid")
+		return sockets.Session{}, rediscluster.Malformed("session without sid or pid")
 	}
 	return s, nil
 }

@@ -1,39 +1,40 @@
-package redisadapter
+package redisstreams
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/echo-socketio/echo-socketio/rooms/internal/rediscluster"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"strconv"
 	"strings"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
-	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"github.com/redis/go-redis/v9"
 )
 
-// SupportsRecovery reports whether the adapter was created with StreamsOptions.Recovery.
-func (a *StreamsAdapter) SupportsRecovery() bool { return a.opts.Recovery }
+// SupportsRecovery reports whether the adapter was created with Options.Recovery.
+func (a *Adapter) SupportsRecovery() bool { return a.opts.Recovery }
 
 // PersistSession keeps the session of a socket that lost its connection in Redis, under
 // SessionKeyPrefix + its private ID, for MaxDisconnectionDuration: any server of the cluster
 // can restore it. It waits for Redis at most RequestsTimeout; a failure is reported to
 // OnError, and the client then starts afresh when it comes back.
-func (a *StreamsAdapter) PersistSession(s sockets.Session) {
+func (a *Adapter) PersistSession(s sockets.Session) {
 	if !a.opts.Recovery {
 		return
 	}
 	a.release(s.SID, false)
 	text, err := encodeSession(&s)
 	if err != nil {
-		a.report(fmt.Errorf("redisadapter: encode session: %w", err))
+		a.node.Report(fmt.Errorf("redisstreams: encode session: %w", err))
 		return
 	}
-	ctx, cancel := context.WithTimeout(a.ctx, a.opts.RequestsTimeout)
+	ctx, cancel := context.WithTimeout(a.node.Ctx, a.opts.RequestsTimeout)
 	defer cancel()
 	if err := a.client.Set(ctx, a.opts.SessionKeyPrefix+s.PID, text, a.opts.MaxDisconnectionDuration).Err(); err != nil {
-		a.report(fmt.Errorf("redisadapter: persist session: %w", err))
+		a.node.Report(fmt.Errorf("redisstreams: persist session: %w", err))
 	}
 }
 
@@ -76,24 +77,24 @@ func nextOffset(offset string) (string, bool) {
 // the session is unknown or expired, when the stream no longer holds the entry offset
 // (trimmed by MaxLen, or lost with Redis), or when the socket missed more than
 // MaxMissedPackets broadcasts: the client then starts afresh.
-func (a *StreamsAdapter) RestoreSession(pid, offset string) (sockets.Session, []*parser.Packet, bool) {
+func (a *Adapter) RestoreSession(pid, offset string) (sockets.Session, []*parser.Packet, bool) {
 	if !a.opts.Recovery || !validOffset(offset) {
 		return sockets.Session{}, nil, false
 	}
 	s, missed, err := a.restore(pid, offset)
 	if err != nil {
 		if !errors.Is(err, errNoSession) {
-			a.report(err)
+			a.node.Report(err)
 		}
 		return sockets.Session{}, nil, false
 	}
 	return s, missed, true
 }
 
-var errNoSession = errors.New("redisadapter: no session to restore")
+var errNoSession = errors.New("redisstreams: no session to restore")
 
-func (a *StreamsAdapter) restore(pid, offset string) (sockets.Session, []*parser.Packet, error) {
-	ctx, cancel := context.WithTimeout(a.ctx, 2*a.opts.RequestsTimeout)
+func (a *Adapter) restore(pid, offset string) (sockets.Session, []*parser.Packet, error) {
+	ctx, cancel := context.WithTimeout(a.node.Ctx, 2*a.opts.RequestsTimeout)
 	defer cancel()
 	key := a.opts.SessionKeyPrefix + pid
 	// GET and DEL in one transaction (GETDEL needs Redis 6.2); the stream may be in another
@@ -108,11 +109,11 @@ func (a *StreamsAdapter) restore(pid, offset string) (sockets.Session, []*parser
 		return sockets.Session{}, nil, errNoSession
 	}
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return sockets.Session{}, nil, fmt.Errorf("redisadapter: restore session: %w", err)
+		return sockets.Session{}, nil, fmt.Errorf("redisstreams: restore session: %w", err)
 	}
 	at, err := a.client.XRange(ctx, a.opts.StreamName, offset, offset).Result()
 	if err != nil {
-		return sockets.Session{}, nil, fmt.Errorf("redisadapter: restore session: read stream: %w", err)
+		return sockets.Session{}, nil, fmt.Errorf("redisstreams: restore session: read stream: %w", err)
 	}
 	if len(at) == 0 {
 		return sockets.Session{}, nil, errNoSession // the entry was trimmed, or Redis lost it
@@ -136,7 +137,7 @@ func (a *StreamsAdapter) restore(pid, offset string) (sockets.Session, []*parser
 // readMissed reads the broadcasts to the rooms of s from the entry after offset to the entry
 // end, in batches of ReadCount. The reader handled end: later broadcasts are held back for
 // the socket until it joins its rooms.
-func (a *StreamsAdapter) readMissed(ctx context.Context, s *sockets.Session, offset string, end entryID) ([]*parser.Packet, error) {
+func (a *Adapter) readMissed(ctx context.Context, s *sockets.Session, offset string, end entryID) ([]*parser.Packet, error) {
 	var missed []*parser.Packet
 	last := end.String()
 	for {
@@ -149,13 +150,13 @@ func (a *StreamsAdapter) readMissed(ctx context.Context, s *sockets.Session, off
 		}
 		entries, err := a.client.XRangeN(ctx, a.opts.StreamName, from, last, a.opts.ReadCount).Result()
 		if err != nil {
-			return nil, fmt.Errorf("redisadapter: restore session: read stream: %w", err)
+			return nil, fmt.Errorf("redisstreams: restore session: read stream: %w", err)
 		}
 		for _, e := range entries {
 			offset = e.ID
 			p, err := a.missedPacket(e, s.Rooms)
 			if err != nil {
-				a.report(fmt.Errorf("%w (stream %s, entry %s)", err, a.opts.StreamName, e.ID))
+				a.node.Report(fmt.Errorf("%w (stream %s, entry %s)", err, a.opts.StreamName, e.ID))
 			}
 			if p == nil {
 				continue
@@ -173,29 +174,29 @@ func (a *StreamsAdapter) readMissed(ctx context.Context, s *sockets.Session, off
 
 // missedPacket returns the packet of entry e, with its offset, when it is a broadcast of the
 // namespace that reached a socket in socketRooms; nil otherwise.
-func (a *StreamsAdapter) missedPacket(e redis.XMessage, socketRooms []rooms.Room) (*parser.Packet, error) {
-	if nsp, _ := e.Values["nsp"].(string); nsp != a.name {
+func (a *Adapter) missedPacket(e redis.XMessage, socketRooms []rooms.Room) (*parser.Packet, error) {
+	if nsp, _ := e.Values["nsp"].(string); nsp != a.node.Name {
 		return nil, nil
 	}
-	if typ, _ := e.Values["type"].(string); typ != strconv.Itoa(cmBroadcast) {
+	if typ, _ := e.Values["type"].(string); typ != strconv.Itoa(rediscluster.MsgBroadcast) {
 		return nil, nil
 	}
 	msg, err := decodeEntry(e.Values, a.opts.MaxMessageSize)
 	if err != nil {
 		return nil, err
 	}
-	p := msg.packet
+	p := msg.Packet
 	if p == nil || !p.Type.IsEvent() {
-		return nil, malformed("broadcast without an event packet")
+		return nil, rediscluster.Malformed("broadcast without an event packet")
 	}
 	if _, err := parser.EventName(p.Data); err != nil {
-		return nil, malformed("broadcast event: %v", err)
+		return nil, rediscluster.Malformed("broadcast event: %v", err)
 	}
-	sel := msg.selection()
+	sel := msg.Selection()
 	if !a.takesOffset(p, &sel) || !selects(socketRooms, sel.Rooms, sel.Except) {
 		return nil, nil
 	}
-	p.Namespace = a.name
+	p.Namespace = a.node.Name
 	return withOffset(p, e.ID), nil
 }
 

@@ -1,4 +1,4 @@
-package redisadapter
+package rediscluster
 
 import (
 	"bytes"
@@ -15,15 +15,15 @@ import (
 // MessagePack binary (a Buffer for a Node server), as the Node adapters write such messages;
 // others stay JSON.
 
-// mpField is a member of a MessagePack map written by encodeFields. val is a string, an int,
+// MPField is a member of a MessagePack map written by encodeFields. Val is a string, an int,
 // a parser.Arg (written with its binary values as binary) or a []mpField (a nested map).
-type mpField struct {
-	key string
-	val any
+type MPField struct {
+	Key string
+	Val any
 }
 
-// encodeFields returns the MessagePack map of fields.
-func encodeFields(fields []mpField) ([]byte, error) {
+// EncodeFields returns the MessagePack map of fields.
+func EncodeFields(fields []MPField) ([]byte, error) {
 	var buf bytes.Buffer
 	e := msgpack.NewEncoder(&buf)
 	if err := writeFields(e, fields); err != nil {
@@ -32,20 +32,20 @@ func encodeFields(fields []mpField) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func writeFields(e *msgpack.Encoder, fields []mpField) error {
+func writeFields(e *msgpack.Encoder, fields []MPField) error {
 	_ = e.EncodeMapLen(len(fields))
 	for _, f := range fields {
-		_ = e.EncodeString(f.key)
+		_ = e.EncodeString(f.Key)
 		var err error
-		switch v := f.val.(type) {
+		switch v := f.Val.(type) {
 		case string:
 			err = e.EncodeString(v)
 		case int:
 			err = e.EncodeInt(int64(v))
 		case parser.Arg:
 			data, atts := v.Parts()
-			err = jsonToMsgpack(e, data, atts)
-		case []mpField:
+			err = JSONToMsgpack(e, data, atts)
+		case []MPField:
 			err = writeFields(e, v)
 		default:
 			err = fmt.Errorf("redisadapter: cannot encode a %T", v)
@@ -57,15 +57,15 @@ func writeFields(e *msgpack.Encoder, fields []mpField) error {
 	return nil
 }
 
-// argOf returns the argument read from a message: data, its JSON text, whose placeholders
+// ArgOf returns the argument read from a message: data, its JSON text, whose placeholders
 // name atts (the binary values of a MessagePack message). No data reads as null.
-func argOf(data json.RawMessage, atts [][]byte) (parser.Arg, error) {
+func ArgOf(data json.RawMessage, atts [][]byte) (parser.Arg, error) {
 	if len(data) == 0 {
 		return parser.Arg{}, nil
 	}
 	a, err := parser.NewArg(data, atts)
 	if err != nil {
-		return parser.Arg{}, malformed("argument: %v", err)
+		return parser.Arg{}, Malformed("argument: %v", err)
 	}
 	return a, nil
 }

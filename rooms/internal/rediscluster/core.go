@@ -1,35 +1,35 @@
-package redisadapter
+package rediscluster
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
-	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"github.com/redis/go-redis/v9"
 )
 
-// core is what Adapter and ShardedAdapter share: the local rooms, the adapter's life, and
+// Core is what Adapter and ShardedAdapter share: the local rooms, the adapter's life, and
 // the bookkeeping of the requests that wait for the answers of the other servers. The two
 // protocols differ in their channels and their encoding only; each adapter passes in what
 // is its own.
-type core struct {
-	local *rooms.Memory
-	nsp   rooms.Namespace
+type Core struct {
+	Local     *rooms.Memory
+	Namespace rooms.Namespace
 
-	timeout     time.Duration // the options' RequestsTimeout
-	onError     func(error)   // the options' OnError
-	newID       func() string // the request IDs of the protocol
-	serverCount func(context.Context) (int, error)
+	timeout      time.Duration // the options' RequestsTimeout
+	onError      func(error)   // the options' OnError
+	newID        func() string // the request IDs of the protocol
+	CountServers func(context.Context) (int, error)
 
-	ctx    context.Context // ended by Close
+	Ctx    context.Context // ended by Close
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	WG     sync.WaitGroup
 
 	mu       sync.Mutex
 	closed   bool
@@ -41,7 +41,7 @@ type core struct {
 
 // pending is a request of this server waiting for the answers of the others.
 type pending struct {
-	kind      int
+	Kind      int
 	want, got int
 	sockets   []sockets.Info
 	responses []parser.Args
@@ -58,61 +58,61 @@ type ackRequest struct {
 	changed chan struct{} // signalled on each count
 }
 
-func (c *core) init(nsp rooms.Namespace, timeout time.Duration, onError func(error), newID func() string) {
-	c.local = rooms.NewMemory(nsp)
-	c.nsp = nsp
+func (c *Core) Init(nsp rooms.Namespace, timeout time.Duration, onError func(error), newID func() string) {
+	c.Local = rooms.NewMemory(nsp)
+	c.Namespace = nsp
 	c.timeout = timeout
 	c.onError = onError
 	c.newID = newID
 	c.requests = make(map[string]*pending)
 	c.acks = make(map[string]*ackRequest)
 	c.ackIDs.Store(remoteAckBase)
-	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.Ctx, c.cancel = context.WithCancel(context.Background())
 }
 
-func (c *core) report(err error) {
+func (c *Core) Report(err error) {
 	if c.onError != nil && err != nil {
 		c.onError(err)
 	}
 }
 
-// receiveFailed handles the error of a receive from ps, for the reader goroutines. A
+// ReceiveFailed handles the error of a receive from ps, for the reader goroutines. A
 // timeout means that nothing came for a while: it pings ps to check that the connection is
 // alive, as a dead one fails the next receive, which reconnects. Another error is reported
 // and waited out for *backoff, which then doubles up to backoffMax. failed tells which of the
 // two err was; ok is false when the adapter closed during the wait.
-func (c *core) receiveFailed(ps *redis.PubSub, err error, backoff *time.Duration) (failed, ok bool) {
+func (c *Core) ReceiveFailed(ps *redis.PubSub, err error, backoff *time.Duration) (failed, ok bool) {
 	if isTimeout(err) {
-		ctx, cancel := context.WithTimeout(c.ctx, c.timeout)
+		ctx, cancel := context.WithTimeout(c.Ctx, c.timeout)
 		_ = ps.Ping(ctx)
 		cancel()
 		return false, true
 	}
-	c.report(fmt.Errorf("redisadapter: receive from Redis: %w", err))
-	if !sleep(c.ctx, *backoff) {
+	c.Report(fmt.Errorf("redisadapter: receive from Redis: %w", err))
+	if !Sleep(c.Ctx, *backoff) {
 		return true, false
 	}
-	*backoff = min(2**backoff, backoffMax)
+	*backoff = min(2**backoff, BackoffMax)
 	return true, true
 }
 
-// receive reads the messages of the subscription ps in order until the adapter closes,
+// Receive reads the messages of the subscription ps in order until the adapter closes,
 // handing each confirmation of a subscription to onSub and each message to onMsg. The pub/sub
 // connection reconnects and subscribes again by itself after an error.
-func (c *core) receive(ps *redis.PubSub, onSub func(*redis.Subscription), onMsg func(*redis.Message)) {
-	backoff := backoffMin
+func (c *Core) Receive(ps *redis.PubSub, onSub func(*redis.Subscription), onMsg func(*redis.Message)) {
+	backoff := BackoffMin
 	for {
-		msg, err := ps.ReceiveTimeout(c.ctx, pingInterval)
-		if c.ctx.Err() != nil {
+		msg, err := ps.ReceiveTimeout(c.Ctx, PingInterval)
+		if c.Ctx.Err() != nil {
 			return
 		}
 		if err != nil {
-			if _, ok := c.receiveFailed(ps, err, &backoff); !ok {
+			if _, ok := c.ReceiveFailed(ps, err, &backoff); !ok {
 				return
 			}
 			continue
 		}
-		backoff = backoffMin
+		backoff = BackoffMin
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			onSub(m)
@@ -122,9 +122,9 @@ func (c *core) receive(ps *redis.PubSub, onSub func(*redis.Subscription), onMsg 
 	}
 }
 
-// close marks the adapter closed, ends its context, runs closeConns, waits for the
+// Shutdown marks the adapter closed, ends its context, runs closeConns, waits for the
 // adapter's goroutines and forgets the local rooms. A second call does nothing.
-func (c *core) close(closeConns func() error) error {
+func (c *Core) Shutdown(closeConns func() error) error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -134,8 +134,8 @@ func (c *core) close(closeConns func() error) error {
 	c.mu.Unlock()
 	c.cancel()
 	err := closeConns()
-	c.wg.Wait()
-	_ = c.local.Close()
+	c.WG.Wait()
+	_ = c.Local.Close()
 	if err != nil {
 		return fmt.Errorf("redisadapter: close: %w", err)
 	}
@@ -143,22 +143,22 @@ func (c *core) close(closeConns func() error) error {
 }
 
 // goTracked runs f on a goroutine that Close waits for, unless the adapter is closed.
-func (c *core) goTracked(f func()) bool {
+func (c *Core) goTracked(f func()) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return false
 	}
-	c.wg.Add(1)
+	c.WG.Add(1)
 	go func() {
-		defer c.wg.Done()
+		defer c.WG.Done()
 		f()
 	}()
 	return true
 }
 
 // nextRemoteAckID returns an acknowledgement ID for another server's broadcast.
-func (c *core) nextRemoteAckID() uint64 {
+func (c *Core) nextRemoteAckID() uint64 {
 	id := c.ackIDs.Add(1)
 	if id > parser.MaxAckID {
 		c.ackIDs.Store(remoteAckBase)
@@ -167,9 +167,9 @@ func (c *core) nextRemoteAckID() uint64 {
 	return id
 }
 
-// countSubscribers returns the number of subscribers of channel: PUBSUB NUMSUB (summed over
+// CountSubscribers returns the number of subscribers of channel: PUBSUB NUMSUB (summed over
 // the masters of a cluster), or PUBSUB SHARDNUMSUB (summed over the shards) when sharded.
-func countSubscribers(ctx context.Context, client redis.UniversalClient, timeout time.Duration, channel string, sharded bool) (int, error) {
+func CountSubscribers(ctx context.Context, client redis.UniversalClient, timeout time.Duration, channel string, sharded bool) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	numSub := func(ctx context.Context, c redis.UniversalClient) (map[string]int64, error) {
@@ -204,9 +204,9 @@ func countSubscribers(ctx context.Context, client redis.UniversalClient, timeout
 }
 
 // newPending registers a request that waits for want answers.
-func (c *core) newPending(kind, want int) (string, *pending, error) {
+func (c *Core) newPending(kind, want int) (string, *pending, error) {
 	id := c.newID()
-	p := &pending{kind: kind, want: want, done: make(chan struct{})}
+	p := &pending{Kind: kind, want: want, done: make(chan struct{})}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -216,7 +216,7 @@ func (c *core) newPending(kind, want int) (string, *pending, error) {
 	return id, p, nil
 }
 
-func (c *core) dropPending(id string) {
+func (c *Core) dropPending(id string) {
 	c.mu.Lock()
 	delete(c.requests, id)
 	c.mu.Unlock()
@@ -224,7 +224,7 @@ func (c *core) dropPending(id string) {
 
 // await waits for the answers of request id, at most RequestsTimeout. After a nil return, p
 // holds every answer and nothing writes to it any more.
-func (c *core) await(ctx context.Context, id string, p *pending, what string) error {
+func (c *Core) await(ctx context.Context, id string, p *pending, what string) error {
 	t := time.NewTimer(c.timeout)
 	defer t.Stop()
 	var err error
@@ -235,7 +235,7 @@ func (c *core) await(ctx context.Context, id string, p *pending, what string) er
 		err = ErrTimeout
 	case <-ctx.Done():
 		err = ctx.Err()
-	case <-c.ctx.Done():
+	case <-c.Ctx.Done():
 		return ErrClosed
 	}
 	c.mu.Lock()
@@ -248,13 +248,13 @@ func (c *core) await(ctx context.Context, id string, p *pending, what string) er
 	return fmt.Errorf("redisadapter: %s: %w (%d of %d other servers answered)", what, err, got, p.want)
 }
 
-// fetchSockets is FetchSockets: publish sends the request of kind fetch with request ID id.
-func (c *core) fetchSockets(ctx context.Context, sel rooms.Selection, kind int, publish func(id string) error) ([]sockets.Info, error) {
-	local, _ := c.local.FetchSockets(ctx, sel)
+// GatherSockets is FetchSockets: publish sends the request of kind fetch with request ID id.
+func (c *Core) GatherSockets(ctx context.Context, sel rooms.Selection, kind int, publish func(id string) error) ([]sockets.Info, error) {
+	local, _ := c.Local.FetchSockets(ctx, sel)
 	if sel.Flags.Local {
 		return local, nil
 	}
-	n, err := c.serverCount(ctx)
+	n, err := c.CountServers(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -276,9 +276,9 @@ func (c *core) fetchSockets(ctx context.Context, sel rooms.Selection, kind int, 
 	return append(local, p.sockets...), nil
 }
 
-// serverSideEmit is ServerSideEmit: publish sends the request of kind, with packet, the
+// EmitToServers is ServerSideEmit: publish sends the request of kind, with packet, the
 // array of the event and its arguments, and the request ID id ("" without withAck).
-func (c *core) serverSideEmit(ctx context.Context, event string, args parser.Args, withAck bool, kind int, publish func(packet parser.Arg, id string) error) ([]parser.Args, error) {
+func (c *Core) EmitToServers(ctx context.Context, event string, args parser.Args, withAck bool, kind int, publish func(packet parser.Arg, id string) error) ([]parser.Args, error) {
 	items := make([]any, 0, len(args)+1)
 	items = append(items, event)
 	items = append(items, args.Any()...)
@@ -293,7 +293,7 @@ func (c *core) serverSideEmit(ctx context.Context, event string, args parser.Arg
 	if !withAck {
 		return nil, publish(packet, "")
 	}
-	n, err := c.serverCount(ctx)
+	n, err := c.CountServers(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -317,11 +317,11 @@ func (c *core) serverSideEmit(ctx context.Context, event string, args parser.Arg
 	return p.responses, nil
 }
 
-// broadcastWithAck is BroadcastWithAck: encode returns the request of the broadcast with
+// StartBroadcastWithAck is BroadcastWithAck: encode returns the request of the broadcast with
 // request ID id, and publish queues it.
-func (c *core) broadcastWithAck(p *parser.Packet, sel rooms.Selection, count func(n int), ack rooms.AckFunc, encode func(id string) ([]byte, error), publish func([]byte) error) error {
+func (c *Core) StartBroadcastWithAck(p *parser.Packet, sel rooms.Selection, count func(n int), ack rooms.AckFunc, encode func(id string) ([]byte, error), publish func([]byte) error) error {
 	if sel.Flags.Local {
-		return c.local.BroadcastWithAck(p, sel, count, ack)
+		return c.Local.BroadcastWithAck(p, sel, count, ack)
 	}
 	timeout := sel.Flags.Timeout
 	if timeout <= 0 {
@@ -330,7 +330,7 @@ func (c *core) broadcastWithAck(p *parser.Packet, sel rooms.Selection, count fun
 	id := c.newID()
 	msg, err := encode(id)
 	if err != nil {
-		_ = c.local.BroadcastWithAck(p, localSelection(sel), count, ack)
+		_ = c.Local.BroadcastWithAck(p, localSelection(sel), count, ack)
 		return fmt.Errorf("redisadapter: encode broadcast: %w", err)
 	}
 	ar := &ackRequest{ack: ack, changed: make(chan struct{}, 1)}
@@ -340,7 +340,7 @@ func (c *core) broadcastWithAck(p *parser.Packet, sel rooms.Selection, count fun
 	err = publish(msg)
 
 	localN := 0
-	_ = c.local.BroadcastWithAck(p, localSelection(sel), func(n int) { localN = n }, ack)
+	_ = c.Local.BroadcastWithAck(p, localSelection(sel), func(n int) { localN = n }, ack)
 	if err == nil && c.goTracked(func() { c.gatherCounts(id, ar, localN, timeout, count) }) {
 		return nil
 	}
@@ -352,7 +352,7 @@ func (c *core) broadcastWithAck(p *parser.Packet, sel rooms.Selection, count fun
 	return err
 }
 
-func (c *core) dropAck(id string) {
+func (c *Core) dropAck(id string) {
 	c.mu.Lock()
 	delete(c.acks, id)
 	c.mu.Unlock()
@@ -360,12 +360,12 @@ func (c *core) dropAck(id string) {
 
 // gatherCounts waits for the client counts of the other servers, calls count with the
 // total, then keeps the request open for their acknowledgements until timeout.
-func (c *core) gatherCounts(id string, ar *ackRequest, localN int, timeout time.Duration, count func(int)) {
+func (c *Core) gatherCounts(id string, ar *ackRequest, localN int, timeout time.Duration, count func(int)) {
 	deadline := time.Now().Add(timeout)
 	defer c.dropAck(id)
-	n, err := c.serverCount(c.ctx)
+	n, err := c.CountServers(c.Ctx)
 	if err != nil {
-		c.report(err)
+		c.Report(err)
 	}
 	t := time.NewTimer(min(timeout, c.timeout))
 	defer t.Stop()
@@ -382,20 +382,20 @@ wait:
 		select {
 		case <-ar.changed:
 		case <-t.C:
-			c.report(fmt.Errorf("%w to count the clients of a broadcast with acks (%d of %d answered)", ErrTimeout, servers, n-1))
+			c.Report(fmt.Errorf("%w to count the clients of a broadcast with acks (%d of %d answered)", ErrTimeout, servers, n-1))
 			break wait
-		case <-c.ctx.Done():
+		case <-c.Ctx.Done():
 			count(localN + clients)
 			return
 		}
 	}
 	count(localN + clients)
-	sleep(c.ctx, time.Until(deadline))
+	Sleep(c.Ctx, time.Until(deadline))
 }
 
-// lookup returns the broadcast with acknowledgements of id or, when there is none, the
+// Lookup returns the broadcast with acknowledgements of id or, when there is none, the
 // request of id; both nil when id is neither.
-func (c *core) lookup(id string) (*ackRequest, *pending) {
+func (c *Core) Lookup(id string) (*ackRequest, *pending) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if ar := c.acks[id]; ar != nil {
@@ -404,8 +404,8 @@ func (c *core) lookup(id string) (*ackRequest, *pending) {
 	return nil, c.requests[id]
 }
 
-// addCount takes the client count of another server.
-func (ar *ackRequest) addCount(n int) {
+// AddCount takes the client count of another server.
+func (ar *ackRequest) AddCount(n int) {
 	ar.mu.Lock()
 	ar.servers++
 	ar.clients += n
@@ -416,14 +416,14 @@ func (ar *ackRequest) addCount(n int) {
 	}
 }
 
-// addAck takes an acknowledgement of a socket of another server, its first argument.
-func (ar *ackRequest) addAck(arg parser.Arg) {
+// AddAck takes an acknowledgement of a socket of another server, its first argument.
+func (ar *ackRequest) AddAck(arg parser.Arg) {
 	ar.ack("", parser.Args{arg})
 }
 
-// answer records one answer to request id, sockets for a fetch or response for a
+// Answer records one answer to request id, sockets for a fetch or response for a
 // server-side emit, unless the request ended meanwhile.
-func (c *core) answer(id string, p *pending, sockets []sockets.Info, response parser.Arg, fetch bool) {
+func (c *Core) Answer(id string, p *pending, sockets []sockets.Info, response parser.Arg, fetch bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.requests[id] != p {
@@ -441,9 +441,9 @@ func (c *core) answer(id string, p *pending, sockets []sockets.Info, response pa
 	}
 }
 
-// localWireSockets describes the local sockets of sel, for the answer to a fetch.
-func (c *core) localWireSockets(sel rooms.Selection) []wireSocket {
-	infos, _ := c.local.FetchSockets(c.ctx, sel)
+// LocalWireSockets describes the local sockets of sel, for the answer to a fetch.
+func (c *Core) LocalWireSockets(sel rooms.Selection) []wireSocket {
+	infos, _ := c.Local.FetchSockets(c.Ctx, sel)
 	out := make([]wireSocket, len(infos))
 	for i := range infos {
 		out[i] = toWireSocket(&infos[i])
@@ -451,23 +451,23 @@ func (c *core) localWireSockets(sel rooms.Selection) []wireSocket {
 	return out
 }
 
-// onServerSideEmit hands the server-side emit of another server, data the array of the
+// OnServerSideEmit hands the server-side emit of another server, data the array of the
 // event and its arguments (placeholders naming atts), to the namespace. With withAck, reply
 // gets the first argument of the namespace's acknowledgement, once (null when there is none).
-func (c *core) onServerSideEmit(data json.RawMessage, atts [][]byte, withAck bool, reply func(first parser.Arg)) error {
+func (c *Core) OnServerSideEmit(data json.RawMessage, atts [][]byte, withAck bool, reply func(first parser.Arg)) error {
 	if len(data) == 0 {
-		return malformed("server-side emit without an event")
+		return Malformed("server-side emit without an event")
 	}
 	args, err := parser.SplitArgs(data, atts)
 	if err != nil {
-		return malformed("server-side emit: %v", err)
+		return Malformed("server-side emit: %v", err)
 	}
 	if len(args) == 0 {
-		return malformed("server-side emit without an event")
+		return Malformed("server-side emit without an event")
 	}
 	var event string
 	if err := args[0].Decode(&event); err != nil {
-		return malformed("server-side emit event: %v", err)
+		return Malformed("server-side emit event: %v", err)
 	}
 	var ack func(parser.Args)
 	if withAck {
@@ -482,16 +482,16 @@ func (c *core) onServerSideEmit(data json.RawMessage, atts [][]byte, withAck boo
 			})
 		}
 	}
-	c.nsp.ServerSideEmit(event, args[1:], ack)
+	c.Namespace.ServerSideEmit(event, args[1:], ack)
 	return nil
 }
 
-// onBroadcastWithAck sends the broadcast with acknowledgements of another server to the
+// OnBroadcastWithAck sends the broadcast with acknowledgements of another server to the
 // local sockets of sel, under an acknowledgement ID of this server's.
-func (c *core) onBroadcastWithAck(p *parser.Packet, sel rooms.Selection, count func(n int), ack rooms.AckFunc) error {
+func (c *Core) OnBroadcastWithAck(p *parser.Packet, sel rooms.Selection, count func(n int), ack rooms.AckFunc) error {
 	if sel.Flags.Timeout <= 0 {
 		sel.Flags.Timeout = c.timeout
 	}
 	p.ID, p.HasID = c.nextRemoteAckID(), true
-	return c.local.BroadcastWithAck(p, sel, count, ack)
+	return c.Local.BroadcastWithAck(p, sel, count, ack)
 }

@@ -1,4 +1,4 @@
-package redisadapter
+package rediscluster
 
 import (
 	"bytes"
@@ -18,28 +18,28 @@ const (
 )
 
 func TestDecodeClusterNotepack(t *testing.T) {
-	msg, err := decodeCluster(unhex(t, notepackClusterBroadcast))
+	msg, err := DecodeCluster(unhex(t, notepackClusterBroadcast))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := msg.packet
-	if msg.uid != "0123456789abcdef" || msg.nsp != "/" || msg.typ != cmBroadcast || msg.requestID == nil || *msg.requestID != "abcd" ||
+	p := msg.Packet
+	if msg.UID != "0123456789abcdef" || msg.nsp != "/" || msg.Type != MsgBroadcast || msg.RequestID == nil || *msg.RequestID != "abcd" ||
 		p == nil || p.Type != parser.BinaryEvent || string(p.Data) != `["ev","x",{"_placeholder":true,"num":0},{"n":1.5}]` ||
 		len(p.Attachments) != 1 || !bytes.Equal(p.Attachments[0], []byte{1, 2, 3}) {
 		t.Fatalf("broadcast %+v packet %+v", msg, p)
 	}
-	sel := msg.selection()
+	sel := msg.Selection()
 	if len(sel.Rooms) != 1 || sel.Rooms[0] != "r1" || len(sel.Except) != 1 || !sel.Flags.Volatile || sel.Flags.Timeout != 100*time.Millisecond {
 		t.Fatalf("selection %+v", sel)
 	}
-	msg, err = decodeCluster(unhex(t, notepackClusterFetch))
+	msg, err = DecodeCluster(unhex(t, notepackClusterFetch))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msg.typ != cmFetchSocketsResponse || !msg.isResponse() || *msg.requestID != "abcd" {
+	if msg.Type != cmFetchSocketsResponse || !msg.isResponse() || *msg.RequestID != "abcd" {
 		t.Fatalf("fetch response %+v", msg)
 	}
-	socks, err := fromWireSockets(msg.sockets)
+	socks, err := FromWireSockets(msg.sockets)
 	if err != nil || len(socks) != 1 || socks[0].ID != "s1" || string(socks[0].Data) != `{"b":"/w=="}` || socks[0].Handshake.Headers.Get("a") != "b" {
 		t.Fatalf("sockets %+v, %v", socks, err)
 	}
@@ -62,25 +62,25 @@ func TestClusterBroadcastRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, err := encodeClusterBroadcast("uid", "/nsp", tt.requestID, tt.p, &sel)
+			b, err := EncodeClusterBroadcast("uid", "/nsp", tt.requestID, tt.p, &sel)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if (b[0] == '{') != tt.wantJSON {
 				t.Fatalf("encoding %q", b)
 			}
-			msg, err := decodeCluster(b)
+			msg, err := DecodeCluster(b)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if msg.uid != "uid" || msg.nsp != "/nsp" || msg.typ != cmBroadcast || (msg.requestID != nil) != (tt.requestID != "") {
+			if msg.UID != "uid" || msg.nsp != "/nsp" || msg.Type != MsgBroadcast || (msg.RequestID != nil) != (tt.requestID != "") {
 				t.Fatalf("decoded %+v", msg)
 			}
-			p := msg.packet
+			p := msg.Packet
 			if p.Type != tt.p.Type || string(p.Data) != string(tt.p.Data) || len(p.Attachments) != len(tt.p.Attachments) || p.Namespace != "/nsp" {
 				t.Fatalf("packet %+v, want %+v", p, tt.p)
 			}
-			got := msg.selection()
+			got := msg.Selection()
 			if len(got.Rooms) != 2 || got.Except[0] != "c" || got.Flags != sel.Flags {
 				t.Fatalf("selection %+v", got)
 			}
@@ -99,7 +99,7 @@ func FuzzDecodeCluster(f *testing.F) {
 		f.Add([]byte(in))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		msg, err := decodeCluster(b)
+		msg, err := DecodeCluster(b)
 		if err != nil {
 			return
 		}
@@ -108,7 +108,7 @@ func FuzzDecodeCluster(f *testing.F) {
 				t.Fatalf("invalid JSON %q", raw)
 			}
 		}
-		if p := msg.packet; p != nil && p.Data != nil {
+		if p := msg.Packet; p != nil && p.Data != nil {
 			if !json.Valid(p.Data) {
 				t.Fatalf("invalid packet JSON %q", p.Data)
 			}
@@ -119,13 +119,13 @@ func FuzzDecodeCluster(f *testing.F) {
 			}
 		}
 		if msg.sockets != nil {
-			_, _ = fromWireSockets(msg.sockets)
+			_, _ = FromWireSockets(msg.sockets)
 		}
-		if _, err := argOf(msg.value, msg.valueAtts); err == nil && len(msg.value) > 0 && msg.value[0] == '[' {
+		if _, err := ArgOf(msg.value, msg.valueAtts); err == nil && len(msg.value) > 0 && msg.value[0] == '[' {
 			if _, err := parser.SplitArgs(msg.value, msg.valueAtts); err != nil {
 				t.Fatalf("arguments %s with %d binary values: %v", msg.value, len(msg.valueAtts), err)
 			}
 		}
-		_ = msg.selection()
+		_ = msg.Selection()
 	})
 }

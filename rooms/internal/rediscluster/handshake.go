@@ -1,13 +1,13 @@
-package redisadapter
+package rediscluster
 
 import (
 	"encoding/json"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"math"
 	"net/http"
 	"strings"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
-	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 // wireSocket is a socket in a REMOTE_FETCH answer, in the Node adapter's layout.
@@ -70,7 +70,7 @@ func goHeaders(m map[string]json.RawMessage) http.Header {
 }
 
 func toWireSocket(s *sockets.Info) wireSocket {
-	w := wireSocket{ID: string(s.ID), Rooms: fromRooms(s.Rooms), Data: s.Data}
+	w := wireSocket{ID: string(s.ID), Rooms: FromRooms(s.Rooms), Data: s.Data}
 	if w.Data != nil && !json.Valid(w.Data) {
 		w.Data = nil
 	}
@@ -131,22 +131,22 @@ func goValues(m map[string]json.RawMessage) map[string][]string {
 	return out
 }
 
-// fromWireSockets reads the sockets of a REMOTE_FETCH answer.
-func fromWireSockets(raw json.RawMessage) ([]sockets.Info, error) {
+// FromWireSockets reads the sockets of a REMOTE_FETCH answer.
+func FromWireSockets(raw json.RawMessage) ([]sockets.Info, error) {
 	var in []inSocket
 	if err := json.Unmarshal(raw, &in); err != nil {
-		return nil, malformed("sockets: %v", err)
+		return nil, Malformed("sockets: %v", err)
 	}
 	out := make([]sockets.Info, 0, len(in))
 	for _, s := range in {
 		if s.ID == "" {
-			return nil, malformed("socket without an id")
+			return nil, Malformed("socket without an id")
 		}
-		rs, err := roomList(s.Rooms)
+		rs, err := RoomList(s.Rooms)
 		if err != nil {
 			return nil, err
 		}
-		info := sockets.Info{ID: rooms.SocketID(s.ID), Rooms: toRooms(rs), Data: s.Data}
+		info := sockets.Info{ID: rooms.SocketID(s.ID), Rooms: ToRooms(rs), Data: s.Data}
 		if string(info.Data) == "null" {
 			info.Data = nil
 		}

@@ -1,4 +1,4 @@
-package redisadapter
+package rediscluster
 
 import (
 	"bytes"
@@ -33,19 +33,19 @@ func unhex(t testing.TB, s string) []byte {
 }
 
 func TestDecodeNotepackBroadcast(t *testing.T) {
-	msg, err := decodeBroadcast(unhex(t, notepackBroadcast))
+	msg, err := DecodeBroadcast(unhex(t, notepackBroadcast))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := msg.packet
+	p := msg.Packet
 	wantData := `["hello",{"_placeholder":true,"num":0},{"a":1.5,"b":[true,null],"n":-42,"big":1099511627776,"d":"2023-11-14T22:13:20.123Z","s":"é\u2028"}]`
-	if msg.uid != "emitter" || msg.nsp != "/" || p.Type != parser.BinaryEvent || string(p.Data) != wantData ||
+	if msg.UID != "emitter" || msg.Namespace != "/" || p.Type != parser.BinaryEvent || string(p.Data) != wantData ||
 		len(p.Attachments) != 1 || !bytes.Equal(p.Attachments[0], []byte{1, 2, 3}) {
-		t.Fatalf("got uid %q nsp %q type %v data %s attachments %v", msg.uid, msg.nsp, p.Type, p.Data, p.Attachments)
+		t.Fatalf("got uid %q nsp %q type %v data %s attachments %v", msg.UID, msg.Namespace, p.Type, p.Data, p.Attachments)
 	}
-	if !reflect.DeepEqual(msg.opts.Rooms, []string{"room1"}) || !reflect.DeepEqual(msg.opts.Except, []string{"x"}) ||
-		!msg.opts.Flags.Volatile || msg.opts.Flags.Timeout != 1500*time.Millisecond {
-		t.Fatalf("opts %+v", msg.opts)
+	if !reflect.DeepEqual(msg.Opts.Rooms, []string{"room1"}) || !reflect.DeepEqual(msg.Opts.Except, []string{"x"}) ||
+		!msg.Opts.Flags.Volatile || msg.Opts.Flags.Timeout != 1500*time.Millisecond {
+		t.Fatalf("opts %+v", msg.Opts)
 	}
 	// The packet must be one the Socket.IO encoder accepts.
 	if _, _, err := parser.Encode(p); err != nil {
@@ -54,16 +54,16 @@ func TestDecodeNotepackBroadcast(t *testing.T) {
 }
 
 func TestDecodeNotepackAck(t *testing.T) {
-	msg, err := decodeMessage(unhex(t, notepackAck))
+	msg, err := DecodeMessage(unhex(t, notepackAck))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The binary value of the acknowledgement stays binary.
-	if msg.UID != "abc" || msg.requestID() != "r1" || msg.Type != reqBroadcastAck ||
-		string(msg.Packet) != `{"x":{"_placeholder":true,"num":0}}` || len(msg.packetAtts) != 1 || string(msg.packetAtts[0]) != "hi" {
+	if msg.UID != "abc" || msg.ReqID() != "r1" || msg.Type != ReqBroadcastAck ||
+		string(msg.Packet) != `{"x":{"_placeholder":true,"num":0}}` || len(msg.PacketAtts) != 1 || string(msg.PacketAtts[0]) != "hi" {
 		t.Fatalf("got %+v packet %s", msg, msg.Packet)
 	}
-	arg, err := argOf(msg.Packet, msg.packetAtts)
+	arg, err := ArgOf(msg.Packet, msg.PacketAtts)
 	if err != nil || arg.String() != `{"x":"aGk="}` || !arg.HasBinary() {
 		t.Fatalf("argument %s, %v", arg, err)
 	}
@@ -89,26 +89,26 @@ func TestBroadcastRoundTrip(t *testing.T) {
 			}
 			p := &parser.Packet{Type: parser.Event, Namespace: "/", Data: data, Attachments: atts}
 			sel := &rooms.Selection{Rooms: []rooms.Room{"r"}, Except: []rooms.Room{"e"}, Flags: rooms.Flags{Compress: true}}
-			b, err := encodeBroadcast("uid", "/", p, sel)
+			b, err := EncodeBroadcast("uid", "/", p, sel)
 			if err != nil {
 				t.Fatal(err)
 			}
-			msg, err := decodeBroadcast(b)
+			msg, err := DecodeBroadcast(b)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if msg.uid != "uid" || msg.nsp != "/" || !msg.opts.Flags.Compress ||
-				!reflect.DeepEqual(msg.opts.Rooms, []string{"r"}) || !reflect.DeepEqual(msg.opts.Except, []string{"e"}) {
+			if msg.UID != "uid" || msg.Namespace != "/" || !msg.Opts.Flags.Compress ||
+				!reflect.DeepEqual(msg.Opts.Rooms, []string{"r"}) || !reflect.DeepEqual(msg.Opts.Except, []string{"e"}) {
 				t.Fatalf("got %+v", msg)
 			}
-			if !sameJSON(t, msg.packet.Data, data) {
-				t.Fatalf("data %s, want %s", msg.packet.Data, data)
+			if !sameJSON(t, msg.Packet.Data, data) {
+				t.Fatalf("data %s, want %s", msg.Packet.Data, data)
 			}
-			if len(msg.packet.Attachments) != len(atts) {
-				t.Fatalf("%d attachments, want %d", len(msg.packet.Attachments), len(atts))
+			if len(msg.Packet.Attachments) != len(atts) {
+				t.Fatalf("%d attachments, want %d", len(msg.Packet.Attachments), len(atts))
 			}
 			for i := range atts {
-				if !bytes.Equal(msg.packet.Attachments[i], atts[i]) {
+				if !bytes.Equal(msg.Packet.Attachments[i], atts[i]) {
 					t.Fatalf("attachment %d differs", i)
 				}
 			}
@@ -149,29 +149,29 @@ func normalize(v any) any {
 func TestBroadcastRequestRoundTrip(t *testing.T) {
 	data, atts, _ := parser.MarshalEvent("q", []byte{9})
 	p := &parser.Packet{Type: parser.BinaryEvent, Namespace: "/x", Data: data, Attachments: atts}
-	b, err := encodeBroadcastRequest("u", "r", "/x", p, &rooms.Selection{Flags: rooms.Flags{Timeout: 2 * time.Second}})
+	b, err := EncodeBroadcastRequest("u", "r", "/x", p, &rooms.Selection{Flags: rooms.Flags{Timeout: 2 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := decodeMessage(b)
+	msg, err := DecodeMessage(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msg.UID != "u" || msg.requestID() != "r" || msg.Type != reqBroadcast || msg.packet == nil ||
-		msg.packet.Namespace != "/x" || len(msg.packet.Attachments) != 1 || msg.opts.Flags.Timeout != 2*time.Second {
+	if msg.UID != "u" || msg.ReqID() != "r" || msg.Type != ReqBroadcast || msg.BroadcastPacket == nil ||
+		msg.BroadcastPacket.Namespace != "/x" || len(msg.BroadcastPacket.Attachments) != 1 || msg.BroadcastOpts.Flags.Timeout != 2*time.Second {
 		t.Fatalf("got %+v", msg)
 	}
 	arg, err := parser.NewArg(json.RawMessage(`{"a":[1,"b",{"_placeholder":true,"num":0}]}`), [][]byte{{7, 0}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ack, err := encodeBroadcastAck("r", arg)
+	ack, err := EncodeBroadcastAck("r", arg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err = decodeMessage(ack)
-	if err != nil || msg.Type != reqBroadcastAck || string(msg.Packet) != `{"a":[1,"b",{"_placeholder":true,"num":0}]}` ||
-		len(msg.packetAtts) != 1 || string(msg.packetAtts[0]) != "\x07\x00" {
+	msg, err = DecodeMessage(ack)
+	if err != nil || msg.Type != ReqBroadcastAck || string(msg.Packet) != `{"a":[1,"b",{"_placeholder":true,"num":0}]}` ||
+		len(msg.PacketAtts) != 1 || string(msg.PacketAtts[0]) != "\x07\x00" {
 		t.Fatalf("ack: %+v %v", msg, err)
 	}
 }
@@ -198,10 +198,10 @@ var badInputs = []string{
 
 func TestBadInputs(t *testing.T) {
 	for _, in := range badInputs {
-		if _, err := decodeBroadcast([]byte(in)); err == nil {
+		if _, err := DecodeBroadcast([]byte(in)); err == nil {
 			t.Errorf("decodeBroadcast(%q) accepted", in)
 		}
-		_, _ = decodeMessage([]byte(in)) // must not panic
+		_, _ = DecodeMessage([]byte(in)) // must not panic
 	}
 }
 
@@ -212,11 +212,11 @@ func FuzzDecodeBroadcast(f *testing.F) {
 		f.Add([]byte(in))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		msg, err := decodeBroadcast(b)
+		msg, err := DecodeBroadcast(b)
 		if err != nil {
 			return
 		}
-		p := msg.packet
+		p := msg.Packet
 		if p.Data != nil && !json.Valid(p.Data) {
 			t.Fatalf("invalid JSON %q from %x", p.Data, b)
 		}
@@ -234,7 +234,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	seed, err := encodeFields([]mpField{{"uid", "u"}, {"requestId", "r"}, {"type", reqServerSideEmit}, {"data", sse}})
+	seed, err := EncodeFields([]MPField{{"uid", "u"}, {"requestId", "r"}, {"type", ReqServerSideEmit}, {"data", sse}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func FuzzDecodeMessage(f *testing.F) {
 		f.Add([]byte(in))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		msg, err := decodeMessage(b)
+		msg, err := DecodeMessage(b)
 		if err != nil {
 			return
 		}
@@ -255,13 +255,13 @@ func FuzzDecodeMessage(f *testing.F) {
 			}
 		}
 		if msg.Sockets != nil {
-			_, _ = fromWireSockets(msg.Sockets)
+			_, _ = FromWireSockets(msg.Sockets)
 		}
 		// The arguments of server-side emits and acknowledgements, binary values kept.
-		_, _ = argOf(msg.Packet, msg.packetAtts)
-		if _, err := argOf(msg.Data, msg.dataAtts); err == nil && len(msg.Data) > 0 && msg.Data[0] == '[' {
-			if _, err := parser.SplitArgs(msg.Data, msg.dataAtts); err != nil {
-				t.Fatalf("arguments %s with %d binary values: %v", msg.Data, len(msg.dataAtts), err)
+		_, _ = ArgOf(msg.Packet, msg.PacketAtts)
+		if _, err := ArgOf(msg.Data, msg.DataAtts); err == nil && len(msg.Data) > 0 && msg.Data[0] == '[' {
+			if _, err := parser.SplitArgs(msg.Data, msg.DataAtts); err != nil {
+				t.Fatalf("arguments %s with %d binary values: %v", msg.Data, len(msg.DataAtts), err)
 			}
 		}
 	})
@@ -276,10 +276,10 @@ func FuzzJSONRoundTrip(f *testing.F) {
 			return
 		}
 		var buf bytes.Buffer
-		if err := jsonToMsgpack(msgpack.NewEncoder(&buf), in, nil); err != nil {
+		if err := JSONToMsgpack(msgpack.NewEncoder(&buf), in, nil); err != nil {
 			return // numbers out of range, deep nesting
 		}
-		out, err := newMPReader(buf.Bytes()).json(nil, nil, 0)
+		out, err := NewMPReader(buf.Bytes()).JSON(nil, nil, 0)
 		if err != nil {
 			t.Fatalf("re-read %x: %v", buf.Bytes(), err)
 		}
@@ -294,18 +294,18 @@ func TestServerSideEmitBinaryRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := encodeFields([]mpField{{"uid", "u"}, {"requestId", "r"}, {"type", reqServerSideEmit}, {"data", sse}})
+	b, err := EncodeFields([]MPField{{"uid", "u"}, {"requestId", "r"}, {"type", ReqServerSideEmit}, {"data", sse}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if b[0] == '{' {
 		t.Fatal("a request with binary values is not MessagePack")
 	}
-	msg, err := decodeMessage(b)
+	msg, err := DecodeMessage(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	args, err := parser.SplitArgs(msg.Data, msg.dataAtts)
+	args, err := parser.SplitArgs(msg.Data, msg.DataAtts)
 	if err != nil || len(args) != 4 {
 		t.Fatalf("%s: %v %v", msg.Data, args, err)
 	}

@@ -1,4 +1,4 @@
-package redisadapter
+package rediscluster
 
 import (
 	"bytes"
@@ -12,16 +12,16 @@ import (
 
 // The request types of the Node adapter, with their numbers on the wire.
 const (
-	reqSockets              = 0 // SOCKETS: the IDs of the sockets in some rooms (older adapters)
-	reqAllRooms             = 1 // ALL_ROOMS: the rooms of every server
-	reqRemoteJoin           = 2 // REMOTE_JOIN: selected sockets join rooms
-	reqRemoteLeave          = 3 // REMOTE_LEAVE: selected sockets leave rooms
-	reqRemoteDisconnect     = 4 // REMOTE_DISCONNECT: selected sockets are disconnected
-	reqRemoteFetch          = 5 // REMOTE_FETCH: describe the selected sockets
-	reqServerSideEmit       = 6 // SERVER_SIDE_EMIT: an event for the other servers
-	reqBroadcast            = 7 // BROADCAST: a broadcast with acknowledgements
-	reqBroadcastClientCount = 8 // BROADCAST_CLIENT_COUNT: how many sockets a server sent it to
-	reqBroadcastAck         = 9 // BROADCAST_ACK: one acknowledgement of such a broadcast
+	ReqSockets              = 0 // SOCKETS: the IDs of the sockets in some rooms (older adapters)
+	ReqAllRooms             = 1 // ALL_ROOMS: the rooms of every server
+	ReqRemoteJoin           = 2 // REMOTE_JOIN: selected sockets join rooms
+	ReqRemoteLeave          = 3 // REMOTE_LEAVE: selected sockets leave rooms
+	ReqRemoteDisconnect     = 4 // REMOTE_DISCONNECT: selected sockets are disconnected
+	ReqRemoteFetch          = 5 // REMOTE_FETCH: describe the selected sockets
+	ReqServerSideEmit       = 6 // SERVER_SIDE_EMIT: an event for the other servers
+	ReqBroadcast            = 7 // BROADCAST: a broadcast with acknowledgements
+	ReqBroadcastClientCount = 8 // BROADCAST_CLIENT_COUNT: how many sockets a server sent it to
+	ReqBroadcastAck         = 9 // BROADCAST_ACK: one acknowledgement of such a broadcast
 )
 
 // wireOpts is the selection part of a message: rooms, except and flags.
@@ -31,11 +31,11 @@ type wireOpts struct {
 	Flags  rooms.Flags
 }
 
-func (o *wireOpts) selection() rooms.Selection {
-	return rooms.Selection{Rooms: toRooms(o.Rooms), Except: toRooms(o.Except), Flags: o.Flags}
+func (o *wireOpts) Selection() rooms.Selection {
+	return rooms.Selection{Rooms: ToRooms(o.Rooms), Except: ToRooms(o.Except), Flags: o.Flags}
 }
 
-func toRooms(s []string) []rooms.Room {
+func ToRooms(s []string) []rooms.Room {
 	if len(s) == 0 {
 		return nil
 	}
@@ -46,7 +46,7 @@ func toRooms(s []string) []rooms.Room {
 	return out
 }
 
-func fromRooms(r []rooms.Room) []string {
+func FromRooms(r []rooms.Room) []string {
 	out := make([]string, len(r))
 	for i, x := range r {
 		out[i] = string(x)
@@ -117,7 +117,7 @@ func encodePacket(e *msgpack.Encoder, p *parser.Packet, nsp string) error {
 	_ = e.EncodeInt(int64(t))
 	if p.Data != nil {
 		_ = e.EncodeString("data")
-		if err := jsonToMsgpack(e, p.Data, p.Attachments); err != nil {
+		if err := JSONToMsgpack(e, p.Data, p.Attachments); err != nil {
 			return err
 		}
 	}
@@ -135,8 +135,8 @@ func encodePacketAndOpts(e *msgpack.Encoder, p *parser.Packet, nsp string, sel *
 	return encodeOpts(e, sel)
 }
 
-// encodeBroadcast returns the message of a broadcast: [uid, packet, opts] in MessagePack.
-func encodeBroadcast(uid, nsp string, p *parser.Packet, sel *rooms.Selection) ([]byte, error) {
+// EncodeBroadcast returns the message of a broadcast: [uid, packet, opts] in MessagePack.
+func EncodeBroadcast(uid, nsp string, p *parser.Packet, sel *rooms.Selection) ([]byte, error) {
 	var buf bytes.Buffer
 	e := msgpack.NewEncoder(&buf)
 	_ = e.EncodeArrayLen(3)
@@ -150,9 +150,9 @@ func encodeBroadcast(uid, nsp string, p *parser.Packet, sel *rooms.Selection) ([
 	return buf.Bytes(), nil
 }
 
-// encodeBroadcastRequest returns a BROADCAST request in MessagePack:
+// EncodeBroadcastRequest returns a BROADCAST request in MessagePack:
 // {uid, requestId, type, packet, opts}.
-func encodeBroadcastRequest(uid, requestID, nsp string, p *parser.Packet, sel *rooms.Selection) ([]byte, error) {
+func EncodeBroadcastRequest(uid, requestID, nsp string, p *parser.Packet, sel *rooms.Selection) ([]byte, error) {
 	var buf bytes.Buffer
 	e := msgpack.NewEncoder(&buf)
 	_ = e.EncodeMapLen(5)
@@ -161,37 +161,37 @@ func encodeBroadcastRequest(uid, requestID, nsp string, p *parser.Packet, sel *r
 	_ = e.EncodeString("requestId")
 	_ = e.EncodeString(requestID)
 	_ = e.EncodeString("type")
-	_ = e.EncodeInt(reqBroadcast)
+	_ = e.EncodeInt(ReqBroadcast)
 	if err := encodePacketAndOpts(e, p, nsp, sel); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
-// encodeBroadcastAck returns a BROADCAST_ACK response in MessagePack:
+// EncodeBroadcastAck returns a BROADCAST_ACK response in MessagePack:
 // {type, requestId, packet} where packet is the first argument of the acknowledgement, its
 // binary values as binary.
-func encodeBroadcastAck(requestID string, arg parser.Arg) ([]byte, error) {
-	return encodeFields([]mpField{{"type", reqBroadcastAck}, {"requestId", requestID}, {"packet", arg}})
+func EncodeBroadcastAck(requestID string, arg parser.Arg) ([]byte, error) {
+	return EncodeFields([]MPField{{"type", ReqBroadcastAck}, {"requestId", requestID}, {"packet", arg}})
 }
 
 // broadcastMsg is a decoded broadcast.
 type broadcastMsg struct {
-	uid    string
-	packet *parser.Packet
-	nsp    string
-	opts   wireOpts
+	UID       string
+	Packet    *parser.Packet
+	Namespace string
+	Opts      wireOpts
 }
 
-// decodeBroadcast reads [uid, packet, opts].
-func decodeBroadcast(b []byte) (*broadcastMsg, error) {
-	m := newMPReader(b)
+// DecodeBroadcast reads [uid, packet, opts].
+func DecodeBroadcast(b []byte) (*broadcastMsg, error) {
+	m := NewMPReader(b)
 	n, err := m.arrayLen()
 	if err != nil {
 		return nil, err
 	}
 	if n < 2 {
-		return nil, malformed("broadcast of %d elements", n)
+		return nil, Malformed("broadcast of %d elements", n)
 	}
 	var msg broadcastMsg
 	c, err := m.peek()
@@ -200,15 +200,15 @@ func decodeBroadcast(b []byte) (*broadcastMsg, error) {
 	}
 	if isIntCode(c) { // JavaScript would not, but an uid is only compared
 		v, _ := m.integer()
-		msg.uid = strconv.FormatInt(v, 10)
-	} else if msg.uid, err = m.str(); err != nil {
+		msg.UID = strconv.FormatInt(v, 10)
+	} else if msg.UID, err = m.Str(); err != nil {
 		return nil, err
 	}
-	if msg.packet, msg.nsp, err = m.packet(); err != nil {
+	if msg.Packet, msg.Namespace, err = m.packet(); err != nil {
 		return nil, err
 	}
 	if n >= 3 {
-		if err := m.opts(&msg.opts); err != nil {
+		if err := m.opts(&msg.Opts); err != nil {
 			return nil, err
 		}
 	}
@@ -219,7 +219,7 @@ func decodeBroadcast(b []byte) (*broadcastMsg, error) {
 func (m *mpReader) packet() (*parser.Packet, string, error) {
 	p := &parser.Packet{Type: 255}
 	nsp := "/"
-	err := m.fields(func(k string) (err error) {
+	err := m.Fields(func(k string) (err error) {
 		switch k {
 		case "type":
 			t, err := m.integer()
@@ -227,22 +227,22 @@ func (m *mpReader) packet() (*parser.Packet, string, error) {
 				return err
 			}
 			if t < 0 || t > int64(parser.BinaryAck) {
-				return malformed("packet type %d", t)
+				return Malformed("packet type %d", t)
 			}
 			p.Type = parser.Type(t)
 		case "data":
 			var atts [][]byte
-			data, err := m.json(nil, &atts, 0)
+			data, err := m.JSON(nil, &atts, 0)
 			if err != nil {
 				return err
 			}
 			p.Data, p.Attachments = data, atts
 		case "nsp":
-			if nsp, err = m.str(); err != nil {
+			if nsp, err = m.Str(); err != nil {
 				return err
 			}
 		default: // id, attachments: the receiving server numbers its own acknowledgements
-			return m.skip()
+			return m.Skip()
 		}
 		return nil
 	})
@@ -250,7 +250,7 @@ func (m *mpReader) packet() (*parser.Packet, string, error) {
 		return nil, "", err
 	}
 	if !p.Type.Valid() {
-		return nil, "", malformed("packet without a type")
+		return nil, "", Malformed("packet without a type")
 	}
 	if len(p.Attachments) > 0 {
 		switch p.Type {
@@ -269,16 +269,16 @@ func (m *mpReader) opts(o *wireOpts) error {
 	if m.isNil() {
 		return nil
 	}
-	return m.fields(func(k string) (err error) {
+	return m.Fields(func(k string) (err error) {
 		switch k {
 		case "rooms":
-			o.Rooms, err = m.strList()
+			o.Rooms, err = m.StrList()
 		case "except":
-			o.Except, err = m.strList()
+			o.Except, err = m.StrList()
 		case "flags":
 			err = m.flags(&o.Flags)
 		default:
-			err = m.skip()
+			err = m.Skip()
 		}
 		return err
 	})
@@ -288,7 +288,7 @@ func (m *mpReader) flags(f *rooms.Flags) error {
 	if m.isNil() {
 		return nil
 	}
-	return m.fields(func(k string) (err error) {
+	return m.Fields(func(k string) (err error) {
 		switch k {
 		case "volatile":
 			f.Volatile, err = m.boolean()
@@ -304,10 +304,10 @@ func (m *mpReader) flags(f *rooms.Flags) error {
 					f.Timeout = msDuration(ms)
 				}
 			} else {
-				err = m.skip()
+				err = m.Skip()
 			}
 		default:
-			err = m.skip()
+			err = m.Skip()
 		}
 		return err
 	})
@@ -315,7 +315,7 @@ func (m *mpReader) flags(f *rooms.Flags) error {
 
 // requestID reads a request ID.
 func (m *mpReader) requestID() (*string, error) {
-	id, err := m.str()
+	id, err := m.Str()
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +329,7 @@ func (m *mpReader) msgType(what string) (int, error) {
 		return 0, err
 	}
 	if t < 0 || t > 1<<20 {
-		return 0, malformed("%s type %d", what, t)
+		return 0, Malformed("%s type %d", what, t)
 	}
 	return int(t), nil
 }
@@ -341,13 +341,13 @@ func (m *mpReader) clientCount() (int, error) {
 		return 0, err
 	}
 	if c < 0 || c > 1<<40 {
-		return 0, malformed("client count %d", c)
+		return 0, Malformed("client count %d", c)
 	}
 	return int(c), nil
 }
 
-// message is a request or a response between servers, decoded from JSON or MessagePack.
-type message struct {
+// Message is a request or a response between servers, decoded from JSON or MessagePack.
+type Message struct {
 	UID         string          `json:"uid"`
 	RequestID   *string         `json:"requestId"`
 	Type        int             `json:"type"`
@@ -363,14 +363,14 @@ type message struct {
 
 	// The binary values named by the placeholders of Data and Packet, in a MessagePack
 	// message.
-	dataAtts, packetAtts [][]byte
+	DataAtts, PacketAtts [][]byte
 
 	// packet is the packet of a BROADCAST request; opts its selection.
-	packet *parser.Packet
-	opts   *wireOpts
+	BroadcastPacket *parser.Packet
+	BroadcastOpts   *wireOpts
 }
 
-func (m *message) requestID() string {
+func (m *Message) ReqID() string {
 	if m.RequestID == nil {
 		return ""
 	}
@@ -384,29 +384,29 @@ type jsonOpts struct {
 }
 
 func (o *jsonOpts) wire() (*wireOpts, error) {
-	r, err := roomList(o.Rooms)
+	r, err := RoomList(o.Rooms)
 	if err != nil {
 		return nil, err
 	}
-	x, err := roomList(o.Except)
+	x, err := RoomList(o.Except)
 	if err != nil {
 		return nil, err
 	}
 	return &wireOpts{Rooms: r, Except: x}, nil
 }
 
-// roomList reads a JSON array of room names, strings or numbers; null or nothing is empty.
-func roomList(raw json.RawMessage) ([]string, error) {
+// RoomList reads a JSON array of room names, strings or numbers; null or nothing is empty.
+func RoomList(raw json.RawMessage) ([]string, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, malformed("room list: %v", err)
+		return nil, Malformed("room list: %v", err)
 	}
 	out := make([]string, 0, len(items))
 	for _, it := range items {
-		r, err := roomName(it)
+		r, err := RoomName(it)
 		if err != nil {
 			return nil, err
 		}
@@ -415,8 +415,8 @@ func roomList(raw json.RawMessage) ([]string, error) {
 	return out, nil
 }
 
-// roomName reads a JSON room name: a string, or a number as JavaScript prints it.
-func roomName(raw json.RawMessage) (string, error) {
+// RoomName reads a JSON room name: a string, or a number as JavaScript prints it.
+func RoomName(raw json.RawMessage) (string, error) {
 	var s string
 	if err := json.Unmarshal(raw, &s); err == nil {
 		return s, nil
@@ -425,35 +425,35 @@ func roomName(raw json.RawMessage) (string, error) {
 	if err := json.Unmarshal(raw, &n); err == nil {
 		return n.String(), nil
 	}
-	return "", malformed("room name %.40s", raw)
+	return "", Malformed("room name %.40s", raw)
 }
 
-// decodeMessage reads a request or a response: JSON when it starts with '{', as the Node
+// DecodeMessage reads a request or a response: JSON when it starts with '{', as the Node
 // adapter decides, and MessagePack otherwise.
-func decodeMessage(b []byte) (*message, error) {
+func DecodeMessage(b []byte) (*Message, error) {
 	if len(b) == 0 {
-		return nil, malformed("empty")
+		return nil, Malformed("empty")
 	}
-	var msg message
+	var msg Message
 	if b[0] == '{' {
 		if err := json.Unmarshal(b, &msg); err != nil {
-			return nil, malformed("JSON: %v", err)
+			return nil, Malformed("JSON: %v", err)
 		}
 		if msg.Opts != nil {
 			o, err := msg.Opts.wire()
 			if err != nil {
 				return nil, err
 			}
-			msg.opts = o
+			msg.BroadcastOpts = o
 		}
 		return &msg, nil
 	}
-	m := newMPReader(b)
+	m := NewMPReader(b)
 	var rawPacket []byte
-	err := m.fields(func(k string) (err error) {
+	err := m.Fields(func(k string) (err error) {
 		switch k {
 		case "uid":
-			msg.UID, err = m.str()
+			msg.UID, err = m.Str()
 		case "requestId":
 			msg.RequestID, err = m.requestID()
 		case "type":
@@ -465,26 +465,26 @@ func decodeMessage(b []byte) (*message, error) {
 		case "opts":
 			var o wireOpts
 			if err = m.opts(&o); err == nil {
-				msg.opts = &o
+				msg.BroadcastOpts = &o
 			}
 		case "rooms":
 			var r []string
-			if r, err = m.strList(); err == nil {
+			if r, err = m.StrList(); err == nil {
 				msg.Rooms, _ = json.Marshal(r)
 			}
 		case "close":
 			msg.Close, err = m.boolean()
 		case "data":
-			msg.dataAtts = nil
-			msg.Data, err = m.json(nil, &msg.dataAtts, 0)
+			msg.DataAtts = nil
+			msg.Data, err = m.JSON(nil, &msg.DataAtts, 0)
 		case "clientCount":
 			msg.ClientCount, err = m.clientCount()
 		case "sid":
-			msg.Sid, err = m.str()
+			msg.Sid, err = m.Str()
 		case "sockets":
-			msg.Sockets, err = m.json(nil, nil, 0)
+			msg.Sockets, err = m.JSON(nil, nil, 0)
 		default:
-			err = m.skip()
+			err = m.Skip()
 		}
 		return err
 	})
@@ -492,12 +492,12 @@ func decodeMessage(b []byte) (*message, error) {
 		return nil, err
 	}
 	if rawPacket != nil {
-		r := newMPReader(rawPacket)
-		if msg.Type == reqBroadcast {
-			if msg.packet, _, err = r.packet(); err != nil {
+		r := NewMPReader(rawPacket)
+		if msg.Type == ReqBroadcast {
+			if msg.BroadcastPacket, _, err = r.packet(); err != nil {
 				return nil, err
 			}
-		} else if msg.Packet, err = r.json(nil, &msg.packetAtts, 0); err != nil {
+		} else if msg.Packet, err = r.JSON(nil, &msg.PacketAtts, 0); err != nil {
 			return nil, err
 		}
 	}
