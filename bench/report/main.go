@@ -353,7 +353,7 @@ func (r *report) table() string {
 	for _, s := range r.others() {
 		fmt.Fprintf(&b, " %s/%s |", s, r.base)
 	}
-	b.WriteString(" target | met |\n|---|---|")
+	b.WriteString(" target | met (" + strings.Join(r.goRows(), " / ") + ") |\n|---|---|")
 	for range r.servers {
 		b.WriteString("--:|")
 	}
@@ -374,7 +374,7 @@ func (r *report) table() string {
 			vs, oks := r.values(s, f)
 			fmt.Fprintf(&b, " %s |", joinValues(f.format, vs, oks))
 		}
-		met := ""
+		var mets []string // one verdict per Go row held to the targets (not go-metrics)
 		for _, s := range r.others() {
 			if f.noRatio {
 				b.WriteString(" |")
@@ -382,10 +382,11 @@ func (r *report) table() string {
 			}
 			q := r.ratio(s, f)
 			fmt.Fprintf(&b, " %s |", q.String())
-			if f.target > 0 {
-				met = verdict(q, f.target)
+			if f.target > 0 && s != metricsRow {
+				mets = append(mets, verdict(q, f.target))
 			}
 		}
+		met := strings.Join(mets, " / ")
 		target := ""
 		if f.target > 0 {
 			target = fmt.Sprintf("≤ %.2gx", f.target)
