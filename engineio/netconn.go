@@ -2,9 +2,11 @@ package engineio
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -80,6 +82,22 @@ func newWSNetConn(nc net.Conn, p *poller) *wsNetConn {
 	}
 	wc.br = bufio.NewReaderSize(wc, readBufferSize)
 	return wc
+}
+
+// awaitData waits up to d for data to read, without consuming it, and reports whether some
+// arrived (or the connection failed, which the next read reports). The read deadline is clear
+// again when it returns, so that a message that arrives in parts is read without one.
+func (wc *wsNetConn) awaitData(d time.Duration) bool {
+	if err := wc.Conn.SetReadDeadline(time.Now().Add(d)); err != nil {
+		return false
+	}
+	_, err := wc.br.Peek(1)
+	if cerr := wc.Conn.SetReadDeadline(time.Time{}); cerr != nil {
+		return true // the connection is closed: the next read fails and ends the session
+	}
+	// bufio.Reader returns a read error once and forgets it: a timeout here is not seen by
+	// gorilla/websocket, and any other error comes back on its next read.
+	return !errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // SetWriteDeadline records the deadline; it is set on the connection before a write that

@@ -66,9 +66,16 @@ func (c *Conn) startReading(ws *websocket.Conn, spawn bool) {
 	c.readLoop(ws)
 }
 
+// readLinger is how long the goroutine the poller started waits for the next message once it
+// has read what was available, before the connection is watched by the poller again. A client
+// that sends often (a closed loop of requests and acks) is then read as by a goroutine of its
+// own, without a poller wake-up, a goroutine start and an epoll_ctl per message, while an idle
+// connection owns no goroutine once the linger is over.
+const readLinger = 20 * time.Millisecond
+
 // readReady reads the messages that are available on a connection the poller found readable,
-// then has it watched again. A frame that arrived in part blocks it until the rest arrives,
-// or the heartbeat closes the session.
+// waits readLinger for more, then has it watched again. A frame that arrived in part blocks it
+// until the rest arrives, or the heartbeat closes the session.
 func (c *Conn) readReady(ws *websocket.Conn, wc *wsNetConn) {
 	wc.readMu.Lock()
 	defer wc.readMu.Unlock()
@@ -76,7 +83,10 @@ func (c *Conn) readReady(ws *websocket.Conn, wc *wsNetConn) {
 		if !c.readOne(ws) {
 			return
 		}
-		if wc.br.Buffered() == 0 {
+		if wc.br.Buffered() > 0 {
+			continue
+		}
+		if !wc.awaitData(readLinger) {
 			break
 		}
 	}
