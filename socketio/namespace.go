@@ -113,6 +113,9 @@ func (n *Namespace) OnConnection(fn func(*Socket)) {
 // The form func(Args, func(...any) error) of earlier versions is still accepted, and is
 // deprecated: write func(Args, Ack). OnServerSideEmit panics when fn has another shape.
 func (n *Namespace) OnServerSideEmit(event string, fn any) {
+	if err := checkServerSideEvent(event); err != nil {
+		panic(fmt.Sprintf("socketio: OnServerSideEmit: %v", err))
+	}
 	h, err := newServerSideHandler(fn)
 	if err != nil {
 		panic(fmt.Sprintf("socketio: OnServerSideEmit(%q): %v", event, err))
@@ -127,7 +130,21 @@ func OnServerSideEvent[T any](n *Namespace, event string, fn func(v T, ack Ack) 
 	if fn == nil {
 		panic(fmt.Sprintf("socketio: OnServerSideEvent(%q): nil handler", event))
 	}
+	if err := checkServerSideEvent(event); err != nil {
+		panic(fmt.Sprintf("socketio: OnServerSideEvent: %v", err))
+	}
 	n.addServerSideHandler(event, typedHandler(event, fn))
+}
+
+// checkServerSideEvent refuses the names a namespace reserves for itself ("connect",
+// "connection", "new_namespace"), as Node's serverSideEmit does: they cannot travel between
+// servers.
+func checkServerSideEvent(event string) error {
+	switch event {
+	case "connect", "connection", "new_namespace":
+		return fmt.Errorf("%w: %q is a namespace's own event", ErrReservedEvent, event)
+	}
+	return nil
 }
 
 // newServerSideHandler is newHandler, with the deprecated raw form of OnServerSideEmit.
@@ -316,6 +333,9 @@ func (n *Namespace) DisconnectSockets(ctx context.Context, closeConn bool) error
 // ServerSideEmit sends an event to the other servers of a cluster. On a single server it
 // returns rooms.ErrNoCluster.
 func (n *Namespace) ServerSideEmit(ctx context.Context, event string, args ...any) error {
+	if err := checkServerSideEvent(event); err != nil {
+		return err
+	}
 	raw, err := toArgs(args)
 	if err != nil {
 		return err
@@ -329,6 +349,9 @@ func (n *Namespace) ServerSideEmit(ctx context.Context, event string, args ...an
 // ServerSideEmitWithAck sends an event to the other servers of a cluster and returns their
 // answers, gathered until ctx ends.
 func (n *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]Reply, error) {
+	if err := checkServerSideEvent(event); err != nil {
+		return nil, err
+	}
 	raw, err := toArgs(args)
 	if err != nil {
 		return nil, err

@@ -1,11 +1,13 @@
 package socketio_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio"
@@ -139,6 +141,40 @@ func TestOnServerSideEmitRefusesBadHandlers(t *testing.T) {
 			}()
 			srv.OnServerSideEmit("ev", fn)
 		}()
+	}
+}
+
+// TestServerSideReservedNames: the names a namespace reserves for itself are refused by
+// ServerSideEmit, ServerSideEmitWithAck and the registration of handlers, as Node throws; a
+// socket's reserved names, which mean nothing between servers, pass.
+func TestServerSideReservedNames(t *testing.T) {
+	srv := inprocServer(t, socketio.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, ev := range []string{"connect", "connection", "new_namespace"} {
+		if err := srv.ServerSideEmit(ctx, ev); !errors.Is(err, socketio.ErrReservedEvent) {
+			t.Errorf("ServerSideEmit(%q): %v, want ErrReservedEvent", ev, err)
+		}
+		if _, err := srv.Of("/").ServerSideEmitWithAck(ctx, ev); !errors.Is(err, socketio.ErrReservedEvent) {
+			t.Errorf("ServerSideEmitWithAck(%q): %v, want ErrReservedEvent", ev, err)
+		}
+		for name, register := range map[string]func(){
+			"OnServerSideEmit":  func() { srv.OnServerSideEmit(ev, func() {}) },
+			"OnServerSideEvent": func() { socketio.OnServerSideEvent(srv.Of("/"), ev, func(string, socketio.Ack) error { return nil }) },
+		} {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("%s accepted %q", name, ev)
+					}
+				}()
+				register()
+			}()
+		}
+	}
+	// Without a cluster, an allowed name reaches the adapter, which has no other server.
+	if err := srv.ServerSideEmit(ctx, "disconnect"); !errors.Is(err, rooms.ErrNoCluster) {
+		t.Errorf(`ServerSideEmit("disconnect"): %v, want ErrNoCluster`, err)
 	}
 }
 
