@@ -10,6 +10,7 @@ package rooms
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
@@ -47,6 +48,21 @@ type Selection struct {
 	Except []Room
 	// Flags modify the broadcast.
 	Flags Flags
+}
+
+// Selects reports whether a socket that is in socketRooms is selected: in one of Rooms (or
+// Rooms is empty) and in none of Except.
+func (s *Selection) Selects(socketRooms []Room) bool {
+	in := len(s.Rooms) == 0
+	for _, r := range socketRooms {
+		if slices.Contains(s.Except, r) {
+			return false
+		}
+		if !in && slices.Contains(s.Rooms, r) {
+			in = true
+		}
+	}
+	return in
 }
 
 // Handshake is the handshake of a socket.

@@ -233,7 +233,7 @@ func (r *recovery) restore(pid, offset string) (sockets.Session, []*parser.Packe
 	}
 	var missed []*parser.Packet
 	for _, e := range r.log[seq-r.head+1:] {
-		if includes(st.Rooms, e.rooms, e.except) {
+		if (&Selection{Rooms: e.rooms, Except: e.except}).Selects(st.Rooms) {
 			if len(missed) == r.opts.MaxMissedPackets {
 				return sockets.Session{}, nil, false
 			}
@@ -241,24 +241,6 @@ func (r *recovery) restore(pid, offset string) (sockets.Session, []*parser.Packe
 		}
 	}
 	return st.Session, missed, true
-}
-
-// includes reports whether a socket in rooms was selected by a broadcast to to, except except.
-func includes(rooms, to, except []Room) bool {
-	in := len(to) == 0
-	for _, r := range rooms {
-		for _, x := range except {
-			if r == x {
-				return false
-			}
-		}
-		for _, t := range to {
-			if r == t {
-				in = true
-			}
-		}
-	}
-	return in
 }
 
 // PersistSession keeps a session for recovery. It does nothing on an adapter created without

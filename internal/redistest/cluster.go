@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"slices"
 	"sort"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 // Delivery is one packet a namespace delivered.

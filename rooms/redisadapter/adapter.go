@@ -86,14 +86,7 @@ func (a *Adapter) UID() string { return a.uid }
 
 // Ready waits until the adapter is subscribed to its channels, or ctx ends.
 func (a *Adapter) Ready(ctx context.Context) error {
-	select {
-	case <-a.ready:
-		return nil
-	case <-a.core.Ctx.Done():
-		return rediscluster.ErrClosed
-	case <-ctx.Done():
-		return fmt.Errorf("redisadapter: not subscribed: %w", ctx.Err())
-	}
+	return rediscluster.WaitReady(ctx, a.core.Ctx, a.ready, "redisadapter: not subscribed")
 }
 
 // SetRoomEvents sets the hooks of the local rooms' lives (see rooms.Memory.SetRoomEvents).

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/echo-socketio/echo-socketio/rooms/internal/rediscluster"
-	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 // outRequest is a JSON request, in the Node adapter's layout.

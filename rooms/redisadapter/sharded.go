@@ -171,17 +171,7 @@ func (a *ShardedAdapter) UID() string { return a.node.UID }
 // Ready waits until the adapter is subscribed to the namespace's channel and its response
 // channel, or ctx ends.
 func (a *ShardedAdapter) Ready(ctx context.Context) error {
-	if a.node.Ctx.Err() != nil {
-		return rediscluster.ErrClosed
-	}
-	select {
-	case <-a.ready:
-		return nil
-	case <-a.node.Ctx.Done():
-		return rediscluster.ErrClosed
-	case <-ctx.Done():
-		return fmt.Errorf("redisadapter: not subscribed: %w", ctx.Err())
-	}
+	return rediscluster.WaitReady(ctx, a.node.Ctx, a.ready, "redisadapter: not subscribed")
 }
 
 // subscribed notes the confirmation of a subscription.

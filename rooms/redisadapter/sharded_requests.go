@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/echo-socketio/echo-socketio/rooms/internal/rediscluster"
-	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -56,11 +56,7 @@ func (a *ShardedAdapter) ServerSideEmit(ctx context.Context, event string, args 
 			}
 			return a.request(ctx, rediscluster.MsgServerSideEmit, data)
 		}
-		data := []rediscluster.MPField{{Key: "packet", Val: packet}}
-		if id != "" {
-			data = append(data, rediscluster.MPField{Key: "requestId", Val: id})
-		}
-		b, err := rediscluster.EncodeFields([]rediscluster.MPField{{Key: "uid", Val: a.node.UID}, {Key: "nsp", Val: a.node.Name}, {Key: "type", Val: rediscluster.MsgServerSideEmit}, {Key: "data", Val: data}})
+		b, err := rediscluster.EncodeArgMessage(a.node.UID, a.node.Name, rediscluster.MsgServerSideEmit, id, packet)
 		if err != nil {
 			return fmt.Errorf("redisadapter: encode request: %w", err)
 		}
@@ -76,8 +72,7 @@ func (a *ShardedAdapter) respondArg(uid string, typ int, id string, arg parser.A
 	if !arg.HasBinary() {
 		return a.respond(uid, typ, map[string]any{"requestId": id, "packet": arg.JSON()})
 	}
-	b, err := rediscluster.EncodeFields([]rediscluster.MPField{{Key: "uid", Val: a.node.UID}, {Key: "nsp", Val: a.node.Name}, {Key: "type", Val: typ},
-		{Key: "data", Val: []rediscluster.MPField{{Key: "requestId", Val: id}, {Key: "packet", Val: arg}}}})
+	b, err := rediscluster.EncodeArgMessage(a.node.UID, a.node.Name, typ, id, arg)
 	if err != nil {
 		return fmt.Errorf("redisadapter: encode response: %w", err)
 	}

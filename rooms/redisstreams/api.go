@@ -2,10 +2,10 @@ package redisstreams
 
 import (
 	"context"
-	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/rooms/internal/rediscluster"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 // DefaultKey is the prefix of the channel names when Options.Key is empty, that of the Node

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"github.com/echo-socketio/echo-socketio/rooms/internal/rediscluster"
-	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -261,17 +261,7 @@ func (a *Adapter) UID() string { return a.node.UID }
 // Ready waits until the adapter reads the stream and is subscribed to its channels, or ctx
 // ends.
 func (a *Adapter) Ready(ctx context.Context) error {
-	if a.node.Ctx.Err() != nil {
-		return rediscluster.ErrClosed
-	}
-	select {
-	case <-a.ready:
-		return nil
-	case <-a.node.Ctx.Done():
-		return rediscluster.ErrClosed
-	case <-ctx.Done():
-		return fmt.Errorf("redisstreams: streams adapter not ready: %w", ctx.Err())
-	}
+	return rediscluster.WaitReady(ctx, a.node.Ctx, a.ready, "redisstreams: streams adapter not ready")
 }
 
 // readyPart notes that the stream reader started (stream) or a subscription was confirmed.
@@ -432,11 +422,7 @@ func (a *Adapter) respond(uid string, typ int, data any) error {
 // error that wraps ErrTimeout.
 func (a *Adapter) ServerSideEmit(ctx context.Context, event string, args parser.Args, withAck bool) ([]parser.Args, error) {
 	return a.node.EmitToServers(ctx, event, args, withAck, rediscluster.MsgServerSideEmit, func(packet parser.Arg, id string) error {
-		data := []rediscluster.MPField{{Key: "packet", Val: packet}}
-		if id != "" {
-			data = append(data, rediscluster.MPField{Key: "requestId", Val: id})
-		}
-		b, err := rediscluster.EncodeFields([]rediscluster.MPField{{Key: "uid", Val: a.node.UID}, {Key: "nsp", Val: a.node.Name}, {Key: "type", Val: rediscluster.MsgServerSideEmit}, {Key: "data", Val: data}})
+		b, err := rediscluster.EncodeArgMessage(a.node.UID, a.node.Name, rediscluster.MsgServerSideEmit, id, packet)
 		if err != nil {
 			return fmt.Errorf("redisstreams: encode request: %w", err)
 		}
@@ -449,8 +435,7 @@ func (a *Adapter) ServerSideEmit(ctx context.Context, event string, args parser.
 // respondArg queues the answer of type typ to request id of server uid, carrying arg, in
 // MessagePack on that server's channel.
 func (a *Adapter) respondArg(uid string, typ int, id string, arg parser.Arg) error {
-	b, err := rediscluster.EncodeFields([]rediscluster.MPField{{Key: "uid", Val: a.node.UID}, {Key: "nsp", Val: a.node.Name}, {Key: "type", Val: typ},
-		{Key: "data", Val: []rediscluster.MPField{{Key: "requestId", Val: id}, {Key: "packet", Val: arg}}}})
+	b, err := rediscluster.EncodeArgMessage(a.node.UID, a.node.Name, typ, id, arg)
 	if err != nil {
 		return fmt.Errorf("redisstreams: encode response: %w", err)
 	}

@@ -93,7 +93,7 @@ func (a *Adapter) holdLockedFor(p *parser.Packet, sel *rooms.Selection, id strin
 			delete(a.holds, sid)
 			continue
 		}
-		if !h.after.less(e) || !selects(h.rooms, sel.Rooms, sel.Except) {
+		if !h.after.less(e) || !sel.Selects(h.rooms) {
 			continue
 		}
 		if len(h.pkts) == a.opts.MaxMissedPackets {

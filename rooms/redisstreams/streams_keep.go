@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"github.com/echo-socketio/echo-socketio/rooms/internal/rediscluster"
-	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"sync"
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"github.com/redis/go-redis/v9"
 )
 

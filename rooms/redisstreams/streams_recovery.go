@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"github.com/echo-socketio/echo-socketio/rooms/internal/rediscluster"
-	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"strconv"
 	"strings"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -193,27 +193,9 @@ func (a *Adapter) missedPacket(e redis.XMessage, socketRooms []rooms.Room) (*par
 		return nil, rediscluster.Malformed("broadcast event: %v", err)
 	}
 	sel := msg.Selection()
-	if !a.takesOffset(p, &sel) || !selects(socketRooms, sel.Rooms, sel.Except) {
+	if !a.takesOffset(p, &sel) || !sel.Selects(socketRooms) {
 		return nil, nil
 	}
 	p.Namespace = a.node.Name
 	return withOffset(p, e.ID), nil
-}
-
-// selects reports whether a broadcast to to, except except, reached a socket in socketRooms.
-func selects(socketRooms, to, except []rooms.Room) bool {
-	in := len(to) == 0
-	for _, r := range socketRooms {
-		for _, x := range except {
-			if r == x {
-				return false
-			}
-		}
-		for _, t := range to {
-			if r == t {
-				in = true
-			}
-		}
-	}
-	return in
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"github.com/echo-socketio/echo-socketio/internal/redistest"
-	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"slices"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/rooms/redisstreams"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"github.com/redis/go-redis/v9"
 )
 

@@ -5,10 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"github.com/echo-socketio/echo-socketio/rooms/internal/rediscluster"
-	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"strconv"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"github.com/vmihailenco/msgpack/v5"
 )
 

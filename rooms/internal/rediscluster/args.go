@@ -32,6 +32,18 @@ func EncodeFields(fields []MPField) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// EncodeArgMessage returns, in MessagePack, the cluster message of type typ from server uid
+// about namespace nsp whose data carries arg as its packet, and requestID when it is not
+// empty: a server-side emit, or the answer to a request.
+func EncodeArgMessage(uid, nsp string, typ int, requestID string, arg parser.Arg) ([]byte, error) {
+	data := make([]MPField, 0, 2)
+	if requestID != "" {
+		data = append(data, MPField{Key: "requestId", Val: requestID})
+	}
+	data = append(data, MPField{Key: "packet", Val: arg})
+	return EncodeFields([]MPField{{Key: "uid", Val: uid}, {Key: "nsp", Val: nsp}, {Key: "type", Val: typ}, {Key: "data", Val: data}})
+}
+
 func writeFields(e *msgpack.Encoder, fields []MPField) error {
 	_ = e.EncodeMapLen(len(fields))
 	for _, f := range fields {

@@ -2,10 +2,10 @@ package rediscluster
 
 import (
 	"context"
-	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 // Node is the cluster protocol of socket.io-adapter's ClusterAdapter, which the

@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"github.com/redis/go-redis/v9"
 )
 

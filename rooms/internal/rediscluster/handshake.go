@@ -2,12 +2,12 @@ package rediscluster
 
 import (
 	"encoding/json"
-	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 	"math"
 	"net/http"
 	"strings"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
+	"github.com/echo-socketio/echo-socketio/socketio/sockets"
 )
 
 // wireSocket is a socket in a REMOTE_FETCH answer, in the Node adapter's layout.

@@ -1,9 +1,11 @@
 package rediscluster
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/rooms"
@@ -31,6 +33,22 @@ var ErrTimeout = errors.New("redisadapter: timeout waiting for the other servers
 
 // ErrClosed is returned by the methods of a closed adapter that need Redis.
 var ErrClosed = errors.New("redisadapter: adapter closed")
+
+// WaitReady waits until ready is closed. It returns ErrClosed when the adapter, whose context
+// is life, is closed, and ctx's error after notReady when ctx ends first.
+func WaitReady(ctx, life context.Context, ready <-chan struct{}, notReady string) error {
+	if life.Err() != nil {
+		return ErrClosed
+	}
+	select {
+	case <-ready:
+		return nil
+	case <-life.Done():
+		return ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("%s: %w", notReady, ctx.Err())
+	}
+}
 
 // ErrPublishQueueFull is returned by a broadcast that could not be queued for Redis: it has
 // reached the local sockets only.
