@@ -190,15 +190,16 @@ func TestBurstOfSendsStartsNoGoroutinePerRecipient(t *testing.T) {
 	}
 }
 
-// A write deadline set for an earlier write (the open packet's) does not fail the writes
-// made long after it.
-func TestWriteLongAfterTheWriteTimeout(t *testing.T) {
+// sessionServer serves opts on a test server, stopped with the test, and returns its
+// websocket URL and a function that returns the session opened last.
+func sessionServer(t *testing.T, opts engineio.Options) (string, func() *engineio.Conn) {
+	t.Helper()
 	var mu sync.Mutex
-	var session *engineio.Conn
-	srv := engineio.NewServer(engineio.Options{WriteTimeout: 100 * time.Millisecond})
+	var last *engineio.Conn
+	srv := engineio.NewServer(opts)
 	srv.OnConnection(func(c *engineio.Conn) {
 		mu.Lock()
-		session = c
+		last = c
 		mu.Unlock()
 	})
 	hs := httptest.NewServer(srv)
@@ -209,11 +210,20 @@ func TestWriteLongAfterTheWriteTimeout(t *testing.T) {
 		_ = srv.Shutdown(ctx)
 		hs.Close()
 	})
-	ws := dialMany(t, "ws"+strings.TrimPrefix(hs.URL, "http")+"/?EIO=4&transport=websocket", websocket.DefaultDialer, 1)[0]
+	return "ws" + strings.TrimPrefix(hs.URL, "http") + "/?EIO=4&transport=websocket", func() *engineio.Conn {
+		mu.Lock()
+		defer mu.Unlock()
+		return last
+	}
+}
+
+// A write deadline set for an earlier write (the open packet's) does not fail the writes
+// made long after it.
+func TestWriteLongAfterTheWriteTimeout(t *testing.T) {
+	url, session := sessionServer(t, engineio.Options{WriteTimeout: 100 * time.Millisecond})
+	ws := dialMany(t, url, websocket.DefaultDialer, 1)[0]
 	time.Sleep(300 * time.Millisecond)
-	mu.Lock()
-	c := session
-	mu.Unlock()
+	c := session()
 	for i := range 3 {
 		if err := c.Send([]byte(fmt.Sprint(i)), false); err != nil {
 			t.Fatal(err)
@@ -229,26 +239,9 @@ func TestWriteLongAfterTheWriteTimeout(t *testing.T) {
 // Aborting a session whose socket is blocked (its client stopped reading) does not wait for
 // the blocked write, which can last WriteTimeout: the close frame queues behind it.
 func TestAbortDoesNotWaitForABlockedWrite(t *testing.T) {
-	var mu sync.Mutex
-	var session *engineio.Conn
-	srv := engineio.NewServer(engineio.Options{WriteTimeout: 2 * time.Minute, MaxQueuedPackets: 10})
-	srv.OnConnection(func(c *engineio.Conn) {
-		mu.Lock()
-		session = c
-		mu.Unlock()
-	})
-	hs := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		hs.CloseClientConnections()
-		ctx, cancel := contextWithTimeout(5 * time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		hs.Close()
-	})
-	dialMany(t, "ws"+strings.TrimPrefix(hs.URL, "http")+"/?EIO=4&transport=websocket", websocket.DefaultDialer, 1)
-	mu.Lock()
-	c := session
-	mu.Unlock()
+	url, session := sessionServer(t, engineio.Options{WriteTimeout: 2 * time.Minute, MaxQueuedPackets: 10})
+	dialMany(t, url, websocket.DefaultDialer, 1)
+	c := session()
 	big := make([]byte, 64<<10)
 	full := false
 	for range 100000 {
