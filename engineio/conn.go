@@ -54,7 +54,7 @@ type outPacket struct {
 type Conn struct {
 	srv *Server
 	id  string
-	req *http.Request
+	hs  handshakeRecord // what is kept of the handshake request (see request.go)
 	// protocol is the Engine.IO protocol revision of the session: 4, or 3 (AllowEIO3).
 	protocol int
 	// base64 is set for a v3 client that asked, in its handshake, for binary data in base64
@@ -109,10 +109,6 @@ type Conn struct {
 }
 
 func newConn(s *Server, r *http.Request, id, transport string) *Conn {
-	// A shallow copy: the request is not used by net/http once its handler returned, so its
-	// header map and URL can be kept as they are instead of cloned.
-	req := r.WithContext(contextWithoutCancel(r))
-	req.Body = http.NoBody
 	protocol := 4
 	q := r.URL.Query()
 	if q.Get("EIO") == "3" {
@@ -121,7 +117,7 @@ func newConn(s *Server, r *http.Request, id, transport string) *Conn {
 	c := &Conn{
 		srv:       s,
 		id:        id,
-		req:       req,
+		hs:        newHandshakeRecord(r),
 		protocol:  protocol,
 		base64:    q.Get("b64") != "",
 		transport: transport,
@@ -135,10 +131,6 @@ func newConn(s *Server, r *http.Request, id, transport string) *Conn {
 
 // ID returns the session ID.
 func (c *Conn) ID() string { return c.id }
-
-// Request returns the handshake request: its URL, query, headers and remote address. Its body
-// is empty and its context is never canceled.
-func (c *Conn) Request() *http.Request { return c.req }
 
 // Transport returns the name of the transport in use: "polling" or "websocket".
 func (c *Conn) Transport() string {

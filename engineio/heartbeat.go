@@ -1,8 +1,6 @@
 package engineio
 
 import (
-	"context"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -100,7 +98,5 @@ func (c *Conn) onPong() {
 		c.armHeartbeatLocked(c.srv.opts.PingInterval)
 	}
 }
-
-func contextWithoutCancel(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
