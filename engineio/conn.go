@@ -300,10 +300,15 @@ func (c *Conn) takeQueueLocked() []outPacket {
 func (c *Conn) recycle(batch []outPacket) {
 	clear(batch)
 	c.mu.Lock()
+	c.recycleLocked(batch)
+	c.mu.Unlock()
+}
+
+// recycleLocked is recycle for a caller that cleared batch and holds c.mu.
+func (c *Conn) recycleLocked(batch []outPacket) {
 	if c.spare == nil && cap(batch) <= 256 {
 		c.spare = batch[:0]
 	}
-	c.mu.Unlock()
 }
 
 func (c *Conn) sendOpen(transport string) {
@@ -422,7 +427,7 @@ func (c *Conn) closeNow(reason CloseReason) {
 	c.mu.Unlock()
 	if ws != nil {
 		if reason != ReasonTransportClose { // otherwise the peer has gone already
-			_ = ws.WriteControl(websocket.CloseMessage, closeFrame, time.Now().Add(time.Second))
+			writeClose(ws, closeFrame)
 		}
 		_ = ws.Close()
 	}
@@ -451,6 +456,22 @@ type Prepared struct {
 	onceV3 sync.Once // the websocket frame for v3 sessions, whose binary frames differ
 	pmV3   *websocket.PreparedMessage
 	errV3  error
+
+	// The frames written by the session itself on a connection without extensions (see
+	// wsNetConn.plain), for v4 and text frames, and for v3 binary frames.
+	plainOnce, plainOnceV3 sync.Once
+	plain, plainV3         []byte
+}
+
+// plainFrame returns the websocket frame of the message for a session of the given protocol
+// revision whose connection negotiated no extension, built once.
+func (p *Prepared) plainFrame(protocol int) []byte {
+	if protocol == 3 && p.pkt.Binary {
+		p.plainOnceV3.Do(func() { p.plainV3 = appendFrame(nil, p.pkt, 3) })
+		return p.plainV3
+	}
+	p.plainOnce.Do(func() { p.plain = appendFrame(nil, p.pkt, 4) })
+	return p.plain
 }
 
 // NewPrepared returns a message to send with Conn.SendPrepared. data must not be modified

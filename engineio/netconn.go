@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -50,12 +51,17 @@ type wsNetConn struct {
 		fn  func(uintptr) bool
 	}
 
-	wmu      sync.Mutex
-	wbuf     *[]byte // pending bytes; nil when empty
-	batch    bool
-	flushing bool      // a blocking write runs, or is due (flush): writes are buffered
-	deadline time.Time // the write deadline gorilla/websocket asked for
-	applied  time.Time // the write deadline set on the connection
+	wmu  sync.Mutex
+	wbuf *[]byte // pending bytes; nil when empty
+	// plain is set when no extension was negotiated: the session then writes its data frames
+	// to the buffer itself (writeFrames) rather than through gorilla/websocket. closeSent is
+	// set when the close frame was sent; no data frame may follow it.
+	plain     bool
+	closeSent bool
+	batch     bool
+	flushing  bool      // a blocking write runs, or is due (flush): writes are buffered
+	deadline  time.Time // the write deadline gorilla/websocket asked for
+	applied   time.Time // the write deadline set on the connection
 
 	// readMu is held by the goroutine reading the connection: successive readers started by
 	// the poller are ordered by it.
@@ -153,6 +159,47 @@ func (wc *wsNetConn) beginBatch() {
 func (wc *wsNetConn) endBatch(nonblocking bool) (sent bool, err error) {
 	wc.wmu.Lock()
 	wc.batch = false
+	return wc.sendLocked(nonblocking)
+}
+
+// errCloseSent is the error of a write of data frames after the close frame.
+var errCloseSent = errors.New("engineio: websocket close frame sent")
+
+// writeFrames writes the data frames of a batch of packets, built in the buffer, and sends the
+// buffer as endBatch does, all under one lock. It is the batch of a connection without
+// extensions (plain), whose frames need no help from gorilla/websocket: a server's frames are
+// not masked.
+func (wc *wsNetConn) writeFrames(batch []outPacket, protocol int, deadline time.Time, nonblocking bool) (sent bool, err error) {
+	wc.wmu.Lock()
+	if wc.closeSent {
+		wc.wmu.Unlock()
+		return false, errCloseSent
+	}
+	wc.deadline = deadline
+	if wc.wbuf == nil {
+		wc.wbuf = wbufPool.Get().(*[]byte)
+	}
+	b := *wc.wbuf
+	for i := range batch {
+		if p := batch[i].prep; p != nil {
+			b = append(b, p.plainFrame(protocol)...)
+		} else {
+			b = appendFrame(b, batch[i].pkt, protocol)
+		}
+	}
+	*wc.wbuf = b
+	return wc.sendLocked(nonblocking)
+}
+
+// stopFrames makes writeFrames fail from now on: the close frame is about to be sent.
+func (wc *wsNetConn) stopFrames() {
+	wc.wmu.Lock()
+	wc.closeSent = true
+	wc.wmu.Unlock()
+}
+
+// sendLocked sends the buffer for endBatch and writeFrames, and unlocks wc.wmu.
+func (wc *wsNetConn) sendLocked(nonblocking bool) (sent bool, err error) {
 	if wc.wbuf == nil {
 		wc.wmu.Unlock()
 		return true, nil
@@ -248,6 +295,19 @@ func (wc *wsNetConn) Close() error {
 type hijacker struct {
 	http.ResponseWriter
 	poll *poller // nil where the platform has none
+	// plain is set when the handshake cannot negotiate an extension (see wsNetConn.plain).
+	plain bool
+}
+
+// offersDeflate reports whether a websocket handshake request offers permessage-deflate, which
+// gorilla/websocket accepts when compression is enabled.
+func offersDeflate(h http.Header) bool {
+	for _, v := range h.Values("Sec-WebSocket-Extensions") {
+		if strings.Contains(strings.ToLower(v), "permessage-deflate") {
+			return true
+		}
+	}
+	return false
 }
 
 func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -259,5 +319,6 @@ func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nc, brw, nil // the upgrader refuses a client that sent data too early
 	}
 	wc := newWSNetConn(nc, h.poll)
+	wc.plain = h.plain
 	return wc, bufio.NewReadWriter(wc.br, brw.Writer), nil
 }

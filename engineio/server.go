@@ -286,7 +286,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // upgradeWebsocket completes a websocket handshake. The connection gorilla/websocket gets is a
 // wsNetConn, with the read buffer the session inspects.
 func (s *Server) upgradeWebsocket(w http.ResponseWriter, r *http.Request, h http.Header) (*websocket.Conn, error) {
-	return s.upgrader.Upgrade(hijacker{ResponseWriter: w, poll: s.poll}, r, h)
+	plain := !s.upgrader.EnableCompression || !offersDeflate(r.Header)
+	return s.upgrader.Upgrade(hijacker{ResponseWriter: w, poll: s.poll, plain: plain}, r, h)
 }
 
 // newSessionID returns a random, URL-safe session ID of 20 characters.

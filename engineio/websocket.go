@@ -1,8 +1,12 @@
 package engineio
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
+	"slices"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -119,7 +123,7 @@ func (c *Conn) readMessage(ws *websocket.Conn) (parser.Packet, CloseReason, erro
 		}
 		return parser.Packet{}, ReasonTransportClose, err
 	}
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	data, err := readLimited(r, limit)
 	if err != nil {
 		if errors.Is(err, websocket.ErrReadLimit) {
 			return parser.Packet{}, ReasonTransportError, err
@@ -127,8 +131,7 @@ func (c *Conn) readMessage(ws *websocket.Conn) (parser.Packet, CloseReason, erro
 		return parser.Packet{}, ReasonTransportClose, err
 	}
 	if int64(len(data)) > limit {
-		_ = ws.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(websocket.CloseMessageTooBig, ""), time.Now().Add(time.Second))
+		writeClose(ws, websocket.FormatCloseMessage(websocket.CloseMessageTooBig, ""))
 		return parser.Packet{}, ReasonTransportError, websocket.ErrReadLimit
 	}
 	if c.protocol == 3 {
@@ -148,8 +151,7 @@ func (c *Conn) readMessage(ws *websocket.Conn) (parser.Packet, CloseReason, erro
 	}
 	if !utf8.Valid(data) {
 		// RFC 6455 fails a connection whose text frame is not UTF-8, as Node's ws does.
-		_ = ws.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, ""), time.Now().Add(time.Second))
+		writeClose(ws, websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, ""))
 		return parser.Packet{}, ReasonTransportError, errInvalidUTF8
 	}
 	p, err := parser.DecodePacket(data)
@@ -157,6 +159,107 @@ func (c *Conn) readMessage(ws *websocket.Conn) (parser.Packet, CloseReason, erro
 		return parser.Packet{}, ReasonParseError, err
 	}
 	return p, "", nil
+}
+
+// readBufSize is the size of the pooled buffers messages are read into before they are copied
+// to a slice of their own size.
+const readBufSize = 4096
+
+// readBufPool holds the buffers messages are read into. A message is read into one, then
+// copied into a slice of its exact size, which the message handler owns: a buffer sized for
+// the largest message is never kept by the handler.
+var readBufPool = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
+
+// readLimited reads r to the end and returns what it read in a new slice of its size. It
+// reads at most limit+1 bytes, so that a message over limit is told by its length.
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	bp := readBufPool.Get().(*[]byte)
+	buf := *bp
+	if int64(len(buf)) > limit+1 {
+		buf = buf[:limit+1]
+	}
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err == io.EOF {
+			data := bytes.Clone(buf[:n])
+			readBufPool.Put(bp)
+			return data, nil
+		}
+		if err != nil {
+			readBufPool.Put(bp)
+			return nil, err
+		}
+	}
+	// A message larger than the pooled buffer: go on in a slice that grows.
+	data := make([]byte, n, min(int64(2*n), limit+1))
+	copy(data, buf[:n])
+	readBufPool.Put(bp)
+	for int64(len(data)) <= limit {
+		if len(data) == cap(data) {
+			data = slices.Grow(data, int(min(int64(cap(data)), limit+1-int64(len(data)))))
+		}
+		m, err := r.Read(data[len(data):min(int64(cap(data)), limit+1)])
+		data = data[:len(data)+m]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return data, nil
+}
+
+// writeClose sends a close frame with data and stops the frames that the session's writer
+// puts on the connection itself: none may follow the close frame.
+func writeClose(ws *websocket.Conn, data []byte) {
+	if wc, ok := ws.NetConn().(*wsNetConn); ok {
+		wc.stopFrames()
+	}
+	_ = ws.WriteControl(websocket.CloseMessage, data, time.Now().Add(time.Second))
+}
+
+// maxFrameHeader is the size of the longest header of a frame the server sends (not masked).
+const maxFrameHeader = 10
+
+var frameHeaderSpace [maxFrameHeader]byte
+
+// appendFrame appends the websocket frame (final, not masked, no extension) that carries p to
+// dst, for a session of the given protocol revision.
+func appendFrame(dst []byte, p parser.Packet, protocol int) []byte {
+	at := len(dst)
+	dst = append(dst, frameHeaderSpace[:]...)
+	var frame []byte
+	var bin bool
+	if protocol == 3 {
+		frame, bin = parser.WebsocketFrameV3(dst, p)
+	} else if frame, bin = parser.WebsocketFrame(dst, p); bin {
+		frame = append(dst, frame...) // a v4 binary frame is the data itself
+	}
+	n := len(frame) - at - maxFrameHeader
+	var h [maxFrameHeader]byte
+	h[0] = 0x80 | websocket.TextMessage // FIN, opcode
+	if bin {
+		h[0] = 0x80 | websocket.BinaryMessage
+	}
+	hl := 2
+	switch {
+	case n < 126:
+		h[1] = byte(n)
+	case n <= 0xffff:
+		h[1] = 126
+		binary.BigEndian.PutUint16(h[2:4], uint16(n))
+		hl = 4
+	default:
+		h[1] = 127
+		binary.BigEndian.PutUint64(h[2:10], uint64(n))
+		hl = 10
+	}
+	copy(frame[at:], h[:hl])
+	copy(frame[at+hl:], frame[at+maxFrameHeader:])
+	return frame[:len(frame)-(maxFrameHeader-hl)]
 }
 
 func (c *Conn) readLoop(ws *websocket.Conn) {
@@ -202,8 +305,8 @@ func (c *Conn) wroteBatch(batch []outPacket) {
 func (c *Conn) writePackets(ws *websocket.Conn, inline bool) {
 	wc, _ := ws.NetConn().(*wsNetConn)
 	var buf []byte
+	c.mu.Lock()
 	for {
-		c.mu.Lock()
 		if len(c.queue) == 0 || c.ws != ws || c.state == stateClosed {
 			c.writing = false
 			closing, reason := c.state == stateClosing, c.reason
@@ -220,45 +323,17 @@ func (c *Conn) writePackets(ws *websocket.Conn, inline bool) {
 		batch := c.takeQueueLocked()
 		c.mu.Unlock()
 
-		_ = ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
-		if wc != nil {
-			wc.beginBatch()
-		}
+		deadline := time.Now().Add(c.srv.opts.WriteTimeout)
+		var sent bool
 		var err error
-		for _, p := range batch {
-			if p.prep != nil {
-				var pm *websocket.PreparedMessage
-				if pm, err = p.prep.websocketMessage(c.protocol); err == nil {
-					err = ws.WritePreparedMessage(pm)
-				}
-			} else {
-				var frame []byte
-				var binary bool
-				if c.protocol == 3 {
-					frame, binary = parser.WebsocketFrameV3(buf[:0], p.pkt)
-				} else {
-					frame, binary = parser.WebsocketFrame(buf[:0], p.pkt)
-				}
-				if binary {
-					err = ws.WriteMessage(websocket.BinaryMessage, frame)
-				} else {
-					buf = frame
-					err = ws.WriteMessage(websocket.TextMessage, frame)
-				}
-			}
-			if err != nil {
-				break
-			}
+		if wc != nil && wc.plain {
+			sent, err = wc.writeFrames(batch, c.protocol, deadline, inline)
+		} else {
+			sent, err = c.writeMessages(ws, wc, batch, deadline, inline, &buf)
 		}
-		if wc != nil {
-			sent, ferr := wc.endBatch(inline)
-			if err == nil {
-				err = ferr
-			}
-			if err == nil && !sent {
-				go c.handOff(ws, wc, batch)
-				return
-			}
+		if err == nil && !sent {
+			go c.handOff(ws, wc, batch)
+			return
 		}
 		if err != nil {
 			if inline {
@@ -268,6 +343,53 @@ func (c *Conn) writePackets(ws *websocket.Conn, inline bool) {
 			}
 			return
 		}
-		c.wroteBatch(batch)
+		c.observeSent(batch)
+		clear(batch)
+		c.mu.Lock()
+		c.wroteLocked(len(batch))
+		c.recycleLocked(batch)
 	}
+}
+
+// writeMessages writes a batch through gorilla/websocket, which compresses the messages when
+// the connection negotiated permessage-deflate. buf is a scratch buffer for the frames. It
+// reports, as wsNetConn.endBatch, whether the batch was sent in full.
+func (c *Conn) writeMessages(ws *websocket.Conn, wc *wsNetConn, batch []outPacket, deadline time.Time, inline bool, buf *[]byte) (sent bool, err error) {
+	_ = ws.SetWriteDeadline(deadline)
+	if wc != nil {
+		wc.beginBatch()
+	}
+	for _, p := range batch {
+		if p.prep != nil {
+			var pm *websocket.PreparedMessage
+			if pm, err = p.prep.websocketMessage(c.protocol); err == nil {
+				err = ws.WritePreparedMessage(pm)
+			}
+		} else {
+			var frame []byte
+			var binary bool
+			if c.protocol == 3 {
+				frame, binary = parser.WebsocketFrameV3((*buf)[:0], p.pkt)
+			} else {
+				frame, binary = parser.WebsocketFrame((*buf)[:0], p.pkt)
+			}
+			if binary {
+				err = ws.WriteMessage(websocket.BinaryMessage, frame)
+			} else {
+				*buf = frame
+				err = ws.WriteMessage(websocket.TextMessage, frame)
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	if wc == nil {
+		return true, err
+	}
+	sent, ferr := wc.endBatch(inline)
+	if err == nil {
+		err = ferr
+	}
+	return sent, err
 }

@@ -1,0 +1,123 @@
+package engineio_test
+
+import (
+	"bytes"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/echo-socketio/echo-socketio/engineio"
+)
+
+// TestWebsocketFrameSizes sends messages whose frames sit on either side of the websocket
+// length encodings (7 bits, 16 bits, 64 bits) and of the server's read buffers, text and
+// binary, to v4 and v3 sessions, with and without compression, and checks that each comes back
+// intact twice: once sent with Send and once with SendPrepared.
+func TestWebsocketFrameSizes(t *testing.T) {
+	const limit = 100_000
+	srv := engineio.NewServer(engineio.Options{MaxHTTPBufferSize: limit, AllowEIO3: true, PerMessageDeflate: true})
+	srv.OnConnection(func(c *engineio.Conn) {
+		c.OnMessage(func(data []byte, binary bool) {
+			_ = c.Send(data, binary)
+			_ = c.SendPrepared(engineio.NewPrepared(data, binary))
+		})
+	})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		hs.CloseClientConnections()
+		ctx, cancel := contextWithTimeout(5 * time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		hs.Close()
+	})
+	sizes := []int{0, 1, 123, 124, 125, 126, 127, 4094, 4095, 4096, 4097, 8193, 65533, 65534, 65535, 65536, limit - 1}
+	for _, eio := range []string{"4", "3"} {
+		for _, compress := range []bool{false, true} {
+			name := "ok, EIO=" + eio
+			if compress {
+				name += ", permessage-deflate"
+			}
+			t.Run(name, func(t *testing.T) {
+				d := websocket.Dialer{EnableCompression: compress, HandshakeTimeout: 10 * time.Second}
+				url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/?EIO=" + eio + "&transport=websocket"
+				ws, _, err := d.Dial(url, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer ws.Close()
+				_ = ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+				if _, open, err := ws.ReadMessage(); err != nil || !bytes.HasPrefix(open, []byte("0{")) {
+					t.Fatalf("open packet %q: %v", open, err)
+				}
+				for _, n := range sizes {
+					data := bytes.Repeat([]byte("abcdefghij"), n/10+1)[:n]
+					text := append([]byte("4"), data...)
+					bin := data
+					if eio == "3" {
+						bin = append([]byte{4}, data...)
+					}
+					for _, m := range []struct {
+						mt      int
+						payload []byte
+					}{{websocket.TextMessage, text}, {websocket.BinaryMessage, bin}} {
+						if len(m.payload) == 0 || len(m.payload) > limit {
+							continue // an empty v4 binary message is valid but not sent here
+						}
+						if err := ws.WriteMessage(m.mt, m.payload); err != nil {
+							t.Fatal(err)
+						}
+						for i := range 2 {
+							mt, got, err := ws.ReadMessage()
+							if err != nil {
+								t.Fatalf("size %d, type %d, reply %d: %v", n, m.mt, i, err)
+							}
+							if mt != m.mt || !bytes.Equal(got, m.payload) {
+								t.Fatalf("size %d, type %d, reply %d: got type %d, %d bytes, want %d", n, m.mt, i, mt, len(got), len(m.payload))
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestWebsocketMessageLimit checks the limit on a message's size above the size of the
+// buffers messages are read into: a message of MaxHTTPBufferSize bytes is delivered, one byte
+// more closes the session with status 1009.
+func TestWebsocketMessageLimit(t *testing.T) {
+	const limit = 10_000
+	s := newCountServer(t, engineio.Options{MaxHTTPBufferSize: limit})
+	for _, tc := range []struct {
+		name string
+		size int
+		ok   bool
+	}{{"ok, at the limit", limit, true}, {"nok, over the limit", limit + 1, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws, _, err := websocket.DefaultDialer.Dial(wsURL(s, "EIO=4&transport=websocket"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			_ = ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+			if _, m, err := ws.ReadMessage(); err != nil || !bytes.HasPrefix(m, []byte("0{")) {
+				t.Fatalf("open packet %q, %v", m, err)
+			}
+			msg := "4" + strings.Repeat("x", tc.size-1)
+			if err := ws.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+				t.Fatal(err)
+			}
+			if tc.ok {
+				waitFor(t, func() bool { return s.messages.Load() == 1 })
+				return
+			}
+			_, m, err := ws.ReadMessage()
+			if !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
+				t.Fatalf("after a message over the limit: %q, %v; want close 1009", m, err)
+			}
+		})
+	}
+}
