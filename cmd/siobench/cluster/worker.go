@@ -59,6 +59,7 @@ type worker struct {
 	cfg     workerConfig
 	members []member
 	conns   []*client.Conn
+	poller  *client.Poller // reads every connection of the worker
 
 	mu      sync.Mutex
 	lat     []int64
@@ -89,13 +90,19 @@ func runWorker(ctx context.Context, cfg workerConfig, in io.Reader, out io.Write
 		w.members[i] = member{room: r, next: int64(r)}
 		w.joinAck[i] = make(chan struct{}, 1)
 	}
+	p, err := client.NewPoller()
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	w.poller = p
 	if err := w.connect(ctx); err != nil {
 		return err
 	}
 	defer w.closeAll()
 	var sender *client.Conn
 	if cfg.Sender {
-		c, err := client.Dial(ctx, client.Config{URL: cfg.URL, Timeout: cfg.Timeout, OnPacket: func(p wire.Packet) {
+		c, err := client.Dial(ctx, client.Config{URL: cfg.URL, Timeout: cfg.Timeout, Poller: w.poller, OnPacket: func(p wire.Packet) {
 			if p.Type == wire.SIOAck {
 				w.acks.Add(1)
 			} else {
@@ -171,7 +178,7 @@ func (w *worker) connect(ctx context.Context) error {
 
 func (w *worker) open(ctx context.Context, i int) error {
 	m := &w.members[i]
-	c, err := client.Dial(ctx, client.Config{URL: w.cfg.URL, Timeout: w.cfg.Timeout, OnPacket: func(p wire.Packet) {
+	c, err := client.Dial(ctx, client.Config{URL: w.cfg.URL, Timeout: w.cfg.Timeout, Poller: w.poller, OnPacket: func(p wire.Packet) {
 		w.onPacket(i, m, p)
 	}})
 	if err != nil {

@@ -261,6 +261,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		r.hc = &http.Client{Transport: r.httpTransport}
 		defer r.httpTransport.CloseIdleConnections()
 	}
+	if cfg.Transport == client.WebSocket {
+		p, err := client.NewPoller()
+		if err != nil {
+			res.Errors = []string{err.Error()}
+			return res, fmt.Errorf("bench: %w", err)
+		}
+		defer p.Close()
+		r.poller = p
+	}
 	var err error
 	switch cfg.Scenario {
 	case Conns:
@@ -292,6 +301,7 @@ type runner struct {
 	chk           *checker
 	hc            *http.Client
 	httpTransport *http.Transport
+	poller        *client.Poller // reads every WebSocket connection of the run
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -305,6 +315,7 @@ func (r *runner) clientConfig() client.Config {
 		Transport:  r.cfg.Transport,
 		Timeout:    r.cfg.Timeout,
 		HTTPClient: r.hc,
+		Poller:     r.poller,
 	}
 }
 

@@ -84,6 +84,16 @@ func TestScenarios(t *testing.T) {
 	}
 }
 
+// TestAcceptsAnotherEncoding checks that a delivery encoded otherwise than
+// usual (a valid JSON escape in its payload) is decoded and accepted, not
+// reported by the allocation-free check of the usual encoding.
+func TestAcceptsAnotherEncoding(t *testing.T) {
+	res, _, err := run(t, testfake.Faults{EscapeDeliv: 55}, bench.Config{Scenario: bench.Broadcast, N: 10, Count: 10})
+	if err != nil || !res.OK || res.Ops != 100 {
+		t.Fatalf("Run: %v, result %+v", err, res)
+	}
+}
+
 func TestDetectsFaults(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -101,6 +111,7 @@ func TestDetectsFaults(t *testing.T) {
 		{"nok, broadcast delivery dropped", testfake.Faults{DropDelivery: 55}, bench.Config{Scenario: bench.Broadcast, N: 10, Count: 10}, true, false, false},
 		{"nok, broadcast delivery duplicated", testfake.Faults{DuplicateDeliv: 55}, bench.Config{Scenario: bench.Broadcast, N: 10, Count: 10}, false, true, false},
 		{"nok, last broadcast delivery duplicated", testfake.Faults{DuplicateDeliv: 100}, bench.Config{Scenario: bench.Broadcast, N: 10, Count: 10}, false, true, false},
+		{"nok, broadcast delivery altered", testfake.Faults{CorruptDeliv: 55}, bench.Config{Scenario: bench.Broadcast, N: 10, Count: 10}, false, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

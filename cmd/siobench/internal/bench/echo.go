@@ -34,6 +34,7 @@ func (r *runner) echo(ctx context.Context) error {
 		return func(p wire.Packet) {
 			switch p.Type {
 			case wire.SIOAck:
+				p.Data = append([]byte(nil), p.Data...) // the reader reuses its buffer
 				select {
 				case q <- p:
 				default:

@@ -50,17 +50,25 @@ type Config struct {
 	// Timeout bounds the handshake, the namespace connection and every
 	// single write. It defaults to 10 seconds.
 	Timeout time.Duration
-	// Dialer is used by the WebSocket transport. A nil Dialer means one with
-	// small buffers suited to many connections.
+	// Dialer, when set, makes the WebSocket transport use gorilla/websocket
+	// with this dialer instead of the client's own RFC 6455 reader. Secure
+	// (wss, https) URLs always use gorilla/websocket, with a default dialer
+	// when Dialer is nil.
 	Dialer *websocket.Dialer
+	// Poller, when set, reads the WebSocket connections that do not use
+	// gorilla/websocket on its one goroutine (Linux; elsewhere, and when
+	// nil, every connection reads on a goroutine of its own).
+	Poller *Poller
 	// HTTPClient is used by the polling transport. A nil client means
 	// http.DefaultClient; load tests should pass one whose transport keeps
 	// at least two idle connections per session.
 	HTTPClient *http.Client
 	// OnPacket receives every Socket.IO packet that arrives after the
 	// namespace connection succeeded, on the connection's reader goroutine,
-	// in arrival order. The packet's Data belongs to the callee. OnPacket
-	// must not block for long: it holds up reading. It may be nil.
+	// in arrival order. The packet's Data is valid only during the call (it
+	// may share memory with a read buffer): a callee that keeps it must copy
+	// it. OnPacket must not block for long: it holds up reading, of every
+	// connection of a Poller. It may be nil.
 	OnPacket func(wire.Packet)
 }
 
@@ -73,11 +81,13 @@ var defaultDialer = &websocket.Dialer{
 }
 
 // transport is one Engine.IO transport. send transmits one encoded
-// Engine.IO packet; run reads packets and hands them to Conn.handle until the
-// transport ends; close ends it.
+// Engine.IO packet; start begins reading packets and handing them to
+// Conn.handle until the transport ends, when Conn.finish runs; run is the
+// reading loop of a transport read by a goroutine of its own; close ends it.
 type transport interface {
 	send(packet []byte) error
 	sendMessage(sio []byte) error
+	start(c *Conn)
 	run(c *Conn) error
 	close()
 }
@@ -91,10 +101,11 @@ type Conn struct {
 	connected chan error // receives the outcome of the namespace connection
 	isConn    bool       // only touched by the reader goroutine
 
-	closeOnce sync.Once
-	closing   chan struct{}
-	done      chan struct{}
-	err       error // set before done is closed
+	closeOnce  sync.Once
+	finishOnce sync.Once
+	closing    chan struct{}
+	done       chan struct{}
+	err        error // set before done is closed
 }
 
 // Dial opens an Engine.IO session with cfg.Transport, connects to the main
@@ -120,10 +131,12 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 		done:      make(chan struct{}),
 	}
 	var err error
-	switch cfg.Transport {
-	case WebSocket:
+	switch {
+	case cfg.Transport == WebSocket && cfg.Dialer == nil && !secureURL(cfg.URL):
+		c.t, c.open, err = dialRaw(ctx, cfg)
+	case cfg.Transport == WebSocket:
 		c.t, c.open, err = dialWebSocket(ctx, cfg)
-	case Polling:
+	case cfg.Transport == Polling:
 		c.t, c.open, err = dialPolling(ctx, cfg)
 	default:
 		return nil, fmt.Errorf("client: unknown transport %q", cfg.Transport)
@@ -131,7 +144,7 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	go c.readLoop()
+	c.t.start(c)
 	if err := c.t.sendMessage([]byte{wire.SIOConnect}); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("client: sending CONNECT: %w", err)
@@ -144,6 +157,14 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 		}
 		return c, nil
 	case <-c.done:
+		select {
+		case err := <-c.connected:
+			if err == nil {
+				// Acknowledged, then ended: the caller sees it in Done and Err.
+				return c, nil
+			}
+		default:
+		}
 		c.Close()
 		return nil, fmt.Errorf("client: connection ended before CONNECT was acknowledged: %w", c.err)
 	case <-ctx.Done():
@@ -201,18 +222,35 @@ func (c *Conn) Close() error {
 	return nil
 }
 
+// readLoop reads on its own goroutine until the transport ends.
 func (c *Conn) readLoop() {
-	err := c.t.run(c)
-	select {
-	case <-c.closing:
-		err = ErrClosed
-	default:
-		if err == nil {
+	c.finish(c.t.run(c))
+}
+
+// finish ends the connection with err (ErrClosed after Close). It runs once.
+func (c *Conn) finish(err error) {
+	c.finishOnce.Do(func() {
+		select {
+		case <-c.closing:
 			err = ErrClosed
+		default:
+			if err == nil {
+				err = ErrClosed
+			}
 		}
+		c.err = err
+		close(c.done)
+	})
+}
+
+// secureURL reports whether raw names a TLS endpoint.
+func secureURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
 	}
-	c.err = err
-	close(c.done)
+	s := strings.ToLower(u.Scheme)
+	return s == "https" || s == "wss"
 }
 
 // handle processes one Engine.IO packet from the server. It returns an

@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -31,7 +32,7 @@ func TestEchoRoundTrip(t *testing.T) {
 			defer hc.CloseIdleConnections()
 			c, err := client.Dial(context.Background(), client.Config{
 				URL: srv.URL, Transport: tr, HTTPClient: hc, Timeout: 2 * time.Second,
-				OnPacket: func(p wire.Packet) { got <- p },
+				OnPacket: func(p wire.Packet) { p.Data = bytes.Clone(p.Data); got <- p },
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -115,6 +115,8 @@ func (t *pollTransport) sendMessage(sio []byte) error {
 	return t.post(append(b, sio...))
 }
 
+func (t *pollTransport) start(c *Conn) { go c.readLoop() }
+
 func (t *pollTransport) run(c *Conn) error {
 	for {
 		ctx, cancel := context.WithTimeout(t.ctx, t.hb)

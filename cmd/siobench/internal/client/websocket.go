@@ -84,6 +84,8 @@ func (t *wsTransport) sendMessage(sio []byte) error {
 	return w.Close()
 }
 
+func (t *wsTransport) start(c *Conn) { go c.readLoop() }
+
 func (t *wsTransport) run(c *Conn) error {
 	for {
 		typ, msg, err := t.ws.ReadMessage()

@@ -31,6 +31,11 @@ type Faults struct {
 	CorruptAck     int64
 	DropDelivery   int64
 	DuplicateDeliv int64
+	// CorruptDeliv changes the last byte of a delivery's payload.
+	CorruptDeliv int64
+	// EscapeDeliv sends a delivery in another valid JSON encoding (its
+	// first payload byte as a \u escape), which must be accepted.
+	EscapeDeliv int64
 }
 
 // Server is the fake contract server. Create it with Start and stop it
@@ -355,13 +360,18 @@ func (ss *session) handleSocketIO(p string) bool {
 		s.mu.Unlock()
 		for _, m := range members {
 			n := s.deliveries.Add(1)
+			out := pkt
 			switch n {
 			case s.faults.DropDelivery:
 				continue
 			case s.faults.DuplicateDeliv:
 				m.send(pkt)
+			case s.faults.CorruptDeliv:
+				out = pkt[:len(pkt)-3] + `!"]`
+			case s.faults.EscapeDeliv:
+				out = `42["bcast","\u00` + strconv.FormatInt(int64(pkt[12]), 16) + pkt[13:]
 			}
-			m.send(pkt)
+			m.send(out)
 		}
 		ack("[]")
 	}
