@@ -184,10 +184,10 @@ func (c *Conn) SendPrepared(ps ...*Prepared) error {
 	for _, p := range ps {
 		c.queue = append(c.queue, outPacket{pkt: p.pkt, prep: p})
 	}
-	ws := c.kickInlineLocked()
+	ws, batch := c.kickInlineLocked()
 	c.mu.Unlock()
 	if ws != nil {
-		c.writeInline(ws)
+		c.writeInline(ws, batch)
 	}
 	return nil
 }
@@ -249,26 +249,27 @@ func (c *Conn) enqueue(p outPacket, control bool) error {
 		return ErrQueueFull
 	}
 	c.queue = append(c.queue, p)
-	ws := c.kickInlineLocked()
+	ws, batch := c.kickInlineLocked()
 	c.mu.Unlock()
 	if ws != nil {
-		c.writeInline(ws)
+		c.writeInline(ws, batch)
 	}
 	return nil
 }
 
 // kickInlineLocked is kickLocked for a caller that can write: when the websocket writer is
-// idle and the connection can be written without blocking, it marks the writer busy and
-// returns the websocket, which the caller writes with writeInline after unlocking.
-func (c *Conn) kickInlineLocked() *websocket.Conn {
+// idle and the connection can be written without blocking, it marks the writer busy, takes the
+// queue and returns the websocket and the batch, which the caller writes with writeInline
+// after unlocking.
+func (c *Conn) kickInlineLocked() (*websocket.Conn, []outPacket) {
 	if c.transport == TransportWebsocket && !c.writing && c.ws != nil && len(c.queue) > 0 {
 		if wc, ok := c.ws.NetConn().(*wsNetConn); ok && wc.raw != nil {
 			c.writing = true
-			return c.ws
+			return c.ws, c.takeQueueLocked()
 		}
 	}
 	c.kickLocked()
-	return nil
+	return nil, nil
 }
 
 // kickLocked makes the transport send what is queued: it starts the websocket writer if it is

@@ -121,3 +121,41 @@ func TestWebsocketMessageLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestWebsocketFrameInParts sends a frame in two parts, far enough apart that the wait for
+// the next message of the session's reader (which bounds its wait with a read deadline) ends
+// in between: the message is delivered whole and the session goes on.
+func TestWebsocketFrameInParts(t *testing.T) {
+	s := newEchoServer(t, engineio.Options{})
+	url := "ws" + strings.TrimPrefix(s.HTTP.URL, "http") + "/engine.io/?EIO=4&transport=websocket"
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, open, err := ws.ReadMessage(); err != nil || !bytes.HasPrefix(open, []byte("0{")) {
+		t.Fatalf("open packet %q: %v", open, err)
+	}
+	echo := func(frame []byte, split int, pause time.Duration) {
+		t.Helper()
+		nc := ws.UnderlyingConn()
+		if _, err := nc.Write(frame[:split]); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(pause)
+		if _, err := nc.Write(frame[split:]); err != nil {
+			t.Fatal(err)
+		}
+		_, got, err := ws.ReadMessage()
+		if want := frame[len(frame)-len(got):]; err != nil || len(got) == 0 || !bytes.Equal(got, want) {
+			t.Fatalf("echo %q, %v", got, err)
+		}
+	}
+	for i := range 3 {
+		// The first message sets the reader waiting for the next; the second arrives in
+		// parts across the end of that wait; the third checks the session is still read.
+		frame := wsFrame([]byte("4message "+strings.Repeat("x", 200*i)), true)
+		echo(frame, len(frame)/2, time.Duration(i%2)*300*time.Millisecond)
+	}
+}

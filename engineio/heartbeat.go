@@ -83,10 +83,10 @@ func (c *Conn) heartbeat(gen uint64) {
 	c.awaitingPong = true
 	c.armHeartbeatLocked(c.srv.opts.PingTimeout)
 	c.queue = append(c.queue, outPacket{pkt: parser.Packet{Type: parser.Ping}})
-	ws := c.kickInlineLocked()
+	ws, batch := c.kickInlineLocked()
 	c.mu.Unlock()
 	if ws != nil {
-		c.writeInline(ws)
+		c.writeInline(ws, batch)
 	}
 }
 

@@ -66,6 +66,10 @@ type wsNetConn struct {
 	// readMu is held by the goroutine reading the connection: successive readers started by
 	// the poller are ordered by it.
 	readMu sync.Mutex
+	// linger is the read deadline set by awaitData (zero: none); peeking is set while
+	// awaitData waits. Both belong to the goroutine that holds readMu.
+	linger  time.Time
+	peeking bool
 	// poll is the server's poller, set when the connection has a file descriptor. The
 	// registration is guarded by the poller's lock.
 	poll       *poller
@@ -90,20 +94,53 @@ func newWSNetConn(nc net.Conn, p *poller) *wsNetConn {
 	return wc
 }
 
-// awaitData waits up to d for data to read, without consuming it, and reports whether some
-// arrived (or the connection failed, which the next read reports). The read deadline is clear
-// again when it returns, so that a message that arrives in parts is read without one.
+// awaitData waits, for at least d and at most 2d after the previous call, for data to read,
+// without consuming it, and reports whether some arrived (or the connection failed, which the
+// next read reports). The read deadline it sets is moved only when less than d is left, so a
+// client that sends often costs a deadline change every d or so, not two per message. Reads of
+// a frame that the deadline interrupts go on without one (see Read), and the deadline is
+// clear again when awaitData reports false.
 func (wc *wsNetConn) awaitData(d time.Duration) bool {
-	if err := wc.Conn.SetReadDeadline(time.Now().Add(d)); err != nil {
-		return false
+	if now := time.Now(); wc.linger.Sub(now) < d {
+		wc.linger = now.Add(2 * d)
+		if err := wc.Conn.SetReadDeadline(wc.linger); err != nil {
+			return false
+		}
 	}
+	wc.peeking = true
 	_, err := wc.br.Peek(1)
-	if cerr := wc.Conn.SetReadDeadline(time.Time{}); cerr != nil {
-		return true // the connection is closed: the next read fails and ends the session
-	}
+	wc.peeking = false
 	// bufio.Reader returns a read error once and forgets it: a timeout here is not seen by
 	// gorilla/websocket, and any other error comes back on its next read.
-	return !errors.Is(err, os.ErrDeadlineExceeded)
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	_ = wc.clearLinger() // an error means the connection is closed: the next read reports it
+	return false
+}
+
+// clearLinger clears the read deadline awaitData set.
+func (wc *wsNetConn) clearLinger() error {
+	wc.linger = time.Time{}
+	return wc.Conn.SetReadDeadline(time.Time{})
+}
+
+// Read reads from the connection for the bufio.Reader gorilla/websocket reads through. The
+// read deadline of awaitData only bounds the wait for a message: when it interrupts the read
+// of a frame, the deadline is cleared and the read goes on, so a message that arrives in parts
+// is read without one.
+func (wc *wsNetConn) Read(p []byte) (int, error) {
+	n, err := wc.Conn.Read(p)
+	if err != nil && !wc.peeking && !wc.linger.IsZero() && errors.Is(err, os.ErrDeadlineExceeded) {
+		if cerr := wc.clearLinger(); cerr != nil {
+			return n, err
+		}
+		if n > 0 {
+			return n, nil
+		}
+		return wc.Conn.Read(p)
+	}
+	return n, err
 }
 
 // SetWriteDeadline records the deadline; it is set on the connection before a write that

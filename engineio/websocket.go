@@ -70,8 +70,9 @@ func (c *Conn) startReading(ws *websocket.Conn, spawn bool) {
 	c.readLoop(ws)
 }
 
-// readLinger is how long the goroutine the poller started waits for the next message once it
-// has read what was available, before the connection is watched by the poller again. A client
+// readLinger is how long (at least; at most twice that, see awaitData) the goroutine the poller
+// started waits for the next message once it has read what was available, before the
+// connection is watched by the poller again. A client
 // that sends often (a closed loop of requests and acks) is then read as by a goroutine of its
 // own, without a poller wake-up, a goroutine start and an epoll_ctl per message, while an idle
 // connection owns no goroutine once the linger is over.
@@ -267,14 +268,14 @@ func (c *Conn) readLoop(ws *websocket.Conn) {
 	}
 }
 
-// writeInline sends the queue from the goroutine that queued packets, without blocking: what
-// the socket does not take at once is left to a writer goroutine. c.writing was set by the
-// caller.
-func (c *Conn) writeInline(ws *websocket.Conn) { c.writePackets(ws, true) }
+// writeInline sends batch, taken from the queue by kickInlineLocked, and then the queue, from
+// the goroutine that queued packets, without blocking: what the socket does not take at once
+// is left to a writer goroutine. c.writing was set by the caller.
+func (c *Conn) writeInline(ws *websocket.Conn, batch []outPacket) { c.writePackets(ws, true, batch) }
 
 // writeLoop sends the queue on ws until it is empty, then exits. A graceful close waiting for
 // the queue to drain is finished here.
-func (c *Conn) writeLoop(ws *websocket.Conn) { c.writePackets(ws, false) }
+func (c *Conn) writeLoop(ws *websocket.Conn) { c.writePackets(ws, false, nil) }
 
 // handOff finishes, on a goroutine of its own, a batch that the socket did not take without
 // blocking, then goes on as the writer.
@@ -284,7 +285,7 @@ func (c *Conn) handOff(ws *websocket.Conn, wc *wsNetConn, batch []outPacket) {
 		return
 	}
 	c.wroteBatch(batch)
-	c.writePackets(ws, false)
+	c.writePackets(ws, false, nil)
 }
 
 func (c *Conn) writeFailed() {
@@ -302,26 +303,32 @@ func (c *Conn) wroteBatch(batch []outPacket) {
 	c.recycle(batch)
 }
 
-func (c *Conn) writePackets(ws *websocket.Conn, inline bool) {
+// writePackets writes batch (when not nil: taken from the queue by the caller, with c.mu held
+// since the queue was found open and ws its transport) and then the queue, until it is empty.
+func (c *Conn) writePackets(ws *websocket.Conn, inline bool, batch []outPacket) {
 	wc, _ := ws.NetConn().(*wsNetConn)
 	var buf []byte
-	c.mu.Lock()
+	if batch == nil {
+		c.mu.Lock()
+	}
 	for {
-		if len(c.queue) == 0 || c.ws != ws || c.state == stateClosed {
-			c.writing = false
-			closing, reason := c.state == stateClosing, c.reason
-			c.mu.Unlock()
-			if closing {
-				if inline { // the close hooks never run on the sender's goroutine
-					go c.finishWebsocketClose(ws, reason)
-				} else {
-					c.finishWebsocketClose(ws, reason)
+		if batch == nil {
+			if len(c.queue) == 0 || c.ws != ws || c.state == stateClosed {
+				c.writing = false
+				closing, reason := c.state == stateClosing, c.reason
+				c.mu.Unlock()
+				if closing {
+					if inline { // the close hooks never run on the sender's goroutine
+						go c.finishWebsocketClose(ws, reason)
+					} else {
+						c.finishWebsocketClose(ws, reason)
+					}
 				}
+				return
 			}
-			return
+			batch = c.takeQueueLocked()
+			c.mu.Unlock()
 		}
-		batch := c.takeQueueLocked()
-		c.mu.Unlock()
 
 		deadline := time.Now().Add(c.srv.opts.WriteTimeout)
 		var sent bool
@@ -348,6 +355,7 @@ func (c *Conn) writePackets(ws *websocket.Conn, inline bool) {
 		c.mu.Lock()
 		c.wroteLocked(len(batch))
 		c.recycleLocked(batch)
+		batch = nil
 	}
 }
 
