@@ -68,7 +68,8 @@ type Config struct {
 	// in arrival order. The packet's Data is valid only during the call (it
 	// may share memory with a read buffer): a callee that keeps it must copy
 	// it. OnPacket must not block for long: it holds up reading, of every
-	// connection of a Poller. It may be nil.
+	// connection of a Poller; and it must not Close its own connection. It
+	// may be nil.
 	OnPacket func(wire.Packet)
 }
 
