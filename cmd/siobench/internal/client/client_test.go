@@ -25,15 +25,27 @@ func TestMain(m *testing.M) {
 func TestEchoRoundTrip(t *testing.T) {
 	srv := testfake.Start(30*time.Millisecond, testfake.Faults{})
 	defer srv.Close()
-	for _, tr := range []string{client.WebSocket, client.Polling} {
+	poller, err := client.NewPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer poller.Close()
+	for _, tr := range []string{client.WebSocket, "websocket with a poller", "websocket with gorilla", client.Polling} {
 		t.Run("ok, "+tr, func(t *testing.T) {
 			got := make(chan wire.Packet, 1)
 			hc := &http.Client{Transport: &http.Transport{}}
 			defer hc.CloseIdleConnections()
-			c, err := client.Dial(context.Background(), client.Config{
+			cfg := client.Config{
 				URL: srv.URL, Transport: tr, HTTPClient: hc, Timeout: 2 * time.Second,
 				OnPacket: func(p wire.Packet) { p.Data = bytes.Clone(p.Data); got <- p },
-			})
+			}
+			switch tr {
+			case "websocket with a poller":
+				cfg.Transport, cfg.Poller = client.WebSocket, poller
+			case "websocket with gorilla":
+				cfg.Transport, cfg.Dialer = client.WebSocket, &websocket.Dialer{}
+			}
+			c, err := client.Dial(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
