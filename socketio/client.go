@@ -407,9 +407,10 @@ func (c *client) recoverOrNew(nsp *Namespace, auth json.RawMessage) (*Socket, []
 			if ok1 && ok2 {
 				if sess, missed, ok := nsp.sessions.RestoreSession(pid, offset); ok {
 					s := newSocket(nsp, c, auth)
-					s.id, s.pid, s.recovered = sess.SID, sess.PID, true
+					s.id, s.recovered = sess.SID, true
 					s.data = sess.Data
-					s.restoredRooms = sess.Rooms
+					r := s.rareLocked() // the socket is not shared yet
+					r.pid, r.restoredRooms = sess.PID, sess.Rooms
 					return s, missed
 				}
 			}
@@ -417,7 +418,7 @@ func (c *client) recoverOrNew(nsp *Namespace, auth json.RawMessage) (*Socket, []
 	}
 	s := newSocket(nsp, c, auth)
 	if nsp.sessions != nil {
-		s.pid = newID()
+		s.rareLocked().pid = newID() // the socket is not shared yet
 	}
 	return s, nil
 }

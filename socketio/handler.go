@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
 )
@@ -30,13 +31,94 @@ type Arg = parser.Arg
 // binary values included. See parser.Args.
 type Args = parser.Args
 
-// handler is an event handler whose signature was analysed once, at registration.
-type handler struct {
+// handler runs an event handler: it decodes the event's arguments into the handler's
+// parameters and calls it. Its signature was analysed once, at registration; the common
+// signatures call the application's func directly, the others go through package reflect
+// (reflectHandler). A handler is one small closure: sockets keep a few of them each.
+type handler func(event string, args Args, ack Ack) error
+
+// call runs the handler.
+func (h handler) call(event string, args Args, ack Ack) error { return h(event, args, ack) }
+
+// handlerListMax is the most handlers a handlerSet keeps in its list; beyond, they move to a
+// map.
+const handlerListMax = 8
+
+// handlerSet holds the handlers of a socket's events: a short list for the few events most
+// sockets handle, which costs a fraction of a map's smallest allocation, and a map when there
+// are many. Its zero value is empty.
+type handlerSet struct {
+	list []namedHandler // the handlers while there are at most handlerListMax, else nil
+	m    map[string]handler
+}
+
+// namedHandler is a handler and the event it handles.
+type namedHandler struct {
+	event string
+	h     handler
+}
+
+// get returns the handler of event, or nil.
+func (hs *handlerSet) get(event string) handler {
+	if hs.m != nil {
+		return hs.m[event]
+	}
+	for i := range hs.list {
+		if hs.list[i].event == event {
+			return hs.list[i].h
+		}
+	}
+	return nil
+}
+
+// set makes h the handler of event, replacing the one it had.
+func (hs *handlerSet) set(event string, h handler) {
+	if hs.m != nil {
+		hs.m[event] = h
+		return
+	}
+	for i := range hs.list {
+		if hs.list[i].event == event {
+			hs.list[i].h = h
+			return
+		}
+	}
+	switch {
+	case hs.list == nil:
+		hs.list = make([]namedHandler, 0, 4) // applications register a few handlers at once
+	case len(hs.list) == handlerListMax:
+		hs.m = make(map[string]handler, 2*handlerListMax)
+		for _, nh := range hs.list {
+			hs.m[nh.event] = nh.h
+		}
+		hs.m[event] = h
+		hs.list = nil
+		return
+	}
+	hs.list = append(hs.list, namedHandler{event, h})
+}
+
+// del removes the handler of event.
+func (hs *handlerSet) del(event string) {
+	if hs.m != nil {
+		delete(hs.m, event)
+		return
+	}
+	for i := range hs.list {
+		if hs.list[i].event == event {
+			hs.list = slices.Delete(hs.list, i, i+1) // which lets the removed handler go
+			return
+		}
+	}
+}
+
+// reflectHandler is a handler of a signature without a fast path: its parameters are decoded
+// and the call made by package reflect.
+type reflectHandler struct {
 	fn     reflect.Value
 	params []reflect.Type // the decoded parameters, without the trailing Ack
 	hasAck bool
 	retErr bool
-	fast   func(args Args, ack Ack) error // common signatures, without reflection
 }
 
 // newHandler checks fn's signature. Accepted: a func whose parameters are decodable types,
@@ -45,64 +127,46 @@ type handler struct {
 // counterparts
 // func([]json.RawMessage), func([]json.RawMessage, Ack), func(json.RawMessage) and
 // func(json.RawMessage, Ack), which get binary values as base64 strings.
-func newHandler(fn any) (*handler, error) {
-	h := &handler{}
+func newHandler(fn any) (handler, error) {
 	switch f := fn.(type) {
 	case func():
-		h.fast = func(Args, Ack) error { f(); return nil }
-		return h, nil
+		return func(string, Args, Ack) error { f(); return nil }, nil
 	case func(Ack):
-		h.fast = func(_ Args, ack Ack) error { f(ack); return nil }
-		return h, nil
+		return func(_ string, _ Args, ack Ack) error { f(ack); return nil }, nil
 	case func(Args):
-		h.fast = func(args Args, _ Ack) error { f(args); return nil }
-		return h, nil
+		return func(_ string, args Args, _ Ack) error { f(args); return nil }, nil
 	case func(Args, Ack):
-		h.fast = func(args Args, ack Ack) error { f(args, ack); return nil }
-		return h, nil
+		return func(_ string, args Args, ack Ack) error { f(args, ack); return nil }, nil
 	case func([]Arg):
-		h.fast = func(args Args, _ Ack) error { f(args); return nil }
-		return h, nil
+		return func(_ string, args Args, _ Ack) error { f(args); return nil }, nil
 	case func([]Arg, Ack):
-		h.fast = func(args Args, ack Ack) error { f(args, ack); return nil }
-		return h, nil
+		return func(_ string, args Args, ack Ack) error { f(args, ack); return nil }, nil
 	case func(Arg):
-		h.fast = func(args Args, _ Ack) error { f(arg(args, 0)); return nil }
-		return h, nil
+		return func(_ string, args Args, _ Ack) error { f(arg(args, 0)); return nil }, nil
 	case func(Arg, Ack):
-		h.fast = func(args Args, ack Ack) error { f(arg(args, 0), ack); return nil }
-		return h, nil
+		return func(_ string, args Args, ack Ack) error { f(arg(args, 0), ack); return nil }, nil
 	case func([]json.RawMessage):
-		h.fast = func(args Args, _ Ack) error { f(jsonArgs(args)); return nil }
-		return h, nil
+		return func(_ string, args Args, _ Ack) error { f(jsonArgs(args)); return nil }, nil
 	case func([]json.RawMessage, Ack):
-		h.fast = func(args Args, ack Ack) error { f(jsonArgs(args), ack); return nil }
-		return h, nil
+		return func(_ string, args Args, ack Ack) error { f(jsonArgs(args), ack); return nil }, nil
 	case func(json.RawMessage):
-		h.fast = func(args Args, _ Ack) error { f(jsonArg(args, 0)); return nil }
-		return h, nil
+		return func(_ string, args Args, _ Ack) error { f(jsonArg(args, 0)); return nil }, nil
 	case func(json.RawMessage, Ack):
-		h.fast = func(args Args, ack Ack) error { f(jsonArg(args, 0), ack); return nil }
-		return h, nil
+		return func(_ string, args Args, ack Ack) error { f(jsonArg(args, 0), ack); return nil }, nil
 	case func() error:
-		h.fast = func(Args, Ack) error { return f() }
-		return h, nil
+		return func(string, Args, Ack) error { return f() }, nil
 	case func(Ack) error:
-		h.fast = func(_ Args, ack Ack) error { return f(ack) }
-		return h, nil
+		return func(_ string, _ Args, ack Ack) error { return f(ack) }, nil
 	case func(Args) error:
-		h.fast = func(args Args, _ Ack) error { return f(args) }
-		return h, nil
+		return func(_ string, args Args, _ Ack) error { return f(args) }, nil
 	case func(Args, Ack) error:
-		h.fast = f
-		return h, nil
+		return func(_ string, args Args, ack Ack) error { return f(args, ack) }, nil
 	case func(Arg) error:
-		h.fast = func(args Args, _ Ack) error { return f(arg(args, 0)) }
-		return h, nil
+		return func(_ string, args Args, _ Ack) error { return f(arg(args, 0)) }, nil
 	case func(Arg, Ack) error:
-		h.fast = func(args Args, ack Ack) error { return f(arg(args, 0), ack) }
-		return h, nil
+		return func(_ string, args Args, ack Ack) error { return f(arg(args, 0), ack) }, nil
 	}
+	h := &reflectHandler{}
 	v := reflect.ValueOf(fn)
 	t := v.Type()
 	if v.Kind() != reflect.Func || v.IsNil() {
@@ -134,7 +198,7 @@ func newHandler(fn any) (*handler, error) {
 		h.params = append(h.params, p)
 	}
 	h.fn = v
-	return h, nil
+	return h.call, nil
 }
 
 func arg(args Args, i int) Arg {
@@ -162,10 +226,7 @@ func jsonArgs(args Args) []json.RawMessage {
 
 // call decodes args into the handler's parameters and runs it. Missing arguments leave their
 // parameters at the zero value, as undefined would; extra arguments are ignored.
-func (h *handler) call(event string, args Args, ack Ack) error {
-	if h.fast != nil {
-		return h.fast(args, ack)
-	}
+func (h *reflectHandler) call(event string, args Args, ack Ack) error {
 	in := make([]reflect.Value, len(h.params), len(h.params)+1)
 	for i, t := range h.params {
 		p := reflect.New(t)

@@ -40,7 +40,7 @@ type Namespace struct {
 	sockets      map[rooms.SocketID]*Socket
 	middlewares  []Middleware
 	onConnection []func(*Socket)
-	onServerEmit map[string][]*handler
+	onServerEmit map[string][]handler
 }
 
 func newNamespace(s *Server, name string, parent *ParentNamespace) *Namespace {
@@ -148,18 +148,18 @@ func checkServerSideEvent(event string) error {
 }
 
 // newServerSideHandler is newHandler, with the deprecated raw form of OnServerSideEmit.
-func newServerSideHandler(fn any) (*handler, error) {
+func newServerSideHandler(fn any) (handler, error) {
 	if f, ok := fn.(func(Args, func(...any) error)); ok {
-		return &handler{fast: func(args Args, ack Ack) error { f(args, ack); return nil }}, nil
+		return func(_ string, args Args, ack Ack) error { f(args, ack); return nil }, nil
 	}
 	return newHandler(fn)
 }
 
-func (n *Namespace) addServerSideHandler(event string, h *handler) {
+func (n *Namespace) addServerSideHandler(event string, h handler) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.onServerEmit == nil {
-		n.onServerEmit = map[string][]*handler{}
+		n.onServerEmit = map[string][]handler{}
 	}
 	n.onServerEmit[event] = append(n.onServerEmit[event], h)
 }
@@ -476,7 +476,7 @@ func (l nspLocal) SocketInfo(id rooms.SocketID) (sockets.Info, bool) {
 	if s == nil {
 		return sockets.Info{}, false
 	}
-	return sockets.Info{ID: s.id, Handshake: s.handshake, Rooms: l.n.adapter.SocketRooms(id), Data: s.dataJSON()}, true
+	return sockets.Info{ID: s.id, Handshake: s.Handshake(), Rooms: l.n.adapter.SocketRooms(id), Data: s.dataJSON()}, true
 }
 
 func (l nspLocal) Disconnect(id rooms.SocketID, closeConn bool) {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/engineio"
@@ -20,20 +21,37 @@ import (
 )
 
 // Socket is a client's connection to one namespace. Its methods are safe for concurrent use.
+//
+// A server keeps thousands of sockets, most of them idle, so a socket keeps little: what the
+// handshake record is built from (the record itself is built when it is first asked for), its
+// handlers in a short list, and the state of the rarer features (listeners of every event,
+// packet middlewares, hooks, acknowledgements waited for, the recovery session) in a side
+// record made at their first use.
 type Socket struct {
-	id        rooms.SocketID
-	nsp       *Namespace
-	client    *client
-	handshake *sockets.Handshake
-	done      chan struct{}
+	id     rooms.SocketID
+	nsp    *Namespace
+	client *client
 
-	pid           string // private session ID, with connection state recovery
-	recovered     bool
-	restoredRooms []rooms.Room
+	// What the handshake record is built from, with the Engine.IO session's handshake request.
+	auth      json.RawMessage // the CONNECT auth payload, nil when the client sent none
+	issued    int64           // when the socket was made, in milliseconds since the Unix epoch
+	handshake atomic.Pointer[sockets.Handshake]
 
-	mu              sync.Mutex
-	connected       bool
-	handlers        map[string]*handler
+	mu        sync.Mutex
+	connected bool
+	closed    bool          // it was connected, and disconnected
+	recovered bool          // set before the socket is shared
+	done      chan struct{} // made by the first Done, closed when the socket disconnects
+	handlers  handlerSet
+	data      map[string]any
+	rare      *socketRare // made at the first use of a rarer feature
+}
+
+// socketRare is the state of a socket's rarer features. Most sockets use none of them and
+// have none.
+type socketRare struct {
+	pid             string       // private session ID, with connection state recovery
+	restoredRooms   []rooms.Room // the rooms of a recovered session, until the socket joins them
 	onAny           []func(event string, args Args)
 	onAnyOut        []func(event string, args []any)
 	packetMWs       []func(event string, args Args) error
@@ -41,7 +59,15 @@ type Socket struct {
 	onDisconnect    []func(DisconnectReason)
 	onError         []func(error)
 	acks            map[uint64]func(Args)
-	data            map[string]any
+}
+
+// rareLocked returns the socket's rarer state, made at the first call. s.mu is held, or the
+// socket is not shared yet.
+func (s *Socket) rareLocked() *socketRare {
+	if s.rare == nil {
+		s.rare = &socketRare{}
+	}
+	return s.rare
 }
 
 func newSocket(nsp *Namespace, c *client, auth json.RawMessage) *Socket {
@@ -49,13 +75,11 @@ func newSocket(nsp *Namespace, c *client, auth json.RawMessage) *Socket {
 	if c.isV3() {
 		id = v3SocketID(nsp.name, c.conn.ID())
 	}
-	return &Socket{
-		id:        id,
-		nsp:       nsp,
-		client:    c,
-		handshake: buildHandshake(c.conn.Request(), auth),
-		done:      make(chan struct{}),
+	s := &Socket{id: id, nsp: nsp, client: c, issued: time.Now().UnixMilli()}
+	if len(auth) > 0 {
+		s.auth = append(json.RawMessage(nil), auth...)
 	}
+	return s
 }
 
 func newID() string {
@@ -64,25 +88,26 @@ func newID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-func buildHandshake(r *http.Request, auth json.RawMessage) *sockets.Handshake {
+// buildHandshake returns the handshake record of a socket made at issued (milliseconds since
+// the Unix epoch) with the auth payload auth, on a session opened by r.
+func buildHandshake(r *http.Request, issued int64, auth json.RawMessage) *sockets.Handshake {
 	addr := r.RemoteAddr
 	if host, _, err := net.SplitHostPort(addr); err == nil {
 		addr = host
 	}
-	now := time.Now()
 	if len(auth) == 0 {
 		auth = json.RawMessage("{}")
 	}
 	return &sockets.Handshake{
 		Headers: r.Header, // the session's copy, never modified
-		Time:    now.Format("Mon Jan 02 2006 15:04:05 GMT-0700 (MST)"),
+		Time:    time.UnixMilli(issued).Format("Mon Jan 02 2006 15:04:05 GMT-0700 (MST)"),
 		Address: addr,
 		XDomain: r.Header.Get("Origin") != "",
 		Secure:  r.TLS != nil,
-		Issued:  now.UnixMilli(),
+		Issued:  issued,
 		URL:     r.URL.RequestURI(),
 		Query:   r.URL.Query(),
-		Auth:    append(json.RawMessage(nil), auth...),
+		Auth:    auth,
 	}
 }
 
@@ -99,15 +124,30 @@ func (s *Socket) Namespace() *Namespace { return s.nsp }
 type Handshake = sockets.Handshake
 
 // Handshake returns the details of the handshake: headers, query, auth payload, remote
-// address, time and URL.
-func (s *Socket) Handshake() *Handshake { return s.handshake }
+// address, time and URL. The record is built at the first call, from the Engine.IO session's
+// handshake request, and the same one is returned afterwards; the caller must not modify it.
+func (s *Socket) Handshake() *Handshake {
+	if h := s.handshake.Load(); h != nil {
+		return h
+	}
+	h := buildHandshake(s.client.conn.Request(), s.issued, s.auth)
+	if !s.handshake.CompareAndSwap(nil, h) {
+		return s.handshake.Load() // a concurrent call built it first
+	}
+	return h
+}
 
 // Request returns the HTTP request that opened the connection. Its context carries the values
 // set by the middlewares that ran before the endpoint.
 func (s *Socket) Request() *http.Request { return s.client.conn.Request() }
 
 // Auth decodes the CONNECT auth payload into v.
-func (s *Socket) Auth(v any) error { return json.Unmarshal(s.handshake.Auth, v) }
+func (s *Socket) Auth(v any) error {
+	if len(s.auth) == 0 {
+		return json.Unmarshal([]byte("{}"), v)
+	}
+	return json.Unmarshal(s.auth, v)
+}
 
 // EngineConn is the Engine.IO session under a socket, as the application may use it. The
 // session's message and close handlers, and its raw sends, belong to the Socket.IO client
@@ -154,7 +194,17 @@ func (s *Socket) Connected() bool {
 }
 
 // Done returns a channel closed when the socket disconnects.
-func (s *Socket) Done() <-chan struct{} { return s.done }
+func (s *Socket) Done() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done == nil { // made at the first call: most sockets are never asked
+		s.done = make(chan struct{})
+		if s.closed {
+			close(s.done)
+		}
+	}
+	return s.done
+}
 
 // Set stores a value of the application's in the socket. Values that encode to JSON are
 // also reported by FetchSockets as the socket's data, and to the observers of the server
@@ -226,13 +276,10 @@ func (s *Socket) On(event string, fn any) {
 	s.setHandler(event, h)
 }
 
-func (s *Socket) setHandler(event string, h *handler) {
+func (s *Socket) setHandler(event string, h handler) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.handlers == nil {
-		s.handlers = make(map[string]*handler, 1) // made at the first handler: many sockets have none
-	}
-	s.handlers[event] = h
+	s.handlers.set(event, h)
 }
 
 // Off removes the handler of an event. Hooks added with On("disconnect") or
@@ -240,7 +287,7 @@ func (s *Socket) setHandler(event string, h *handler) {
 func (s *Socket) Off(event string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.handlers, event)
+	s.handlers.del(event)
 }
 
 // OnAny adds a listener that runs for every event the client sends, before its handler. args
@@ -248,7 +295,8 @@ func (s *Socket) Off(event string) {
 func (s *Socket) OnAny(fn func(event string, args Args)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.onAny = append(s.onAny, fn)
+	r := s.rareLocked()
+	r.onAny = append(r.onAny, fn)
 }
 
 // OnAnyOutgoing adds a listener that runs for every event emitted to the client by this
@@ -256,7 +304,8 @@ func (s *Socket) OnAny(fn func(event string, args Args)) {
 func (s *Socket) OnAnyOutgoing(fn func(event string, args []any)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.onAnyOut = append(s.onAnyOut, fn)
+	r := s.rareLocked()
+	r.onAnyOut = append(r.onAnyOut, fn)
 }
 
 // Use adds a packet middleware: it runs for every event the client sends, before OnAny
@@ -265,7 +314,8 @@ func (s *Socket) OnAnyOutgoing(fn func(event string, args []any)) {
 func (s *Socket) Use(fn func(event string, args Args) error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.packetMWs = append(s.packetMWs, fn)
+	r := s.rareLocked()
+	r.packetMWs = append(r.packetMWs, fn)
 }
 
 // OnDisconnecting adds a hook that runs when the socket is about to disconnect, while its
@@ -273,14 +323,16 @@ func (s *Socket) Use(fn func(event string, args Args) error) {
 func (s *Socket) OnDisconnecting(fn func(reason DisconnectReason)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.onDisconnecting = append(s.onDisconnecting, fn)
+	r := s.rareLocked()
+	r.onDisconnecting = append(r.onDisconnecting, fn)
 }
 
 // OnDisconnect adds a hook that runs once the socket disconnected, with the reason.
 func (s *Socket) OnDisconnect(fn func(reason DisconnectReason)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.onDisconnect = append(s.onDisconnect, fn)
+	r := s.rareLocked()
+	r.onDisconnect = append(r.onDisconnect, fn)
 }
 
 // OnError adds a hook for the errors of the socket's handlers: arguments that do not decode
@@ -289,12 +341,16 @@ func (s *Socket) OnDisconnect(fn func(reason DisconnectReason)) {
 func (s *Socket) OnError(fn func(err error)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.onError = append(s.onError, fn)
+	r := s.rareLocked()
+	r.onError = append(r.onError, fn)
 }
 
 func (s *Socket) reportError(err error) {
 	s.mu.Lock()
-	hooks := s.onError
+	var hooks []func(error)
+	if s.rare != nil {
+		hooks = s.rare.onError
+	}
 	s.mu.Unlock()
 	for _, h := range hooks {
 		s.nsp.server.protect("OnError hook", func() { h(err) })
@@ -341,7 +397,10 @@ func (s *Socket) eventPacket(event string, args []any) (*parser.Packet, error) {
 		}
 	}
 	s.mu.Lock()
-	out := s.onAnyOut
+	var out []func(string, []any)
+	if s.rare != nil {
+		out = s.rare.onAnyOut
+	}
 	s.mu.Unlock()
 	for _, fn := range out {
 		if !s.protect("OnAnyOutgoing listener", func() { fn(event, args) }) {
@@ -381,7 +440,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Re
 		s.removeAck(id)
 		s.nsp.server.ackTimedOut(s.nsp.name, 1)
 		return nil, fmt.Errorf("%w: %w", ErrAckTimeout, ctx.Err())
-	case <-s.done:
+	case <-s.Done():
 		return nil, ErrDisconnected
 	}
 }
@@ -392,17 +451,20 @@ func (s *Socket) addAck(id uint64, fn func(Args)) bool {
 	if !s.connected {
 		return false
 	}
-	if s.acks == nil {
-		s.acks = make(map[uint64]func(Args))
+	r := s.rareLocked()
+	if r.acks == nil {
+		r.acks = make(map[uint64]func(Args))
 	}
-	s.acks[id] = fn
+	r.acks[id] = fn
 	return true
 }
 
 func (s *Socket) removeAck(id uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.acks, id)
+	if s.rare != nil {
+		delete(s.rare.acks, id)
+	}
 }
 
 // Join puts the socket in rooms.
@@ -474,13 +536,24 @@ func (s *Socket) onConnect(hooks []func(*Socket), missed []*parser.Packet) {
 	// The socket joins its rooms after the missed broadcasts were queued, so that the
 	// broadcasts that come meanwhile follow them: a cluster adapter that restored the
 	// session delivers what it held back for the socket when the socket joins.
-	s.nsp.adapter.AddAll(s.id, append([]rooms.Room{rooms.Room(s.id)}, s.restoredRooms...)...)
-	s.restoredRooms = nil
+	var restored []rooms.Room
+	pid := ""
+	s.mu.Lock()
+	if r := s.rare; r != nil {
+		restored, pid = r.restoredRooms, r.pid
+		r.restoredRooms = nil
+	}
+	s.mu.Unlock()
+	if len(restored) == 0 {
+		s.nsp.adapter.AddAll(s.id, rooms.Room(s.id))
+	} else {
+		s.nsp.adapter.AddAll(s.id, append([]rooms.Room{rooms.Room(s.id)}, restored...)...)
+	}
 	if k, ok := s.nsp.sessions.(rooms.SessionKeeper); ok {
 		s.mu.Lock()
 		data := maps.Clone(s.data) // the store reads it later, while Set may write it
 		s.mu.Unlock()
-		k.KeepSession(sockets.Session{SID: s.id, PID: s.pid, Rooms: s.nsp.adapter.SocketRooms(s.id), Data: data})
+		k.KeepSession(sockets.Session{SID: s.id, PID: pid, Rooms: s.nsp.adapter.SocketRooms(s.id), Data: data})
 	}
 	for _, o := range s.nsp.server.observed() {
 		if o.SocketConnected != nil {
@@ -492,7 +565,7 @@ func (s *Socket) onConnect(hooks []func(*Socket), missed []*parser.Packet) {
 		data, _ = json.Marshal(struct {
 			SID string `json:"sid"`
 			PID string `json:"pid,omitempty"`
-		}{string(s.id), s.pid})
+		}{string(s.id), pid})
 	}
 	_ = s.client.send(&parser.Packet{Type: parser.Connect, Namespace: s.nsp.name, Data: data}, false)
 	s.client.conn.Flush()
@@ -512,19 +585,28 @@ func (s *Socket) onClose(reason DisconnectReason) bool {
 		s.mu.Unlock()
 		return false
 	}
-	s.connected = false
-	s.acks = nil
-	close(s.done)
+	s.connected, s.closed = false, true
+	pid := ""
+	if s.rare != nil {
+		s.rare.acks = nil
+		pid = s.rare.pid
+	}
+	if s.done != nil {
+		close(s.done)
+	}
 	data := s.data
 	s.mu.Unlock()
 	if s.nsp.sessions != nil && recoverable(reason) {
 		// Kept before the socket leaves its rooms; broadcasts from now on are in the log.
-		s.nsp.sessions.PersistSession(sockets.Session{SID: s.id, PID: s.pid, Rooms: s.nsp.adapter.SocketRooms(s.id), Data: data})
+		s.nsp.sessions.PersistSession(sockets.Session{SID: s.id, PID: pid, Rooms: s.nsp.adapter.SocketRooms(s.id), Data: data})
 	}
 	s.client.removeSocket(s)
 	s.client.dispatch(func() {
+		var disconnecting, disconnect []func(DisconnectReason)
 		s.mu.Lock()
-		disconnecting, disconnect := s.onDisconnecting, s.onDisconnect
+		if r := s.rare; r != nil {
+			disconnecting, disconnect = r.onDisconnecting, r.onDisconnect
+		}
 		s.mu.Unlock()
 		for _, h := range disconnecting {
 			s.protect("disconnecting hook", func() { h(reason) })
@@ -561,9 +643,12 @@ func (s *Socket) onAck(p *parser.Packet) {
 	if err != nil {
 		return
 	}
+	var fn func(Args)
 	s.mu.Lock()
-	fn := s.acks[p.ID]
-	delete(s.acks, p.ID)
+	if r := s.rare; r != nil {
+		fn = r.acks[p.ID]
+		delete(r.acks, p.ID)
+	}
 	s.mu.Unlock()
 	if fn != nil {
 		for _, o := range s.nsp.server.observed() {
@@ -599,9 +684,7 @@ func (s *Socket) onEvent(p *parser.Packet) {
 			}
 		}
 	}
-	s.mu.Lock()
-	mws, anys, h := s.packetMWs, s.onAny, s.handlers[event]
-	s.mu.Unlock()
+	mws, anys, h := s.eventHooks(event)
 	for _, mw := range mws {
 		var err error
 		if !s.protect("packet middleware", func() { err = mw(event, args) }) {
@@ -628,6 +711,18 @@ func (s *Socket) onEvent(p *parser.Packet) {
 	if s.protect("handler of "+strconv.Quote(event), func() { herr = h.call(event, args, ack) }) && herr != nil {
 		s.reportError(herr)
 	}
+}
+
+// eventHooks returns what runs for an event: the packet middlewares, the OnAny listeners and
+// the event's handler (nil when it has none).
+func (s *Socket) eventHooks(event string) ([]func(string, Args) error, []func(string, Args), handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.handlers.get(event)
+	if r := s.rare; r != nil {
+		return r.packetMWs, r.onAny, h
+	}
+	return nil, nil, h
 }
 
 func noAck(...any) error { return nil }

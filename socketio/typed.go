@@ -26,8 +26,8 @@ func OnEvent[T any](s *Socket, event string, fn func(v T, ack Ack) error) {
 }
 
 // typedHandler returns the handler OnEvent registers.
-func typedHandler[T any](event string, fn func(T, Ack) error) *handler {
-	return &handler{fast: func(args Args, ack Ack) error {
+func typedHandler[T any](event string, fn func(T, Ack) error) handler {
+	return func(_ string, args Args, ack Ack) error {
 		var v T
 		if len(args) > 0 {
 			if err := args[0].Decode(&v); err != nil {
@@ -35,7 +35,7 @@ func typedHandler[T any](event string, fn func(T, Ack) error) *handler {
 			}
 		}
 		return fn(v, ack)
-	}}
+	}
 }
 
 // reservedOnError explains why On refuses a reserved event name.
