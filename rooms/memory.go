@@ -15,9 +15,13 @@ type Memory struct {
 	nsp    Namespace
 	events atomic.Pointer[RoomEvents]
 
+	// Every socket is in its own room, named by its ID, which has the socket as its only
+	// member: that membership is kept in the socket's list of rooms only, so that an idle
+	// socket costs one entry in sids and no room of its own in rooms. rooms[r] never holds the
+	// socket whose ID is r.
 	mu    sync.RWMutex
-	rooms map[Room]*smallSet[SocketID] // the members of each room
-	sids  map[SocketID]*smallSet[Room] // the rooms of each socket
+	rooms map[Room]*smallSet[SocketID] // the members of each room, but for its own socket
+	sids  map[SocketID]*smallSet[Room] // the rooms of each socket, its own room included
 
 	idPool sync.Pool // *[]SocketID
 	rec    *recovery // nil without connection state recovery
@@ -44,6 +48,38 @@ type roomEvent struct {
 	kind byte // 'c'reate, 'j'oin, 'l'eave, 'd'elete
 	room Room
 	id   SocketID
+}
+
+// ownRoom reports whether r is the own room of socket id.
+func ownRoom(id SocketID, r Room) bool { return string(id) == string(r) }
+
+// ownerInLocked reports whether the socket whose ID is r is in its own room r.
+func (m *Memory) ownerInLocked(r Room) bool {
+	mine := m.sids[SocketID(r)]
+	return mine != nil && mine.has(r)
+}
+
+// inRoomLocked reports whether socket id is in room r.
+func (m *Memory) inRoomLocked(id SocketID, r Room) bool {
+	if ownRoom(id, r) {
+		return m.ownerInLocked(r)
+	}
+	set := m.rooms[r]
+	return set != nil && set.has(id)
+}
+
+// emptyLocked reports whether room r has no member.
+func (m *Memory) emptyLocked(r Room) bool { return m.rooms[r] == nil && !m.ownerInLocked(r) }
+
+// appendMembersLocked appends the members of room r to ids.
+func (m *Memory) appendMembersLocked(r Room, ids []SocketID) []SocketID {
+	if m.ownerInLocked(r) {
+		ids = append(ids, SocketID(r))
+	}
+	if set := m.rooms[r]; set != nil {
+		ids = set.appendTo(ids)
+	}
+	return ids
 }
 
 func (m *Memory) fire(evs []roomEvent) {
@@ -76,18 +112,20 @@ func (m *Memory) AddAll(id SocketID, rooms ...Room) {
 		m.sids[id] = mine
 	}
 	for _, r := range rooms {
+		if tracking && !mine.has(r) && m.emptyLocked(r) {
+			evs = append(evs, roomEvent{'c', r, ""})
+		}
 		if !mine.add(r) {
 			continue
 		}
-		members := m.rooms[r]
-		if members == nil {
-			members = &smallSet[SocketID]{}
-			m.rooms[r] = members
-			if tracking {
-				evs = append(evs, roomEvent{'c', r, ""})
+		if !ownRoom(id, r) {
+			members := m.rooms[r]
+			if members == nil {
+				members = &smallSet[SocketID]{}
+				m.rooms[r] = members
 			}
+			members.add(id)
 		}
-		members.add(id)
 		if tracking {
 			evs = append(evs, roomEvent{'j', r, id})
 		}
@@ -105,26 +143,27 @@ func (m *Memory) Del(id SocketID, room Room) {
 }
 
 func (m *Memory) delLocked(id SocketID, room Room, evs []roomEvent) []roomEvent {
-	if mine := m.sids[id]; mine != nil {
-		mine.del(room)
+	if mine := m.sids[id]; mine == nil || !mine.del(room) {
+		return evs // not a member
 	}
 	return m.leaveLocked(id, room, evs)
 }
 
-// leaveLocked takes socket id out of the members of room, leaving the socket's own list of
-// rooms as it is.
+// leaveLocked takes socket id, a member of room, out of the members of room; the caller took
+// room out of the socket's own list of rooms before.
 func (m *Memory) leaveLocked(id SocketID, room Room, evs []roomEvent) []roomEvent {
-	tracking := m.events.Load() != nil
-	members, ok := m.rooms[room]
-	if !ok || !members.del(id) {
-		return evs
+	if !ownRoom(id, room) {
+		members, ok := m.rooms[room]
+		if !ok || !members.del(id) {
+			return evs
+		}
+		if members.len() == 0 {
+			delete(m.rooms, room)
+		}
 	}
-	if tracking {
+	if m.events.Load() != nil {
 		evs = append(evs, roomEvent{'l', room, id})
-	}
-	if members.len() == 0 {
-		delete(m.rooms, room)
-		if tracking {
+		if m.emptyLocked(room) {
 			evs = append(evs, roomEvent{'d', room, ""})
 		}
 	}
@@ -149,7 +188,7 @@ func (m *Memory) DelAll(id SocketID) {
 func (m *Memory) selectLocked(sel *Selection, ids []SocketID) []SocketID {
 	excluded := func(id SocketID) bool {
 		for _, r := range sel.Except {
-			if set := m.rooms[r]; set != nil && set.has(id) {
+			if m.inRoomLocked(id, r) {
 				return true
 			}
 		}
@@ -164,21 +203,20 @@ func (m *Memory) selectLocked(sel *Selection, ids []SocketID) []SocketID {
 		return ids
 	}
 	for i, r := range sel.Rooms {
-		set := m.rooms[r]
-		if set == nil || slices.Contains(sel.Rooms[:i], r) { // no such room, or the same room twice
+		if slices.Contains(sel.Rooms[:i], r) { // the same room twice
 			continue
 		}
 		if i == 0 && len(sel.Except) == 0 {
-			ids = set.appendTo(ids) // the common case: one room, nothing to filter
+			ids = m.appendMembersLocked(r, ids) // the common case: one room, nothing to filter
 			continue
 		}
 		start := len(ids)
-		ids = set.appendTo(ids)
+		ids = m.appendMembersLocked(r, ids)
 		kept := ids[:start]
 	members:
 		for _, id := range ids[start:] {
 			for _, earlier := range sel.Rooms[:i] {
-				if e := m.rooms[earlier]; e != nil && e.has(id) {
+				if m.inRoomLocked(id, earlier) {
 					continue members // already selected through an earlier room
 				}
 			}

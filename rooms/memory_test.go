@@ -145,6 +145,70 @@ func TestMembershipAndEvents(t *testing.T) {
 	}
 }
 
+// TestOwnRooms: a socket's own room, which the adapter keeps apart from the other rooms, has
+// the members, selections and events of any other room, also when other sockets join it and
+// when its socket leaves it.
+func TestOwnRooms(t *testing.T) {
+	m, n := newMemory()
+	var log []string
+	m.SetRoomEvents(rooms.RoomEvents{
+		Create: func(r rooms.Room) { log = append(log, "create "+string(r)) },
+		Join:   func(r rooms.Room, id rooms.SocketID) { log = append(log, "join "+string(r)+" "+string(id)) },
+		Leave:  func(r rooms.Room, id rooms.SocketID) { log = append(log, "leave "+string(r)+" "+string(id)) },
+		Delete: func(r rooms.Room) { log = append(log, "delete "+string(r)) },
+	})
+	m.AddAll("a", "a", "r")
+	m.AddAll("b", "b", "a") // b joins the room named after a
+	m.AddAll("c", "c")
+	if got := m.SocketRooms("a"); !slices.Equal(got, []rooms.Room{"a", "r"}) {
+		t.Fatalf("rooms of a: %v", got)
+	}
+	for _, c := range []struct {
+		name string
+		sel  rooms.Selection
+		want string
+	}{
+		{"ok, own room with a guest", rooms.Selection{Rooms: []rooms.Room{"a"}}, "[a×1 b×1]"},
+		{"ok, own room once with another room", rooms.Selection{Rooms: []rooms.Room{"r", "a"}}, "[a×1 b×1]"},
+		{"ok, own room except its socket", rooms.Selection{Rooms: []rooms.Room{"a"}, Except: []rooms.Room{"b"}}, "[a×1]"},
+		{"ok, everyone but the members of a's room", rooms.Selection{Except: []rooms.Room{"a"}}, "[c×1]"},
+		{"ok, two own rooms", rooms.Selection{Rooms: []rooms.Room{"c", "b"}}, "[b×1 c×1]"},
+	} {
+		if err := m.Broadcast(&parser.Packet{}, c.sel); err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(n.take()); got != c.want {
+			t.Errorf("%s: got %s, want %s", c.name, got, c.want)
+		}
+	}
+	m.Del("a", "a") // a leaves its own room; b stays in it
+	if got := fmt.Sprint(m.Sockets("a")); got != "[b]" {
+		t.Fatalf("room a after its socket left: %s", got)
+	}
+	m.Del("b", "a")
+	if got := m.Sockets("a"); len(got) != 0 {
+		t.Fatalf("room a after both left: %v", got)
+	}
+	m.AddAll("a", "a") // back in its own room
+	m.DelAll("a")
+	m.DelAll("b")
+	want := []string{
+		"create a", "join a a", "create r", "join r a",
+		"create b", "join b b", "join a b",
+		"create c", "join c c",
+		"leave a a", "leave a b", "delete a",
+		"create a", "join a a",
+		"leave r a", "delete r", "leave a a", "delete a", // a's rooms in the order it is in them
+		"leave b b", "delete b",
+	}
+	if !slices.Equal(log, want) {
+		t.Fatalf("events\n%v, want\n%v", log, want)
+	}
+	if got := fmt.Sprint(m.Sockets()); got != "[c]" {
+		t.Fatalf("sockets left: %s", got)
+	}
+}
+
 func TestServerWideOperations(t *testing.T) {
 	m, n := newMemory()
 	ctx := context.Background()
