@@ -2,6 +2,7 @@ package socketio
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
@@ -83,4 +84,46 @@ func TestGenericHandlerAllocs(t *testing.T) {
 	if genericAllocs > rawAllocs {
 		t.Fatalf("generic handler: %.1f allocations per event, raw: %.1f", genericAllocs, rawAllocs)
 	}
+}
+
+// TestHandlerSet: the handlers of a socket, kept in a list and in a map past handlerListMax,
+// are found, replaced and removed the same way in both.
+func TestHandlerSet(t *testing.T) {
+	var hs handlerSet
+	mark := func(n int) handler {
+		return func(string, Args, Ack) error { return fmt.Errorf("handler %d", n) }
+	}
+	check := func(event string, want int) {
+		t.Helper()
+		h := hs.get(event)
+		switch {
+		case want < 0 && h != nil:
+			t.Fatalf("%s: a handler after its removal", event)
+		case want < 0:
+		case h == nil:
+			t.Fatalf("%s: no handler", event)
+		case h.call(event, nil, noAck).Error() != fmt.Sprintf("handler %d", want):
+			t.Fatalf("%s: %v, want handler %d", event, h.call(event, nil, noAck), want)
+		}
+	}
+	for n := range 2 * handlerListMax {
+		event := fmt.Sprint("e", n)
+		hs.set(event, mark(n))
+		hs.set(event, mark(100+n)) // replaces
+		check(event, 100+n)
+		if n == 3 {
+			hs.del("e1")
+			check("e1", -1)
+			check("e2", 102)
+			hs.set("e1", mark(1))
+		}
+		if (hs.m != nil) != (n >= handlerListMax) {
+			t.Fatalf("%d handlers: in a map: %v", n+1, hs.m != nil)
+		}
+	}
+	check("e1", 1)
+	check("e0", 100)
+	hs.del("e0")
+	check("e0", -1)
+	check("nope", -1)
 }

@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -327,6 +328,64 @@ func TestInProcHandshake(t *testing.T) {
 	}
 	if h.Address != "198.51.100.7" || string(h.Auth) != `{"n":1}` {
 		t.Fatalf("address %q, auth %s", h.Address, h.Auth)
+	}
+}
+
+// TestInProcHandshakeBuiltOnDemand: the handshake record, built at the first call of
+// Handshake, has the time the socket connected, is the same record for concurrent callers,
+// and is built as well once the socket disconnected.
+func TestInProcHandshakeBuiltOnDemand(t *testing.T) {
+	srv := inprocServer(t, socketio.Options{})
+	socks := onConnect(srv, nil)
+	cl, err := socketiotest.Dial(inprocCtx(t), srv, &socketiotest.Options{
+		Header: http.Header{"X-Team": {"blue"}},
+		Query:  url.Values{"room": {"lobby"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	before := time.Now().UnixMilli()
+	if _, err := cl.Connect(inprocCtx(t), "/", nil); err != nil {
+		t.Fatal(err)
+	}
+	after := time.Now().UnixMilli()
+	s := recv(t, socks)
+	var m map[string]any
+	if err := s.Auth(&m); err != nil || len(m) != 0 {
+		t.Fatalf("auth without a payload: %v, %v", m, err)
+	}
+	cl.Close()
+	select {
+	case <-s.Done():
+	case <-inprocCtx(t).Done():
+		t.Fatal("the socket did not disconnect")
+	}
+	got := make([]*socketio.Handshake, 8)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Go(func() { got[i] = s.Handshake() })
+	}
+	wg.Wait()
+	h := got[0]
+	for _, g := range got {
+		if g != h {
+			t.Fatal("concurrent calls got different records")
+		}
+	}
+	if h.Issued < before || h.Issued > after {
+		t.Fatalf("issued %d, the socket connected between %d and %d", h.Issued, before, after)
+	}
+	if want := time.UnixMilli(h.Issued).Format("Mon Jan 02 2006 15:04:05 GMT-0700 (MST)"); h.Time != want {
+		t.Fatalf("time %q, want %q", h.Time, want)
+	}
+	if h.XDomain || h.Secure || string(h.Auth) != "{}" || url.Values(h.Query).Get("room") != "lobby" ||
+		http.Header(h.Headers).Get("X-Team") != "blue" ||
+		!strings.Contains(h.URL, "room=lobby") || !strings.Contains(h.URL, "EIO=4") {
+		t.Fatalf("handshake %+v", h)
+	}
+	if s.Handshake() != h {
+		t.Fatal("a later call built another record")
 	}
 }
 

@@ -89,9 +89,10 @@ func newID() string {
 }
 
 // buildHandshake returns the handshake record of a socket made at issued (milliseconds since
-// the Unix epoch) with the auth payload auth, on a session opened by r.
-func buildHandshake(r *http.Request, issued int64, auth json.RawMessage) *sockets.Handshake {
-	addr := r.RemoteAddr
+// the Unix epoch) with the auth payload auth, on the session c: the rest is read from the
+// session's record of its handshake request.
+func buildHandshake(c *engineio.Conn, issued int64, auth json.RawMessage) *sockets.Handshake {
+	addr := c.RemoteAddr()
 	if host, _, err := net.SplitHostPort(addr); err == nil {
 		addr = host
 	}
@@ -99,14 +100,14 @@ func buildHandshake(r *http.Request, issued int64, auth json.RawMessage) *socket
 		auth = json.RawMessage("{}")
 	}
 	return &sockets.Handshake{
-		Headers: r.Header, // the session's copy, never modified
+		Headers: c.Headers(), // a copy of the handshake's headers, the record's own
 		Time:    time.UnixMilli(issued).Format("Mon Jan 02 2006 15:04:05 GMT-0700 (MST)"),
 		Address: addr,
-		XDomain: r.Header.Get("Origin") != "",
-		Secure:  r.TLS != nil,
+		XDomain: c.Header("Origin") != "",
+		Secure:  c.TLS() != nil,
 		Issued:  issued,
-		URL:     r.URL.RequestURI(),
-		Query:   r.URL.Query(),
+		URL:     c.RequestURI(),
+		Query:   c.Query(),
 		Auth:    auth,
 	}
 }
@@ -125,12 +126,13 @@ type Handshake = sockets.Handshake
 
 // Handshake returns the details of the handshake: headers, query, auth payload, remote
 // address, time and URL. The record is built at the first call, from the Engine.IO session's
-// handshake request, and the same one is returned afterwards; the caller must not modify it.
+// record of its handshake request, and the same one is returned afterwards; the caller must
+// not modify it.
 func (s *Socket) Handshake() *Handshake {
 	if h := s.handshake.Load(); h != nil {
 		return h
 	}
-	h := buildHandshake(s.client.conn.Request(), s.issued, s.auth)
+	h := buildHandshake(s.client.conn, s.issued, s.auth)
 	if !s.handshake.CompareAndSwap(nil, h) {
 		return s.handshake.Load() // a concurrent call built it first
 	}
