@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/echo-socketio/echo-socketio/engineio"
@@ -38,10 +39,45 @@ type client struct {
 }
 
 // inboxItem is a piece of work for the inbox: the handling of a packet (size >= 0, counted
-// against the bounds) or a hook (size < 0).
+// against the bounds) or a hook (size < 0). It is an EVENT packet's when ev is set, fn's
+// otherwise.
 type inboxItem struct {
 	fn   func()
+	ev   *eventTask
 	size int64
+}
+
+// eventTask is the handling of an EVENT packet, and the state of its acknowledgement: one
+// allocation per event serves the inbox and the Ack handed to the handler.
+type eventTask struct {
+	c     *client
+	s     *Socket // nil when the event came while the CONNECT of its namespace was handled
+	p     *parser.Packet
+	acked atomic.Bool
+}
+
+func (t *eventTask) run() {
+	if t.s == nil {
+		t.s = t.c.socket(t.p.Namespace)
+	}
+	if t.s != nil {
+		t.s.onEvent(t)
+	}
+}
+
+// ack is the Ack of an event that asked for one: it sends the ACK packet the first time.
+func (t *eventTask) ack(args ...any) error {
+	if !t.acked.CompareAndSwap(false, true) {
+		return ErrAlreadyAcked
+	}
+	return t.s.sendAck(t.p.ID, args)
+}
+
+// runnerJob hands a client to the goroutine that runs its inbox, with the first item, which
+// did not go through the inbox: the inbox is empty while no goroutine runs it.
+type runnerJob struct {
+	c     *client
+	first inboxItem
 }
 
 func newClient(s *Server, c *engineio.Conn) {
@@ -71,19 +107,24 @@ func (c *client) onConnectTimeout() {
 
 // dispatch queues fn on the inbox; size is the bytes of the packet it handles, counted by a
 // successful admit before, or -1 for work that is not counted.
-func (c *client) dispatch(fn func(), size int64) {
+func (c *client) dispatch(fn func(), size int64) { c.queue(inboxItem{fn: fn, size: size}) }
+
+// queue queues the work it on the inbox, or hands it to a goroutine that runs the inbox when
+// none does: the inbox is then empty, so it goes first.
+func (c *client) queue(it inboxItem) {
 	c.mu.Lock()
-	c.inbox = append(c.inbox, inboxItem{fn: fn, size: size})
 	if c.running {
+		c.inbox = append(c.inbox, it)
 		c.mu.Unlock()
 		return
 	}
 	c.running = true
 	c.mu.Unlock()
+	job := runnerJob{c: c, first: it}
 	select {
-	case c.server.idleRunners <- c:
+	case c.server.idleRunners <- job:
 	default:
-		go runInboxes(c)
+		go runInboxes(job)
 	}
 }
 
@@ -94,19 +135,21 @@ func (c *client) dispatch(fn func(), size int64) {
 // waiting goroutine holds no connection: an idle server has none once the linger is over.
 const runnerLinger = 20 * time.Millisecond
 
-// runInboxes runs the inbox of c, then the inboxes handed to it within runnerLinger.
-func runInboxes(c *client) {
-	srv := c.server
+// runInboxes runs the inbox of the client of job, then the inboxes handed to it within
+// runnerLinger.
+func runInboxes(job runnerJob) {
+	srv := job.c.server
 	var timer *time.Timer
 	for {
-		c.drain()
+		job.c.run(&job.first)
+		job.c.drain()
 		if timer == nil {
 			timer = time.NewTimer(runnerLinger)
 		} else {
 			timer.Reset(runnerLinger)
 		}
 		select {
-		case c = <-srv.idleRunners:
+		case job = <-srv.idleRunners:
 		case <-timer.C:
 			return
 		}
@@ -150,36 +193,51 @@ func (c *client) admit(size int64) bool {
 	return true
 }
 
+// inboxReused is the capacity of the largest inbox kept for reuse while its goroutine runs.
+const inboxReused = 64
+
 func (c *client) drain() {
-	for {
-		c.mu.Lock()
-		if len(c.inbox) == 0 {
-			c.running = false
-			c.inbox = nil
-			finish := c.finishLocked()
-			c.mu.Unlock()
-			if finish {
-				c.server.clientFinished()
-			}
-			return
-		}
+	c.mu.Lock()
+	for len(c.inbox) > 0 {
 		batch := c.inbox
-		c.inbox = make([]inboxItem, 0, 4)
+		c.inbox = nil
 		c.mu.Unlock()
 		for i := range batch {
-			batch[i].fn()
-			if size := batch[i].size; size >= 0 {
-				batch[i] = inboxItem{}
-				c.mu.Lock()
-				c.inboxCount--
-				c.inboxBytes -= size
-				c.mu.Unlock()
-				select {
-				case c.room <- struct{}{}:
-				default:
-				}
-			}
+			c.run(&batch[i]) // clears the item
 		}
+		c.mu.Lock()
+		if c.inbox == nil && cap(batch) <= inboxReused {
+			c.inbox = batch[:0] // for what comes while this goroutine runs the inbox
+		}
+	}
+	c.running = false
+	c.inbox = nil // an idle client keeps no inbox
+	finish := c.finishLocked()
+	c.mu.Unlock()
+	if finish {
+		c.server.clientFinished()
+	}
+}
+
+// run does the work it of the inbox, and gives back what it held of the inbox's bounds.
+func (c *client) run(it *inboxItem) {
+	if it.ev != nil {
+		it.ev.run()
+	} else {
+		it.fn()
+	}
+	size := it.size
+	*it = inboxItem{}
+	if size < 0 {
+		return
+	}
+	c.mu.Lock()
+	c.inboxCount--
+	c.inboxBytes -= size
+	c.mu.Unlock()
+	select {
+	case c.room <- struct{}{}:
+	default:
 	}
 }
 
@@ -262,14 +320,7 @@ func (c *client) onPacket(p *parser.Packet) {
 		if !c.admit(size) {
 			return
 		}
-		c.dispatch(func() {
-			if s == nil { // the CONNECT was still being handled when the event came
-				s = c.socket(nsp)
-			}
-			if s != nil {
-				s.onEvent(p)
-			}
-		}, size)
+		c.queue(inboxItem{ev: &eventTask{c: c, s: s, p: p}, size: size})
 	case parser.Disconnect:
 		if s != nil {
 			s.onClose(ReasonClientNamespaceDisconnect)
@@ -444,30 +495,36 @@ func (c *client) sendConnectError(nsp string, err error) {
 // send encodes p and queues it. A receiver whose queue is full is disconnected, unless the
 // packet is volatile, in which case the packet is dropped.
 func (c *client) send(p *parser.Packet, volatile bool) error {
-	var err error
 	if c.server.opts.Parser == ParserMsgpack {
-		var b []byte
-		if b, err = msgpackparser.Encode(p); err != nil {
+		b, err := msgpackparser.Encode(p)
+		if err != nil {
 			return fmt.Errorf("socketio: encode %s: %w", p.Type, err)
 		}
-		err = c.conn.Send(b, true)
-	} else {
-		var text []byte
-		var atts [][]byte
-		if text, atts, err = parser.Encode(p); err != nil {
-			return fmt.Errorf("socketio: encode %s: %w", p.Type, err)
-		}
-		if len(atts) == 0 {
-			err = c.conn.Send(text, false)
-		} else {
-			err = c.conn.SendPrepared(preparedFrames(text, atts)...)
-		}
+		return c.sent(c.conn.Send(b, true), p.Namespace, volatile)
 	}
+	text, atts, err := parser.Encode(p)
+	if err != nil {
+		return fmt.Errorf("socketio: encode %s: %w", p.Type, err)
+	}
+	return c.sendText(text, atts, p.Namespace, volatile)
+}
+
+// sendText queues the text frame of a packet of namespace nsp, encoded by the JSON parser, and
+// its attachments; see send.
+func (c *client) sendText(text []byte, atts [][]byte, nsp string, volatile bool) error {
+	if len(atts) == 0 {
+		return c.sent(c.conn.Send(text, false), nsp, volatile)
+	}
+	return c.sent(c.conn.SendPrepared(preparedFrames(text, atts)...), nsp, volatile)
+}
+
+// sent handles err, the result of queueing a packet of namespace nsp; see send.
+func (c *client) sent(err error, nsp string, volatile bool) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, engineio.ErrQueueFull):
-		c.server.slowConsumer(c.conn, p.Namespace, volatile)
+		c.server.slowConsumer(c.conn, nsp, volatile)
 		if volatile {
 			return nil
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strconv"
 
 	"github.com/echo-socketio/echo-socketio/engineio"
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
@@ -69,19 +70,48 @@ func (s *Server) reportError(err error) {
 func (s *Server) protect(where string, fn func()) (perr *PanicError) {
 	defer func() {
 		if r := recover(); r != nil {
-			perr = &PanicError{Where: where, Value: r, Stack: debug.Stack()}
-			s.reportError(perr)
+			perr = s.recovered(where, r)
 		}
 	}()
 	fn()
 	return nil
 }
 
+// protectHandler is protect for the handler of event, named "handler of <event quoted>": the
+// name is written only when the handler panicked.
+func (s *Server) protectHandler(event string, fn func()) (perr *PanicError) {
+	defer func() {
+		if r := recover(); r != nil {
+			perr = s.recovered("handler of "+strconv.Quote(event), r)
+		}
+	}()
+	fn()
+	return nil
+}
+
+// recovered reports the panic value r, recovered from the application code named where, to
+// the server's error hook, and returns it as a *PanicError.
+func (s *Server) recovered(where string, r any) *PanicError {
+	perr := &PanicError{Where: where, Value: r, Stack: debug.Stack()}
+	s.reportError(perr)
+	return perr
+}
+
 // protect runs application code of the socket named where. A panic is recovered, reported to
 // the server's and the socket's error hooks, and disconnects the socket with
 // ReasonHandlerPanic; protect then returns false.
 func (s *Socket) protect(where string, fn func()) bool {
-	perr := s.nsp.server.protect(where, fn)
+	return s.survived(s.nsp.server.protect(where, fn))
+}
+
+// protectHandler is protect for the handler of event; see Server.protectHandler.
+func (s *Socket) protectHandler(event string, fn func()) bool {
+	return s.survived(s.nsp.server.protectHandler(event, fn))
+}
+
+// survived reports whether the socket's application code ran without panicking: perr is nil.
+// Otherwise it reports the panic to the socket's error hooks and disconnects the socket.
+func (s *Socket) survived(perr *PanicError) bool {
 	if perr == nil {
 		return true
 	}

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -9,10 +10,10 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/echo-socketio/echo-socketio/engineio"
 	"github.com/echo-socketio/echo-socketio/rooms"
@@ -667,7 +668,8 @@ func packetArgs(p *parser.Packet) (Args, error) {
 	return parser.SplitArgs(p.Data, p.Attachments)
 }
 
-func (s *Socket) onEvent(p *parser.Packet) {
+func (s *Socket) onEvent(t *eventTask) {
+	p := t.p
 	all, err := packetArgs(p)
 	if err != nil || len(all) == 0 {
 		s.reportError(fmt.Errorf("socketio: bad event payload: %w", err))
@@ -702,15 +704,15 @@ func (s *Socket) onEvent(p *parser.Packet) {
 			return
 		}
 	}
-	ack := noAck
-	if p.HasID {
-		ack = s.ackFunc(p.ID)
-	}
 	if h == nil {
 		return
 	}
+	ack := noAck
+	if p.HasID {
+		ack = t.ack
+	}
 	var herr error
-	if s.protect("handler of "+strconv.Quote(event), func() { herr = h.call(event, args, ack) }) && herr != nil {
+	if s.protectHandler(event, func() { herr = h.call(event, args, ack) }) && herr != nil {
 		s.reportError(herr)
 	}
 }
@@ -733,6 +735,13 @@ func noAck(...any) error { return nil }
 // number, which the official clients allow and which is kept as written.
 func eventName(raw json.RawMessage) (string, error) {
 	if len(raw) > 0 && raw[0] == '"' {
+		// A decoded payload is valid JSON: a string without escapes is its contents, unless
+		// they are not valid UTF-8, which json.Unmarshal replaces.
+		if n := len(raw); n >= 2 && raw[n-1] == '"' {
+			if in := raw[1 : n-1]; bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+				return string(in), nil
+			}
+		}
 		var name string
 		err := json.Unmarshal(raw, &name)
 		return name, err
@@ -740,20 +749,24 @@ func eventName(raw json.RawMessage) (string, error) {
 	return string(raw), nil
 }
 
-func (s *Socket) ackFunc(id uint64) Ack {
-	var once sync.Once
-	return func(args ...any) error {
-		err := ErrAlreadyAcked
-		once.Do(func() {
-			data, atts, merr := parser.MarshalArgs(args...)
-			if merr != nil {
-				err = fmt.Errorf("socketio: ack: %w", merr)
-				return
-			}
-			err = s.send(&parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: data, Attachments: atts}, false)
-		})
-		return err
+// sendAck sends the acknowledgement id with args, marshalled as parser.MarshalArgs does.
+func (s *Socket) sendAck(id uint64, args []any) error {
+	if s.nsp.server.opts.Parser == ParserMsgpack {
+		data, atts, err := parser.MarshalArgs(args...)
+		if err != nil {
+			return fmt.Errorf("socketio: ack: %w", err)
+		}
+		return s.send(&parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: data, Attachments: atts}, false)
 	}
+	// The JSON parser's frame is written at once, without the packet in between.
+	text, atts, err := parser.EncodeAck(s.nsp.name, id, args...)
+	if err != nil {
+		return fmt.Errorf("socketio: ack: %w", err)
+	}
+	if !s.Connected() {
+		return ErrDisconnected
+	}
+	return s.client.sendText(text, atts, s.nsp.name, false)
 }
 
 func toRooms(rs []string) []rooms.Room {

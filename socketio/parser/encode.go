@@ -57,19 +57,66 @@ func AppendPacket(dst []byte, p *Packet) ([]byte, error) {
 		}
 	}
 
+	dst = appendHeader(dst, t, len(p.Attachments), p.Namespace, p.HasID, p.ID)
+	return append(dst, data...), nil
+}
+
+// appendHeader appends what precedes the payload in the text frame of a packet of type t
+// with natt attachments: the type, the attachment count of a binary packet, the namespace
+// unless it is the main one, and the ack id.
+func appendHeader(dst []byte, t Type, natt int, nsp string, hasID bool, id uint64) []byte {
 	dst = append(dst, '0'+byte(t))
 	if t.IsBinary() {
-		dst = strconv.AppendInt(dst, int64(len(p.Attachments)), 10)
+		dst = strconv.AppendInt(dst, int64(natt), 10)
 		dst = append(dst, '-')
 	}
-	if p.Namespace != "" && p.Namespace != MainNamespace {
-		dst = append(dst, p.Namespace...)
+	if nsp != "" && nsp != MainNamespace {
+		dst = append(dst, nsp...)
 		dst = append(dst, ',')
 	}
-	if p.HasID {
-		dst = strconv.AppendUint(dst, p.ID, 10)
+	if hasID {
+		dst = strconv.AppendUint(dst, id, 10)
 	}
-	return append(dst, data...), nil
+	return dst
+}
+
+// EncodeAck returns the text frame of the acknowledgement id in namespace nsp with the
+// arguments args, marshalled as MarshalArgs marshals them, and the binary frames to send after
+// it: the frame Encode returns for the Ack packet whose Data and Attachments are what
+// MarshalArgs returns for args, made in a single allocation (plus one for the attachments, if
+// any). The attachments alias the caller's byte slices. The namespace and id are checked as
+// AppendPacket checks them, and the placeholders of a binary acknowledgement as well; the
+// payload is valid JSON by construction, and checked again only when it holds Args, whose
+// JSON text SplitArgs does not check.
+func EncodeAck(nsp string, id uint64, args ...any) (text []byte, attachments [][]byte, err error) {
+	if err := checkNamespace(nsp); err != nil {
+		return nil, nil, err
+	}
+	if id > MaxAckID {
+		return nil, nil, fmt.Errorf("%w: larger than %d", ErrInvalidAckID, uint64(MaxAckID))
+	}
+	e := getEncoder()
+	defer putEncoder(e)
+	if err := e.args(args); err != nil {
+		return nil, nil, err
+	}
+	t := Ack
+	if len(e.att) > 0 {
+		t = BinaryAck
+	}
+	if e.withArgs {
+		if err := validatePayload(t, e.buf); err != nil {
+			return nil, nil, err
+		}
+	}
+	if t == BinaryAck {
+		if err := checkPlaceholders(e.buf, len(e.att)); err != nil {
+			return nil, nil, err
+		}
+	}
+	size := 1 + 21 + len(nsp) + 1 + 20 + len(e.buf)
+	text = appendHeader(make([]byte, 0, size), t, len(e.att), nsp, true, id)
+	return append(text, e.buf...), e.attachments(), nil
 }
 
 // Encode returns the text frame of p and the binary frames to send after

@@ -49,17 +49,25 @@ var (
 func MarshalArgs(args ...any) (data json.RawMessage, attachments [][]byte, err error) {
 	e := getEncoder()
 	defer putEncoder(e)
+	if err := e.args(args); err != nil {
+		return nil, nil, err
+	}
+	return bytes.Clone(e.buf), e.attachments(), nil
+}
+
+// args appends the JSON array of args.
+func (e *encoder) args(args []any) error {
 	e.buf = append(e.buf, '[')
 	for i, a := range args {
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
 		if err := e.marshal(a); err != nil {
-			return nil, nil, err
+			return err
 		}
 	}
 	e.buf = append(e.buf, ']')
-	return bytes.Clone(e.buf), e.attachments(), nil
+	return nil
 }
 
 // MarshalEvent is like MarshalArgs with the event name as first element:
@@ -90,6 +98,11 @@ type encoder struct {
 	json  *json.Encoder
 	depth int
 	seen  map[visit]struct{}
+
+	// withArgs records that an Arg was written as it is: its JSON text was checked when it
+	// was made by NewArg or decoded, but not when it was made by SplitArgs from a payload
+	// that was not.
+	withArgs bool
 }
 
 type visit struct {
@@ -114,6 +127,7 @@ func putEncoder(e *encoder) {
 	clear(e.att)
 	e.att = e.att[:0]
 	e.depth = 0
+	e.withArgs = false
 	clear(e.seen)
 	encoderPool.Put(e)
 }
@@ -147,8 +161,13 @@ func (e *encoder) marshal(a any) error {
 		e.buf = append(e.buf, "null"...)
 		return nil
 	}
-	if x, ok := a.(Arg); ok {
+	switch x := a.(type) {
+	case Arg:
 		return e.arg(x)
+	case json.RawMessage:
+		if e.raw(x) {
+			return nil
+		}
 	}
 	if !mayHaveBinary(reflect.TypeOf(a)) {
 		return e.leaf(a)
@@ -238,8 +257,35 @@ func (e *encoder) walk(v reflect.Value) error {
 	return e.leafValue(v)
 }
 
+// raw appends the JSON text m as encoding/json marshals a json.RawMessage, when that is m
+// itself: m is one valid JSON value, compact, with nothing that encoding/json escapes (the
+// characters <, > and &, and U+2028 and U+2029, whose encoding starts with the byte 0xE2).
+// It reports false, having appended nothing, for any other m, which encoding/json handles:
+// the fast path of the arguments a handler got as json.RawMessage and answers with.
+func (e *encoder) raw(m json.RawMessage) bool {
+	if m == nil {
+		e.buf = append(e.buf, "null"...)
+		return true
+	}
+	if len(m) == 0 {
+		return false
+	}
+	for _, c := range m {
+		switch c {
+		case ' ', '\t', '\n', '\r', '<', '>', '&', 0xE2:
+			return false
+		}
+	}
+	if !validJSON(m) {
+		return false
+	}
+	e.buf = append(e.buf, m...)
+	return true
+}
+
 // arg appends an Arg, its attachments numbered after those found so far.
 func (e *encoder) arg(a Arg) error {
+	e.withArgs = true
 	buf, err := a.appendTo(e.buf, len(e.att))
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnsupportedValue, err)

@@ -39,3 +39,29 @@ func FuzzValidJSON(f *testing.F) {
 		}
 	})
 }
+
+// The fast path of json.RawMessage arguments takes compact JSON with nothing to escape, and
+// leaves the rest to encoding/json.
+func TestMarshalRawFastPath(t *testing.T) {
+	for _, c := range []struct {
+		raw  string
+		fast bool
+	}{
+		{`{"x":[1,2],"y":"z"}`, true},
+		{`"\u003c\"é"`, true},
+		{`12`, true},
+		{`{"x": 1}`, false},
+		{`"<"`, false},
+		{`"a&b"`, false},
+		{"\"\u2028\"", false},
+		{`{`, false},
+		{``, false},
+	} {
+		e := getEncoder()
+		fast := e.raw(json.RawMessage(c.raw))
+		if fast != c.fast || (fast && string(e.buf) != c.raw) || (!fast && len(e.buf) != 0) {
+			t.Errorf("raw(%q) = %v, wrote %q; want %v", c.raw, fast, e.buf, c.fast)
+		}
+		putEncoder(e)
+	}
+}
