@@ -1,6 +1,7 @@
 package socketio_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -97,6 +98,13 @@ type benchClient struct {
 
 func dialBenchClient(b *testing.B, base string, delivered *atomic.Int64, progress chan struct{}) *benchClient {
 	b.Helper()
+	return dialCountingClient(b, base, "42", delivered, progress)
+}
+
+// dialCountingClient connects a websocket Socket.IO client to "/" that counts the messages
+// that start with prefix, answering the server's pings.
+func dialCountingClient(b *testing.B, base, prefix string, counted *atomic.Int64, progress chan struct{}) *benchClient {
+	b.Helper()
 	url := "ws" + strings.TrimPrefix(base, "http") + "/socket.io/?EIO=4&transport=websocket"
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 1024}
 	ws, _, err := d.Dial(url, nil)
@@ -158,8 +166,8 @@ func dialBenchClient(b *testing.B, base string, delivered *atomic.Int64, progres
 					return
 				case len(p) == 1 && p[0] == '2':
 					_ = ws.WriteMessage(websocket.TextMessage, []byte("3"))
-				case len(p) >= 2 && p[0] == '4' && p[1] == '2':
-					delivered.Add(1)
+				case bytes.HasPrefix(p, []byte(prefix)):
+					counted.Add(1)
 					select {
 					case progress <- struct{}{}:
 					default:
