@@ -114,6 +114,9 @@ func (c *client) dispatch(fn func(), size int64) { c.queue(inboxItem{fn: fn, siz
 func (c *client) queue(it inboxItem) {
 	c.mu.Lock()
 	if c.running {
+		if c.inbox == nil {
+			c.inbox = make([]inboxItem, 0, 4) // room for a burst without regrowing
+		}
 		c.inbox = append(c.inbox, it)
 		c.mu.Unlock()
 		return

@@ -669,9 +669,12 @@ func TestInProcBroadcastAckTimeout(t *testing.T) {
 
 func TestInProcFetchSockets(t *testing.T) {
 	srv := inprocServer(t, socketio.Options{})
-	onConnect(srv, func(s *socketio.Socket) { s.Join("vip"); s.Set("name", "ann") })
+	hooked := onConnect(srv, func(s *socketio.Socket) { s.Join("vip"); s.Set("name", "ann") })
 	c := inprocConnect(t, srv, "/", nil)
 	inprocConnect(t, srv, "/", nil)
+	// The connection hook runs once the CONNECT answer is on its way: wait until both ran.
+	recv(t, hooked)
+	recv(t, hooked)
 	all, err := srv.FetchSockets(inprocCtx(t))
 	if err != nil || len(all) != 2 {
 		t.Fatalf("%d sockets, %v", len(all), err)

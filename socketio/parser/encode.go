@@ -114,7 +114,10 @@ func EncodeAck(nsp string, id uint64, args ...any) (text []byte, attachments [][
 			return nil, nil, err
 		}
 	}
-	size := 1 + 21 + len(nsp) + 1 + 20 + len(e.buf)
+	size := 1 + len(nsp) + 1 + decimalLen(id) + len(e.buf)
+	if t == BinaryAck {
+		size += decimalLen(uint64(len(e.att))) + 1
+	}
 	text = appendHeader(make([]byte, 0, size), t, len(e.att), nsp, true, id)
 	return append(text, e.buf...), e.attachments(), nil
 }
@@ -132,4 +135,13 @@ func Encode(p *Packet) (text []byte, attachments [][]byte, err error) {
 		return nil, nil, err
 	}
 	return text, p.Attachments, nil
+}
+
+// decimalLen returns the number of decimal digits of n.
+func decimalLen(n uint64) int {
+	d := 1
+	for ; n >= 10; n /= 10 {
+		d++
+	}
+	return d
 }
