@@ -16,9 +16,9 @@ type Memory struct {
 	events atomic.Pointer[RoomEvents]
 
 	// Every socket is in its own room, named by its ID, which has the socket as its only
-	// member: that membership is kept in the socket's list of rooms only, so that an idle
+	// member: that membership is kept in the socket's set of rooms only, so that an idle
 	// socket costs one entry in sids and no room of its own in rooms. rooms[r] never holds the
-	// socket whose ID is r.
+	// socket whose ID is r. A socket that is in its own room only, as most are, has a nil set.
 	mu    sync.RWMutex
 	rooms map[Room]*smallSet[SocketID] // the members of each room, but for its own socket
 	sids  map[SocketID]*smallSet[Room] // the rooms of each socket, its own room included
@@ -55,8 +55,19 @@ func ownRoom(id SocketID, r Room) bool { return string(id) == string(r) }
 
 // ownerInLocked reports whether the socket whose ID is r is in its own room r.
 func (m *Memory) ownerInLocked(r Room) bool {
-	mine := m.sids[SocketID(r)]
-	return mine != nil && mine.has(r)
+	mine, ok := m.sids[SocketID(r)]
+	return ok && (mine == nil || mine.has(r))
+}
+
+// roomsLocked returns the set of rooms of socket id, nil when the adapter does not know the
+// socket. The nil set of a socket that is in its own room only is made into a set first.
+func (m *Memory) roomsLocked(id SocketID) *smallSet[Room] {
+	mine, ok := m.sids[id]
+	if ok && mine == nil {
+		mine = &smallSet[Room]{list: []Room{Room(id)}}
+		m.sids[id] = mine
+	}
+	return mine
 }
 
 // inRoomLocked reports whether socket id is in room r.
@@ -106,7 +117,21 @@ func (m *Memory) AddAll(id SocketID, rooms ...Room) {
 	var evs []roomEvent
 	tracking := m.events.Load() != nil
 	m.mu.Lock()
-	mine := m.sids[id]
+	if _, known := m.sids[id]; !known && len(rooms) == 1 && ownRoom(id, rooms[0]) {
+		// The common case: a socket that connected joins its own room, and no other.
+		r := rooms[0]
+		if tracking && m.emptyLocked(r) {
+			evs = append(evs, roomEvent{'c', r, ""})
+		}
+		m.sids[id] = nil
+		if tracking {
+			evs = append(evs, roomEvent{'j', r, id})
+		}
+		m.mu.Unlock()
+		m.fire(evs)
+		return
+	}
+	mine := m.roomsLocked(id)
 	if mine == nil {
 		mine = &smallSet[Room]{list: make([]Room, 0, len(rooms))}
 		m.sids[id] = mine
@@ -143,7 +168,7 @@ func (m *Memory) Del(id SocketID, room Room) {
 }
 
 func (m *Memory) delLocked(id SocketID, room Room, evs []roomEvent) []roomEvent {
-	if mine := m.sids[id]; mine == nil || !mine.del(room) {
+	if mine := m.roomsLocked(id); mine == nil || !mine.del(room) {
 		return evs // not a member
 	}
 	return m.leaveLocked(id, room, evs)
@@ -174,9 +199,13 @@ func (m *Memory) leaveLocked(id SocketID, room Room, evs []roomEvent) []roomEven
 func (m *Memory) DelAll(id SocketID) {
 	var evs []roomEvent
 	m.mu.Lock()
-	if mine := m.sids[id]; mine != nil {
+	if mine, ok := m.sids[id]; ok {
 		delete(m.sids, id)
-		for _, r := range mine.appendTo(nil) {
+		list := []Room{Room(id)}
+		if mine != nil {
+			list = mine.appendTo(nil)
+		}
+		for _, r := range list {
 			evs = m.leaveLocked(id, r, evs)
 		}
 	}
@@ -285,7 +314,10 @@ func (m *Memory) Sockets(rooms ...Room) []SocketID {
 func (m *Memory) SocketRooms(id SocketID) []Room {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	mine := m.sids[id]
+	mine, ok := m.sids[id]
+	if ok && mine == nil {
+		return []Room{Room(id)}
+	}
 	if mine == nil || mine.len() == 0 {
 		return nil
 	}

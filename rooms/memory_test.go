@@ -207,6 +207,26 @@ func TestOwnRooms(t *testing.T) {
 	if got := fmt.Sprint(m.Sockets()); got != "[c]" {
 		t.Fatalf("sockets left: %s", got)
 	}
+	// c, in its own room only since it connected, joins another room, and leaves them all.
+	log = nil
+	if got := m.SocketRooms("c"); !slices.Equal(got, []rooms.Room{"c"}) {
+		t.Fatalf("rooms of c: %v", got)
+	}
+	m.AddAll("c", "x")
+	if got := m.SocketRooms("c"); !slices.Equal(got, []rooms.Room{"c", "x"}) {
+		t.Fatalf("rooms of c: %v", got)
+	}
+	m.AddAll("d", "d")
+	m.DelAll("d")
+	m.DelAll("c")
+	want = []string{"create x", "join x c", "create d", "join d d", "leave d d", "delete d",
+		"leave c c", "delete c", "leave x c", "delete x"}
+	if !slices.Equal(log, want) {
+		t.Fatalf("events\n%v, want\n%v", log, want)
+	}
+	if got := m.Sockets(); len(got) != 0 || m.SocketRooms("c") != nil {
+		t.Fatalf("sockets left: %v, rooms of c: %v", got, m.SocketRooms("c"))
+	}
 }
 
 func TestServerWideOperations(t *testing.T) {
