@@ -34,15 +34,14 @@ type Socket struct {
 	client *client
 
 	// What the handshake record is built from, with the Engine.IO session's handshake request.
-	auth      json.RawMessage // the CONNECT auth payload, nil when the client sent none
-	issued    int64           // when the socket was made, in milliseconds since the Unix epoch
+	auth      string // the CONNECT auth payload, "" when the client sent none
+	issued    int64  // when the socket was made, in milliseconds since the Unix epoch
 	handshake atomic.Pointer[sockets.Handshake]
 
 	mu        sync.Mutex
 	connected bool
-	closed    bool          // it was connected, and disconnected
-	recovered bool          // set before the socket is shared
-	done      chan struct{} // made by the first Done, closed when the socket disconnects
+	closed    bool // it was connected, and disconnected
+	recovered bool // set before the socket is shared
 	handlers  handlerSet
 	data      map[string]any
 	rare      *socketRare // made at the first use of a rarer feature
@@ -51,8 +50,9 @@ type Socket struct {
 // socketRare is the state of a socket's rarer features. Most sockets use none of them and
 // have none.
 type socketRare struct {
-	pid             string       // private session ID, with connection state recovery
-	restoredRooms   []rooms.Room // the rooms of a recovered session, until the socket joins them
+	pid             string        // private session ID, with connection state recovery
+	restoredRooms   []rooms.Room  // the rooms of a recovered session, until the socket joins them
+	done            chan struct{} // made by the first Done, closed when the socket disconnects
 	onAny           []func(event string, args Args)
 	onAnyOut        []func(event string, args []any)
 	packetMWs       []func(event string, args Args) error
@@ -78,7 +78,7 @@ func newSocket(nsp *Namespace, c *client, auth json.RawMessage) *Socket {
 	}
 	s := &Socket{id: id, nsp: nsp, client: c, issued: time.Now().UnixMilli()}
 	if len(auth) > 0 {
-		s.auth = append(json.RawMessage(nil), auth...)
+		s.auth = string(auth)
 	}
 	return s
 }
@@ -92,13 +92,13 @@ func newID() string {
 // buildHandshake returns the handshake record of a socket made at issued (milliseconds since
 // the Unix epoch) with the auth payload auth, on the session c: the rest is read from the
 // session's record of its handshake request.
-func buildHandshake(c *engineio.Conn, issued int64, auth json.RawMessage) *sockets.Handshake {
+func buildHandshake(c *engineio.Conn, issued int64, auth string) *sockets.Handshake {
 	addr := c.RemoteAddr()
 	if host, _, err := net.SplitHostPort(addr); err == nil {
 		addr = host
 	}
-	if len(auth) == 0 {
-		auth = json.RawMessage("{}")
+	if auth == "" {
+		auth = "{}"
 	}
 	return &sockets.Handshake{
 		Headers: c.Headers(), // a copy of the handshake's headers, the record's own
@@ -109,7 +109,7 @@ func buildHandshake(c *engineio.Conn, issued int64, auth json.RawMessage) *socke
 		Issued:  issued,
 		URL:     c.RequestURI(),
 		Query:   c.Query(),
-		Auth:    auth,
+		Auth:    json.RawMessage(auth),
 	}
 }
 
@@ -146,10 +146,10 @@ func (s *Socket) Request() *http.Request { return s.client.conn.Request() }
 
 // Auth decodes the CONNECT auth payload into v.
 func (s *Socket) Auth(v any) error {
-	if len(s.auth) == 0 {
+	if s.auth == "" {
 		return json.Unmarshal([]byte("{}"), v)
 	}
-	return json.Unmarshal(s.auth, v)
+	return json.Unmarshal([]byte(s.auth), v)
 }
 
 // EngineConn is the Engine.IO session under a socket, as the application may use it. The
@@ -200,13 +200,14 @@ func (s *Socket) Connected() bool {
 func (s *Socket) Done() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.done == nil { // made at the first call: most sockets are never asked
-		s.done = make(chan struct{})
+	r := s.rareLocked() // made at the first call: most sockets are never asked
+	if r.done == nil {
+		r.done = make(chan struct{})
 		if s.closed {
-			close(s.done)
+			close(r.done)
 		}
 	}
-	return s.done
+	return r.done
 }
 
 // Set stores a value of the application's in the socket. Values that encode to JSON are
@@ -594,8 +595,8 @@ func (s *Socket) onClose(reason DisconnectReason) bool {
 		s.rare.acks = nil
 		pid = s.rare.pid
 	}
-	if s.done != nil {
-		close(s.done)
+	if s.rare != nil && s.rare.done != nil {
+		close(s.rare.done)
 	}
 	data := s.data
 	s.mu.Unlock()
