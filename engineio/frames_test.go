@@ -1,7 +1,10 @@
 package engineio_test
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/binary"
+	"io"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -157,5 +160,153 @@ func TestWebsocketFrameInParts(t *testing.T) {
 		// parts across the end of that wait; the third checks the session is still read.
 		frame := wsFrame([]byte("4message "+strings.Repeat("x", 200*i)), true)
 		echo(frame, len(frame)/2, time.Duration(i%2)*300*time.Millisecond)
+	}
+}
+
+// clientFrame returns a client frame: first byte b0 (FIN, reserved bits, opcode), the payload
+// masked with key when masked.
+func clientFrame(b0 byte, masked bool, key [4]byte, payload []byte) []byte {
+	f := []byte{b0}
+	m := byte(0)
+	if masked {
+		m = 0x80
+	}
+	switch n := len(payload); {
+	case n < 126:
+		f = append(f, m|byte(n))
+	default:
+		f = append(f, m|126, byte(n>>8), byte(n))
+	}
+	if masked {
+		f = append(f, key[:]...)
+		for i, c := range payload {
+			f = append(f, c^key[i%4])
+		}
+		return f
+	}
+	return append(f, payload...)
+}
+
+// readServerFrame reads one frame the server sent: its first byte and its payload.
+func readServerFrame(t *testing.T, r *bufio.Reader) (byte, []byte) {
+	t.Helper()
+	h := make([]byte, 2)
+	if _, err := io.ReadFull(r, h); err != nil {
+		t.Fatalf("reading a frame: %v", err)
+	}
+	n := int(h[1] & 0x7f)
+	if n == 126 {
+		b := make([]byte, 2)
+		if _, err := io.ReadFull(r, b); err != nil {
+			t.Fatal(err)
+		}
+		n = int(binary.BigEndian.Uint16(b))
+	}
+	p := make([]byte, n)
+	if _, err := io.ReadFull(r, p); err != nil {
+		t.Fatalf("reading a frame: %v", err)
+	}
+	return h[0], p
+}
+
+// TestWebsocketClientFrames checks how the frames of a client are read: fragmented messages
+// with control frames between the fragments, masking keys, pings, close frames, and the frames
+// that break the protocol, which close the connection with status 1002.
+func TestWebsocketClientFrames(t *testing.T) {
+	const (
+		text, binFrame, cont, closeOp, ping, pong = 0x1, 0x2, 0x0, 0x8, 0x9, 0xA
+		fin                                       = 0x80
+	)
+	key := [4]byte{0x11, 0x22, 0x33, 0x44}
+	closeStatus := func(p []byte) int {
+		if len(p) < 2 {
+			return 1005
+		}
+		return int(binary.BigEndian.Uint16(p))
+	}
+	type frame struct {
+		b0      byte
+		masked  bool
+		payload string
+	}
+	type reply struct {
+		b0      byte
+		payload string // for a close frame: ignored, status is checked
+		status  int
+	}
+	for _, tc := range []struct {
+		name   string
+		frames []frame
+		want   []reply
+		reason engineio.CloseReason // "" when the session stays open
+	}{
+		{"ok, fragmented message with a ping between the fragments",
+			[]frame{{text, true, "4hel"}, {cont, true, "lo"}, {fin | ping, true, "p"}, {fin | pong, true, ""}, {fin | cont, true, " world"}},
+			[]reply{{b0: fin | pong, payload: "p"}, {b0: fin | text, payload: "4hello world"}}, ""},
+		{"ok, binary message in three fragments",
+			[]frame{{binFrame, true, "\x00\x01"}, {cont, true, ""}, {fin | cont, true, "\x02\x03\x04\x05\x06\x07\x08\x09\x0a"}},
+			[]reply{{b0: fin | binFrame, payload: "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a"}}, ""},
+		{"ok, close frame", []frame{{fin | closeOp, true, "\x03\xe8bye"}},
+			[]reply{{b0: fin | closeOp, status: 1000}}, engineio.ReasonTransportClose},
+		{"nok, unmasked frame", []frame{{fin | text, false, "4x"}},
+			[]reply{{b0: fin | closeOp, status: 1002}}, engineio.ReasonTransportClose},
+		{"nok, reserved bit", []frame{{fin | 0x40 | text, true, "4x"}},
+			[]reply{{b0: fin | closeOp, status: 1002}}, engineio.ReasonTransportClose},
+		{"nok, unknown opcode", []frame{{fin | 0x3, true, "4x"}},
+			[]reply{{b0: fin | closeOp, status: 1002}}, engineio.ReasonTransportClose},
+		{"nok, continuation without a message", []frame{{fin | cont, true, "4x"}},
+			[]reply{{b0: fin | closeOp, status: 1002}}, engineio.ReasonTransportClose},
+		{"nok, message inside a message", []frame{{text, true, "4x"}, {fin | text, true, "4y"}},
+			[]reply{{b0: fin | closeOp, status: 1002}}, engineio.ReasonTransportClose},
+		{"nok, fragmented ping", []frame{{ping, true, "p"}},
+			[]reply{{b0: fin | closeOp, status: 1002}}, engineio.ReasonTransportClose},
+		{"nok, ping over 125 bytes", []frame{{fin | ping, true, strings.Repeat("p", 126)}},
+			[]reply{{b0: fin | closeOp, status: 1002}}, engineio.ReasonTransportClose},
+		{"nok, close status 1005", []frame{{fin | closeOp, true, "\x03\xed"}},
+			[]reply{{b0: fin | closeOp, status: 1002}}, engineio.ReasonTransportClose},
+		{"nok, fragments over the limit", []frame{{text, true, "4" + strings.Repeat("x", 59)}, {fin | cont, true, strings.Repeat("x", 60)}},
+			[]reply{{b0: fin | closeOp, status: 1009}}, engineio.ReasonTransportError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newEchoServer(t, engineio.Options{MaxHTTPBufferSize: 100})
+			url := "ws" + strings.TrimPrefix(s.HTTP.URL, "http") + "/engine.io/?EIO=4&transport=websocket"
+			ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if _, open, err := ws.ReadMessage(); err != nil || !bytes.HasPrefix(open, []byte("0{")) {
+				t.Fatalf("open packet %q: %v", open, err)
+			}
+			nc := ws.UnderlyingConn()
+			_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+			r := bufio.NewReader(nc)
+			var out []byte
+			for _, f := range tc.frames {
+				out = append(out, clientFrame(f.b0, f.masked, key, []byte(f.payload))...)
+			}
+			if _, err := nc.Write(out); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				b0, p := readServerFrame(t, r)
+				if b0 != w.b0 {
+					t.Fatalf("frame %#x %q, want %#x", b0, p, w.b0)
+				}
+				if w.b0&0x0f == closeOp {
+					if got := closeStatus(p); got != w.status {
+						t.Fatalf("close status %d (%q), want %d", got, p, w.status)
+					}
+				} else if string(p) != w.payload {
+					t.Fatalf("payload %q, want %q", p, w.payload)
+				}
+			}
+			if tc.reason != "" {
+				if got := s.anyClosed(t, 5*time.Second); got != tc.reason {
+					t.Fatalf("close reason %q, want %q", got, tc.reason)
+				}
+			}
+		})
 	}
 }

@@ -58,10 +58,12 @@ type wsNetConn struct {
 	// set when the close frame was sent; no data frame may follow it.
 	plain     bool
 	closeSent bool
-	batch     bool
-	flushing  bool      // a blocking write runs, or is due (flush): writes are buffered
-	deadline  time.Time // the write deadline gorilla/websocket asked for
-	applied   time.Time // the write deadline set on the connection
+	// closeAfterFlush is set by Close during a blocking write: flush closes the connection.
+	closeAfterFlush bool
+	batch           bool
+	flushing        bool      // a blocking write runs, or is due (flush): writes are buffered
+	deadline        time.Time // the write deadline gorilla/websocket asked for
+	applied         time.Time // the write deadline set on the connection
 
 	// readMu is held by the goroutine reading the connection: successive readers started by
 	// the poller are ordered by it.
@@ -285,7 +287,11 @@ func (wc *wsNetConn) flush() error {
 		b := wc.wbuf
 		if b == nil {
 			wc.flushing = false
+			closing := wc.closeAfterFlush
 			wc.wmu.Unlock()
+			if closing {
+				_ = wc.Conn.Close()
+			}
 			return nil
 		}
 		wc.wbuf = nil
@@ -299,7 +305,11 @@ func (wc *wsNetConn) flush() error {
 		wc.recycleLocked(b)
 		if err != nil {
 			wc.flushing = false
+			closing := wc.closeAfterFlush
 			wc.wmu.Unlock()
+			if closing {
+				_ = wc.Conn.Close()
+			}
 			return err
 		}
 		wc.wmu.Unlock()
@@ -321,12 +331,32 @@ func (wc *wsNetConn) recycleLocked(b *[]byte) {
 
 // Close leaves the poller before the file descriptor is closed, so that the descriptor,
 // once reused by another connection, is never watched on this one's behalf.
+//
+// While a blocking write is in progress (flush), what was written meanwhile — a close frame,
+// typically — waits in the buffer for it: the connection is then closed by flush once the
+// buffer is sent, within closeFlushTimeout.
 func (wc *wsNetConn) Close() error {
 	if wc.poll != nil {
 		wc.poll.unregister(wc)
 	}
+	wc.wmu.Lock()
+	if wc.flushing {
+		wc.closeAfterFlush = true
+		wc.deadline = time.Now().Add(closeFlushTimeout)
+		err := wc.Conn.SetWriteDeadline(wc.deadline) // also bounds the write in progress
+		wc.applied = wc.deadline
+		wc.wmu.Unlock()
+		if err != nil {
+			return wc.Conn.Close()
+		}
+		return nil
+	}
+	wc.wmu.Unlock()
 	return wc.Conn.Close()
 }
+
+// closeFlushTimeout bounds the writes that a closed connection still makes (see Close).
+const closeFlushTimeout = time.Second
 
 // hijacker hands gorilla/websocket a wsNetConn and its reader at the hijack.
 type hijacker struct {

@@ -117,14 +117,17 @@ var errInvalidUTF8 = errors.New("engineio: text frame is not valid UTF-8")
 // readMessage reads one websocket message, capped at MaxHTTPBufferSize after decompression.
 func (c *Conn) readMessage(ws *websocket.Conn) (parser.Packet, CloseReason, error) {
 	limit := c.srv.opts.MaxHTTPBufferSize
-	mt, r, err := ws.NextReader()
-	if err != nil {
-		if errors.Is(err, websocket.ErrReadLimit) {
-			return parser.Packet{}, ReasonTransportError, err
+	var mt int
+	var data []byte
+	var err error
+	if wc, ok := ws.NetConn().(*wsNetConn); ok && wc.plain {
+		mt, data, err = wc.readPlainMessage(ws, limit)
+	} else {
+		var r io.Reader
+		if mt, r, err = ws.NextReader(); err == nil {
+			data, err = readLimited(r, limit)
 		}
-		return parser.Packet{}, ReasonTransportClose, err
 	}
-	data, err := readLimited(r, limit)
 	if err != nil {
 		if errors.Is(err, websocket.ErrReadLimit) {
 			return parser.Packet{}, ReasonTransportError, err
