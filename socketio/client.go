@@ -24,18 +24,19 @@ type client struct {
 	sockets      []*Socket          // connected, in the order they connected
 	byName       map[string]*Socket // the same by namespace, made when there are many
 	pending      map[string]bool    // namespaces whose CONNECT is being handled
-	closed       bool
 	connectTimer *time.Timer
 
 	// The inbox runs the application's code (middlewares, hooks, event handlers) in order,
 	// on a goroutine that exists only while there is work. The packets in it are bounded in
 	// number and bytes (admit); the disconnect hooks are not, as there is one per socket.
 	inbox      []inboxItem
-	running    bool
 	inboxCount int
 	inboxBytes int64
-	room       chan struct{} // signalled when a counted item left the inbox
-	finished   bool          // closed, and the inbox has run dry: the server no longer waits
+	room       chan struct{} // made when admit first waits; signalled when a counted item left the inbox
+	running    bool
+	finished   bool // closed, and the inbox has run dry: the server no longer waits
+
+	closed bool // the connection closed (with the flags above, so that they share a word)
 }
 
 // inboxItem is a piece of work for the inbox: the handling of a packet (size >= 0, counted
@@ -85,7 +86,6 @@ func newClient(s *Server, c *engineio.Conn) {
 		server: s,
 		conn:   c,
 		dec:    s.newDecoder(),
-		room:   make(chan struct{}, 1),
 	}
 	s.clientStarted()
 	cl.connectTimer = time.AfterFunc(s.opts.ConnectTimeout, cl.onConnectTimeout)
@@ -176,12 +176,16 @@ func (c *client) admit(size int64) bool {
 			c.mu.Unlock()
 			return false
 		}
+		if c.room == nil { // made under the lock that run takes to give room back: no signal is lost
+			c.room = make(chan struct{}, 1)
+		}
+		room := c.room
 		c.mu.Unlock()
 		if timer == nil {
 			timer = time.NewTimer(o.InboxTimeout)
 		}
 		select {
-		case <-c.room:
+		case <-room:
 		case <-c.conn.Done():
 			return false
 		case <-timer.C:
@@ -237,10 +241,13 @@ func (c *client) run(it *inboxItem) {
 	c.mu.Lock()
 	c.inboxCount--
 	c.inboxBytes -= size
+	room := c.room // nil while admit never waited
 	c.mu.Unlock()
-	select {
-	case c.room <- struct{}{}:
-	default:
+	if room != nil {
+		select {
+		case room <- struct{}{}:
+		default:
+		}
 	}
 }
 

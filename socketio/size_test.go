@@ -13,3 +13,10 @@ func TestSocketSize(t *testing.T) {
 		t.Fatalf("a Socket takes %d bytes, more than 128", n)
 	}
 }
+
+// TestClientSize keeps the client, one per connection, within the 144-byte allocation class.
+func TestClientSize(t *testing.T) {
+	if n := reflect.TypeFor[client]().Size(); n > 144 {
+		t.Fatalf("a client takes %d bytes, more than 144", n)
+	}
+}
