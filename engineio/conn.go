@@ -55,47 +55,32 @@ type Conn struct {
 	srv *Server
 	id  string
 	hs  handshakeRecord // what is kept of the handshake request (see request.go)
-	// protocol is the Engine.IO protocol revision of the session: 4, or 3 (AllowEIO3).
-	protocol int
-	// base64 is set for a v3 client that asked, in its handshake, for binary data in base64
-	// (b64): its polling payloads never use the binary framing.
-	base64 bool
 
 	onMessage atomic.Pointer[func(data []byte, binary bool)]
 	onClose   atomic.Pointer[func(reason CloseReason)]
 
-	mu     sync.Mutex
-	state  connState
-	reason CloseReason // the reason of a graceful close in progress
-	// clientClosed is set when the client's close packet closed the session: a pending poll
-	// is then released with a noop, not a close packet, as the official server does.
-	clientClosed bool
-	transport    string
-	queue        []outPacket
-	spare        []outPacket
-	done         chan struct{}
+	// The fields below are guarded by mu (the small ones are grouped at the end, so that the
+	// struct has no padding).
+	mu        sync.Mutex
+	reason    CloseReason // the reason of a graceful close in progress
+	transport string
+	// queue holds the packets waiting; it is nil when none is (a drained queue goes back to
+	// the server's pool, see queuePool).
+	queue []outPacket
+	// done is made by the first Done and closed when the session closes; a session closed
+	// before anyone asked returns closedChan.
+	done chan struct{}
 
 	// Flush: taken counts the packets taken from the queue, written those a transport has
 	// written (websocket) or put in a response (polling); flushed is closed when written grows.
 	taken, written uint64
 	flushed        chan struct{}
 
-	// polling
-	pollActive bool
-	postActive bool
-	pollWake   chan struct{}
-	closeTimer *time.Timer
+	// polling is the state of the polling transport and of the upgrade; nil for a session
+	// that started on a websocket.
+	polling *pollingState
 
-	// websocket
-	ws      *websocket.Conn
-	writing bool
-
-	// upgrade
-	upgrading    bool
-	probed       bool
-	upgraded     bool
-	probeWS      *websocket.Conn
-	upgradeTimer *time.Timer
+	ws *websocket.Conn // the websocket transport
 
 	// delivery: one goroutine at a time hands the client's packets to the application, in
 	// order, across transports and upgrades (see deliver).
@@ -103,9 +88,65 @@ type Conn struct {
 	delivering atomic.Int32 // a message handler is running (or waiting for room)
 
 	// heartbeat
-	hbTimer      *time.Timer
-	hbGen        uint64
+	hbTimer *time.Timer
+	hbDue   time.Duration // since srv.epoch: when the heartbeat is due (see armHeartbeatLocked)
+
+	// protocol is the Engine.IO protocol revision of the session: 4, or 3 (AllowEIO3).
+	protocol int
+	state    connState
+	// base64 is set for a v3 client that asked, in its handshake, for binary data in base64
+	// (b64): its polling payloads never use the binary framing.
+	base64 bool
+	// clientClosed is set when the client's close packet closed the session: a pending poll
+	// is then released with a noop, not a close packet, as the official server does.
+	clientClosed bool
+	writing      bool // a websocket writer runs
 	awaitingPong bool
+}
+
+// pollingState is what a session that started on polling keeps for its polls and for its
+// upgrade to websocket. Sessions that start on a websocket, most of them, have none.
+type pollingState struct {
+	active     bool // a GET is pending
+	postActive bool // a POST is being read
+	wake       chan struct{}
+	closeTimer *time.Timer // a graceful close waiting for the next poll
+
+	upgrading    bool
+	probed       bool
+	upgraded     bool
+	probeWS      *websocket.Conn
+	upgradeTimer *time.Timer
+}
+
+// queuePool keeps the drained send queues of a server's sessions for reuse by any session, so
+// that an idle session keeps none. A queue travels in an outQueue box; the empty boxes are
+// kept too, so that neither taking nor giving back a queue allocates.
+type queuePool struct {
+	full  sync.Pool // of *outQueue holding an empty queue
+	boxes sync.Pool // of empty *outQueue
+}
+
+type outQueue struct{ pkts []outPacket }
+
+func (p *queuePool) get() []outPacket {
+	if q, _ := p.full.Get().(*outQueue); q != nil {
+		pkts := q.pkts
+		q.pkts = nil
+		p.boxes.Put(q)
+		return pkts
+	}
+	return make([]outPacket, 0, 4)
+}
+
+// put keeps pkts, which must be cleared, for reuse.
+func (p *queuePool) put(pkts []outPacket) {
+	q, _ := p.boxes.Get().(*outQueue)
+	if q == nil {
+		q = new(outQueue)
+	}
+	q.pkts = pkts[:0]
+	p.full.Put(q)
 }
 
 func newConn(s *Server, r *http.Request, id, transport string) *Conn {
@@ -121,10 +162,9 @@ func newConn(s *Server, r *http.Request, id, transport string) *Conn {
 		protocol:  protocol,
 		base64:    q.Get("b64") != "",
 		transport: transport,
-		done:      make(chan struct{}),
 	}
 	if transport == TransportPolling { // a websocket session never polls
-		c.pollWake = make(chan struct{}, 1)
+		c.polling = &pollingState{wake: make(chan struct{}, 1)}
 	}
 	return c
 }
@@ -144,7 +184,32 @@ func (c *Conn) Transport() string {
 func (c *Conn) Protocol() int { return c.protocol }
 
 // Done returns a channel that is closed when the session is closed.
-func (c *Conn) Done() <-chan struct{} { return c.done }
+func (c *Conn) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.doneLocked()
+}
+
+// closedChan is the Done channel of a session that closed before anyone asked for it.
+var closedChan = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
+
+func (c *Conn) doneLocked() chan struct{} {
+	if c.done == nil {
+		if c.state == stateClosed {
+			return closedChan
+		}
+		c.done = make(chan struct{}) // most sessions are never asked: made on demand
+	}
+	return c.done
+}
+
+// pushLocked queues p, in a queue from the server's pool when none is in use.
+func (c *Conn) pushLocked(p outPacket) {
+	if cap(c.queue) == 0 {
+		c.queue = c.srv.queues.get()
+	}
+	c.queue = append(c.queue, p)
+}
 
 // OnMessage sets the handler of the messages the client sends. It runs on the goroutine that
 // read the message, one message at a time and in order, never on two goroutines at once, even
@@ -182,7 +247,7 @@ func (c *Conn) SendPrepared(ps ...*Prepared) error {
 		return ErrQueueFull
 	}
 	for _, p := range ps {
-		c.queue = append(c.queue, outPacket{pkt: p.pkt, prep: p})
+		c.pushLocked(outPacket{pkt: p.pkt, prep: p})
 	}
 	ws, batch := c.kickInlineLocked()
 	c.mu.Unlock()
@@ -203,15 +268,15 @@ func (c *Conn) Flush() {
 	defer timer.Stop()
 	c.mu.Lock()
 	target := c.taken + uint64(len(c.queue))
-	for c.written < target && c.state == stateOpen && (c.transport == TransportWebsocket || c.pollActive) {
+	for c.written < target && c.state == stateOpen && (c.transport == TransportWebsocket || c.polling.active) {
 		if c.flushed == nil {
 			c.flushed = make(chan struct{})
 		}
-		ch := c.flushed
+		ch, done := c.flushed, c.doneLocked()
 		c.mu.Unlock()
 		select {
 		case <-ch:
-		case <-c.done:
+		case <-done:
 			return
 		case <-timer.C:
 			return
@@ -248,7 +313,7 @@ func (c *Conn) enqueue(p outPacket, control bool) error {
 		c.mu.Unlock()
 		return ErrQueueFull
 	}
-	c.queue = append(c.queue, p)
+	c.pushLocked(p)
 	ws, batch := c.kickInlineLocked()
 	c.mu.Unlock()
 	if ws != nil {
@@ -283,32 +348,29 @@ func (c *Conn) kickLocked() {
 		return
 	}
 	select {
-	case c.pollWake <- struct{}{}:
+	case c.polling.wake <- struct{}{}:
 	default:
 	}
 }
 
-// takeQueueLocked returns the queued packets and leaves the queue empty.
+// takeQueueLocked returns the queued packets and leaves the queue empty (nil).
 func (c *Conn) takeQueueLocked() []outPacket {
 	batch := c.queue
 	c.taken += uint64(len(batch))
-	c.queue = c.spare[:0]
-	c.spare = nil
+	c.queue = nil
 	return batch
 }
 
-// recycle gives a drained batch back for reuse as the next queue.
+// recycle gives a drained batch back to the server's pool, for the next queue of any session.
 func (c *Conn) recycle(batch []outPacket) {
 	clear(batch)
-	c.mu.Lock()
 	c.recycleLocked(batch)
-	c.mu.Unlock()
 }
 
-// recycleLocked is recycle for a caller that cleared batch and holds c.mu.
+// recycleLocked is recycle for a caller that cleared batch (it may hold c.mu).
 func (c *Conn) recycleLocked(batch []outPacket) {
-	if c.spare == nil && cap(batch) <= 256 {
-		c.spare = batch[:0]
+	if cap(batch) > 0 && cap(batch) <= 256 {
+		c.srv.queues.put(batch)
 	}
 }
 
@@ -385,7 +447,7 @@ func (c *Conn) closeGracefully(reason CloseReason) {
 	}
 	// Polling: the next poll takes the queue and the close packet. Without a poll within the
 	// ping timeout the session closes all the same.
-	c.closeTimer = time.AfterFunc(c.srv.opts.PingTimeout, func() { c.closeNow(reason) })
+	c.polling.closeTimer = time.AfterFunc(c.srv.opts.PingTimeout, func() { c.closeNow(reason) })
 	c.kickLocked()
 	c.mu.Unlock()
 }
@@ -404,8 +466,8 @@ func (c *Conn) stopTimersLocked() {
 	if c.hbTimer != nil {
 		c.hbTimer.Stop()
 	}
-	if c.upgradeTimer != nil {
-		c.upgradeTimer.Stop()
+	if c.polling != nil && c.polling.upgradeTimer != nil {
+		c.polling.upgradeTimer.Stop()
 	}
 }
 
@@ -418,13 +480,19 @@ func (c *Conn) closeNow(reason CloseReason) {
 	}
 	c.state = stateClosed
 	c.stopTimersLocked()
-	if c.closeTimer != nil {
-		c.closeTimer.Stop()
+	ws := c.ws
+	var probe *websocket.Conn
+	if c.polling != nil {
+		if c.polling.closeTimer != nil {
+			c.polling.closeTimer.Stop()
+		}
+		probe = c.polling.probeWS
+		c.polling.probeWS = nil
 	}
-	ws, probe := c.ws, c.probeWS
-	c.probeWS = nil
 	c.queue = nil
-	close(c.done)
+	if c.done != nil {
+		close(c.done)
+	}
 	c.mu.Unlock()
 	if ws != nil {
 		if reason != ReasonTransportClose { // otherwise the peer has gone already

@@ -33,27 +33,28 @@ func (c *Conn) onPingV3() {
 		return
 	}
 	c.armHeartbeatLocked(c.v3PingWait())
-	c.queue = append(c.queue, outPacket{pkt: parser.Packet{Type: parser.Pong}})
+	c.pushLocked(outPacket{pkt: parser.Packet{Type: parser.Pong}})
 	c.kickLocked()
 }
 
-// armHeartbeatLocked replaces the heartbeat timer. The generation number makes a timer that
-// fires late, after it was replaced, do nothing.
+// armHeartbeatLocked makes the heartbeat fire in d. The session has one timer, made at the
+// first arm and reset after; hbDue is when the current arm is due, so that a run of the
+// timer's function that had started when the timer was reset does nothing.
 func (c *Conn) armHeartbeatLocked(d time.Duration) {
 	if c.state != stateOpen {
 		return
 	}
-	if c.hbTimer != nil {
-		c.hbTimer.Stop()
+	c.hbDue = time.Since(c.srv.epoch) + d
+	if c.hbTimer == nil {
+		c.hbTimer = time.AfterFunc(d, c.heartbeat)
+		return
 	}
-	c.hbGen++
-	gen := c.hbGen
-	c.hbTimer = time.AfterFunc(d, func() { c.heartbeat(gen) })
+	c.hbTimer.Reset(d)
 }
 
-func (c *Conn) heartbeat(gen uint64) {
+func (c *Conn) heartbeat() {
 	c.mu.Lock()
-	if c.state != stateOpen || gen != c.hbGen {
+	if c.state != stateOpen || time.Since(c.srv.epoch) < c.hbDue {
 		c.mu.Unlock()
 		return
 	}
@@ -82,7 +83,7 @@ func (c *Conn) heartbeat(gen uint64) {
 	}
 	c.awaitingPong = true
 	c.armHeartbeatLocked(c.srv.opts.PingTimeout)
-	c.queue = append(c.queue, outPacket{pkt: parser.Packet{Type: parser.Ping}})
+	c.pushLocked(outPacket{pkt: parser.Packet{Type: parser.Ping}})
 	ws, batch := c.kickInlineLocked()
 	c.mu.Unlock()
 	if ws != nil {

@@ -45,13 +45,14 @@ func (c *Conn) handlePoll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, ErrBadRequest)
 		return
 	}
-	if c.pollActive {
+	if c.polling.active {
 		c.mu.Unlock()
 		w.WriteHeader(http.StatusBadRequest) // an empty answer, as the official server's
 		c.closeNow(ReasonTransportError)     // overlapping polls
 		return
 	}
-	c.pollActive = true
+	c.polling.active = true
+	done := c.doneLocked()
 	var batch []outPacket
 	var body []byte
 	finish := CloseReason("")
@@ -65,7 +66,7 @@ func (c *Conn) handlePoll(w http.ResponseWriter, r *http.Request) {
 			}
 			break
 		}
-		if c.transport != TransportPolling || c.probed {
+		if c.transport != TransportPolling || c.polling.probed {
 			body = noopPayload // released for an upgrade
 			break
 		}
@@ -82,18 +83,18 @@ func (c *Conn) handlePoll(w http.ResponseWriter, r *http.Request) {
 		}
 		c.mu.Unlock()
 		select {
-		case <-c.pollWake:
-		case <-c.done:
+		case <-c.polling.wake:
+		case <-done:
 		case <-r.Context().Done():
 			c.mu.Lock()
-			c.pollActive = false
+			c.polling.active = false
 			c.mu.Unlock()
 			c.closeNow(ReasonTransportError) // poll connection closed prematurely
 			return
 		}
 		c.mu.Lock()
 	}
-	c.pollActive = false
+	c.polling.active = false
 	c.mu.Unlock()
 
 	contentType := textContentType
@@ -173,17 +174,17 @@ func (c *Conn) handlePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	binaryBody := r.Header.Get("Content-Type") == binaryContentType
-	if c.postActive || (binaryBody && c.protocol != 3) {
+	if c.polling.postActive || (binaryBody && c.protocol != 3) {
 		c.mu.Unlock()
 		w.WriteHeader(http.StatusBadRequest) // an empty answer, as the official server's
 		c.closeNow(ReasonTransportError)     // overlapping posts, or binary content on EIO=4
 		return
 	}
-	c.postActive = true
+	c.polling.postActive = true
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
-		c.postActive = false
+		c.polling.postActive = false
 		c.mu.Unlock()
 	}()
 	// The POST holds the delivery until its packets are delivered: an upgrade that completes
@@ -236,9 +237,10 @@ func (c *Conn) handlePost(w http.ResponseWriter, r *http.Request) {
 		writePostOK(w)
 		return
 	}
+	done := c.Done()
 	for _, p := range packets {
 		select {
-		case <-c.done:
+		case <-done:
 		default:
 			c.onPacket(p)
 			continue

@@ -72,7 +72,7 @@ func newHandshakeRecord(r *http.Request) handshakeRecord {
 			b = appendPacked(b, v)
 		}
 	}
-	return handshakeRecord{ctx: context.WithoutCancel(r.Context()), tls: r.TLS, data: string(b)}
+	return handshakeRecord{ctx: detachContext(r.Context()), tls: r.TLS, data: string(b)}
 }
 
 func appendUvarint(b []byte, n uint64) []byte {

@@ -43,11 +43,14 @@ type Server struct {
 
 	gzipPool sync.Pool
 	zlibPool sync.Pool
+	queues   queuePool // the send queues of sessions, reused once drained
 
 	fwd *forwarder // nil without Options.Forwarding
 
 	// poll watches idle websocket connections for readability (Linux); nil elsewhere.
 	poll *poller
+
+	epoch time.Time // the server's creation, the origin of the sessions' heartbeat times
 }
 
 // NewServer returns a server configured by opts; unset options take their defaults. It panics
@@ -57,6 +60,7 @@ func NewServer(opts Options) *Server {
 		opts:     opts.withDefaults(),
 		sessions: make(map[string]*Conn),
 		poll:     newPoller(),
+		epoch:    time.Now(),
 	}
 	s.logger = s.opts.Logger
 	if s.opts.Forwarding != nil {

@@ -19,7 +19,7 @@ var probe = []byte("probe")
 
 func (c *Conn) handleUpgrade(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
-	if c.srv.opts.DisableUpgrades || c.transport != TransportPolling || c.upgrading || c.upgraded || c.state != stateOpen {
+	if c.srv.opts.DisableUpgrades || c.transport != TransportPolling || c.polling.upgrading || c.polling.upgraded || c.state != stateOpen {
 		c.mu.Unlock()
 		// As the official server does, the websocket handshake completes and the websocket is
 		// closed at once: clients that do not expect an HTTP error on an upgrade (a second
@@ -29,21 +29,21 @@ func (c *Conn) handleUpgrade(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	c.upgrading = true
+	c.polling.upgrading = true
 	c.mu.Unlock()
 
 	ws, err := c.srv.upgradeWebsocket(w, r, nil)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil || c.state != stateOpen {
-		c.upgrading = false
+		c.polling.upgrading = false
 		if ws != nil {
 			_ = ws.Close()
 		}
 		return
 	}
-	c.probeWS = ws
-	c.upgradeTimer = time.AfterFunc(c.srv.opts.UpgradeTimeout, func() { c.abortUpgrade(ws) })
+	c.polling.probeWS = ws
+	c.polling.upgradeTimer = time.AfterFunc(c.srv.opts.UpgradeTimeout, func() { c.abortUpgrade(ws) })
 	go c.probeLoop(ws)
 }
 
@@ -58,12 +58,12 @@ func refuseWebsocket(ws *websocket.Conn) {
 // polling.
 func (c *Conn) abortUpgrade(ws *websocket.Conn) {
 	c.mu.Lock()
-	if c.probeWS == ws {
-		c.probeWS = nil
-		c.upgrading = false
-		c.probed = false
-		if c.upgradeTimer != nil {
-			c.upgradeTimer.Stop()
+	if c.polling.probeWS == ws {
+		c.polling.probeWS = nil
+		c.polling.upgrading = false
+		c.polling.probed = false
+		if c.polling.upgradeTimer != nil {
+			c.polling.upgradeTimer.Stop()
 		}
 	}
 	c.mu.Unlock()
@@ -86,8 +86,8 @@ func (c *Conn) probeLoop(ws *websocket.Conn) {
 				return
 			}
 			c.mu.Lock()
-			if c.probeWS == ws {
-				c.probed = true
+			if c.polling.probeWS == ws {
+				c.polling.probed = true
 				c.kickLocked() // release the pending poll with a noop
 			}
 			c.mu.Unlock()
@@ -120,23 +120,23 @@ func (c *Conn) probeLoop(ws *websocket.Conn) {
 func (c *Conn) completeUpgrade(ws *websocket.Conn) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.probeWS != ws || !c.probed || c.state == stateClosed {
+	if c.polling.probeWS != ws || !c.polling.probed || c.state == stateClosed {
 		return false
 	}
-	if c.upgradeTimer != nil {
-		c.upgradeTimer.Stop()
+	if c.polling.upgradeTimer != nil {
+		c.polling.upgradeTimer.Stop()
 	}
 	// Wake the pending poll (it answers with a noop) before switching transports.
 	select {
-	case c.pollWake <- struct{}{}:
+	case c.polling.wake <- struct{}{}:
 	default:
 	}
 	c.transport = TransportWebsocket
 	c.ws = ws
-	c.probeWS = nil
-	c.upgrading = false
-	c.probed = false
-	c.upgraded = true
+	c.polling.probeWS = nil
+	c.polling.upgrading = false
+	c.polling.probed = false
+	c.polling.upgraded = true
 	if c.state == stateClosing {
 		c.writing = true
 		go c.writeLoop(ws)
