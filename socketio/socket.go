@@ -141,8 +141,15 @@ func (s *Socket) Handshake() *Handshake {
 }
 
 // Request returns the HTTP request that opened the connection. Its context carries the values
-// set by the middlewares that ran before the endpoint.
+// set by the middlewares that ran before the endpoint. The session keeps a record of the
+// request, not the request: each call builds a new one. To read a header or a context value,
+// Handshake and RequestContext are cheaper.
 func (s *Socket) Request() *http.Request { return s.client.conn.Request() }
+
+// RequestContext returns the context of the HTTP request that opened the connection, with the
+// values set by the middlewares that ran before the endpoint, without building the request. It
+// is never canceled.
+func (s *Socket) RequestContext() context.Context { return s.client.conn.Context() }
 
 // Auth decodes the CONNECT auth payload into v.
 func (s *Socket) Auth(v any) error {

@@ -168,8 +168,8 @@ func FromContext(ctx context.Context) (*Snapshot, bool) {
 
 // FromSocket returns the snapshot of the request that opened the socket's connection.
 func FromSocket(s *socketio.Socket) (*Snapshot, bool) {
-	if s == nil || s.Request() == nil {
+	if s == nil {
 		return nil, false
 	}
-	return FromContext(s.Request().Context())
+	return FromContext(s.RequestContext())
 }
