@@ -21,8 +21,16 @@ const ackQueue = 64
 // next one. The ack id is the client's sequence id, and the payload names
 // the client and the sequence id, so a lost, duplicated, reordered or altered
 // acknowledgement is detected. It measures acknowledgements per second and
-// the round-trip latency.
+// the round-trip latency, from the send to the read of the acknowledgement.
+//
+// Over WebSocket the loop runs on the reader (see echoWS): the goroutine
+// that reads an acknowledgement checks it and sends the next request. Over
+// polling every client runs on a goroutine of its own (echoLoop), since a
+// polling reader must not wait for a POST.
 func (r *runner) echo(ctx context.Context) error {
+	if r.cfg.Transport == client.WebSocket {
+		return r.echoWS(ctx)
+	}
 	cfg, res := r.cfg, r.res
 	res.Unit = "acks"
 	queues := make([]chan wire.Packet, cfg.C)
@@ -82,13 +90,7 @@ func (r *runner) echo(ctx context.Context) error {
 		stopped.Store(true)
 	}
 	wg.Wait()
-	var all []time.Duration
-	for _, l := range lats {
-		all = append(all, l...)
-	}
-	res.Ops = int64(len(all))
-	res.Latency = summarize(all)
-	if err := m.stop(res); err != nil {
+	if err := r.stopEcho(m, lats); err != nil {
 		return err
 	}
 	if ctx.Err() != nil {
@@ -105,6 +107,24 @@ func (r *runner) echo(ctx context.Context) error {
 	}
 	r.checkAlive(conns)
 	return nil
+}
+
+// stopEcho ends the measurement of an echo run: it reads the meters first,
+// so that sorting the latencies is not counted as the client's work, then
+// fills in the operations and the latency summary.
+func (r *runner) stopEcho(m *meter, lats [][]time.Duration) error {
+	n := 0
+	for _, l := range lats {
+		n += len(l)
+	}
+	r.res.Ops = int64(n)
+	err := m.stop(r.res)
+	all := make([]time.Duration, 0, n)
+	for _, l := range lats {
+		all = append(all, l...)
+	}
+	r.res.Latency = summarize(all)
+	return err
 }
 
 // echoLoop is the closed loop of client i. It returns the latencies of the

@@ -69,7 +69,9 @@ type Config struct {
 	// may share memory with a read buffer): a callee that keeps it must copy
 	// it. OnPacket must not block for long: it holds up reading, of every
 	// connection of a Poller; and it must not Close its own connection. It
-	// may be nil.
+	// may Send on its connection (a closed-loop client answers from here
+	// without a goroutine switch): a WebSocket send is one non-blocking
+	// write. It may be nil.
 	OnPacket func(wire.Packet)
 }
 

@@ -154,23 +154,28 @@ func dupCloseOnExec(fd int) (int, error) {
 func closeFD(fd int) { syscall.Close(fd) }
 
 // writeFD writes all of b to the non-blocking descriptor fd, waiting for
-// room until deadline.
-func writeFD(fd int, b []byte, deadline time.Time) error {
+// room for at most timeout. The clock is read only when the socket's send
+// buffer is full, which is rare: a write normally takes one system call. The
+// call is raw, since it never blocks, so the scheduler need not be told.
+func writeFD(fd int, b []byte, timeout time.Duration) error {
+	var deadline time.Time
 	for len(b) > 0 {
-		n, err := syscall.Write(fd, b)
-		if n > 0 {
-			b = b[n:]
-		}
-		switch {
-		case err == nil:
-		case err == syscall.EAGAIN:
-			if time.Now().After(deadline) {
+		r, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		switch errno {
+		case 0:
+			b = b[int(r):]
+		case syscall.EAGAIN:
+			now := time.Now()
+			if deadline.IsZero() {
+				deadline = now.Add(timeout)
+			}
+			if now.After(deadline) {
 				return fmt.Errorf("client: write: %w", os.ErrDeadlineExceeded)
 			}
-			time.Sleep(100 * time.Microsecond) // rare: the socket's send buffer is full
-		case err == syscall.EINTR:
+			time.Sleep(100 * time.Microsecond)
+		case syscall.EINTR:
 		default:
-			return fmt.Errorf("client: write: %w", err)
+			return fmt.Errorf("client: write: %w", errno)
 		}
 	}
 	return nil

@@ -24,6 +24,6 @@ func (p *Poller) add(*Conn, *rawTransport) error {
 
 func (p *Poller) remove(*rawTransport) {}
 
-func writeFD(int, []byte, time.Time) error { return errors.New("client: no poller on this system") }
+func writeFD(int, []byte, time.Duration) error { return errors.New("client: no poller on this system") }
 
 func closeFD(int) {}

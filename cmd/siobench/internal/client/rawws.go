@@ -329,7 +329,7 @@ func (t *rawTransport) writeFrameLocked(op byte, parts ...[]byte) error {
 	}
 	t.wbuf = b
 	if t.polled != nil {
-		return writeFD(t.fd, b, time.Now().Add(t.timeout))
+		return writeFD(t.fd, b, t.timeout)
 	}
 	t.nc.SetWriteDeadline(time.Now().Add(t.timeout))
 	_, err := t.nc.Write(b)
