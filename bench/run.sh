@@ -33,7 +33,7 @@
 #   CONNS_N      connections opened by conns (default 10000)
 #   SETTLE       how long conns holds them before reading memory (default 5s)
 #   BCAST_N      room members for broadcast (default 5000)
-#   BCAST_COUNT  broadcasts sent (default 100)
+#   BCAST_COUNT  broadcasts sent (default 200)
 #   ECHO_C       closed-loop clients for echo (default 100)
 #   POLL_C       closed-loop clients for polling (default 100)
 #   DURATION     measurement length of echo and polling (default 10s)
@@ -60,7 +60,7 @@ PORT=${PORT:-3001}
 CONNS_N=${CONNS_N:-10000}
 SETTLE=${SETTLE:-5s}
 BCAST_N=${BCAST_N:-5000}
-BCAST_COUNT=${BCAST_COUNT:-100}
+BCAST_COUNT=${BCAST_COUNT:-200}
 ECHO_C=${ECHO_C:-100}
 POLL_C=${POLL_C:-100}
 DURATION=${DURATION:-10s}

@@ -39,7 +39,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&c.Concurrency, "concurrency", 100, "connections being opened at once")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "measurement length (echo, polling) when -count is 0")
 	fs.DurationVar(&c.Warmup, "warmup", 0, "time to run before measuring (echo, polling)")
-	fs.IntVar(&c.Count, "count", 0, "acks to measure (echo, polling; overrides -duration) or broadcasts to send (broadcast, default 100)")
+	fs.IntVar(&c.Count, "count", 0, "acks to measure (echo, polling; overrides -duration) or broadcasts to send (broadcast, default 200)")
 	fs.IntVar(&c.Payload, "payload", 64, "payload size in bytes")
 	fs.IntVar(&c.PID, "pid", 0, "server process id, to measure its CPU time and memory from /proc")
 	fs.DurationVar(&c.Timeout, "timeout", 10*time.Second, "limit of every single wait (connect, ack, the deliveries of one broadcast)")

@@ -120,7 +120,7 @@ func (c Config) Defaults() Config {
 		c.Duration = 10 * time.Second
 	}
 	if c.Count <= 0 && c.Scenario == Broadcast {
-		c.Count = 100
+		c.Count = 200
 	}
 	if c.Payload <= 0 {
 		c.Payload = 64
