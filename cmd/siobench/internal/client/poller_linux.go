@@ -16,16 +16,19 @@ import (
 // with one epoll instance (level-triggered) for connections to be readable,
 // reads each readable one once into a buffer it shares between them, and
 // parses the frames in place, so a message costs no goroutine switch and no
-// allocation. The epoll instance is itself a non-blocking file that the
-// goroutine waits on through the runtime's network poller, so it holds no
-// thread while idle. Events carry a token, never the file descriptor, and a
-// connection leaves the epoll set before its descriptor closes.
+// allocation. The goroutine blocks in epoll_wait itself, as in any blocking
+// system call (the runtime lets its P go meanwhile), so a wake-up costs one
+// epoll_wait: waiting through the runtime's network poller instead costs
+// three (the runtime's own, then one that finds the events, then one that
+// finds none before the goroutine parks again). Close wakes it through an
+// eventfd in the set. Events carry a token, never the file descriptor, and
+// a connection leaves the epoll set before its descriptor closes.
 //
 // Packets reach Config.OnPacket on the Poller's goroutine, so a slow
 // callback holds up every connection of the Poller.
 type Poller struct {
-	file *os.File
 	epfd int
+	wake int // an eventfd in the epoll set (token wakeToken), written by Close
 
 	mu     sync.Mutex
 	next   uint64
@@ -39,6 +42,10 @@ type pollEntry struct {
 	t *rawTransport
 }
 
+// wakeToken is the token of the Poller's eventfd; connections' tokens start
+// at 1.
+const wakeToken = 0
+
 // pollCheck is how often the Poller looks for connections whose server sent
 // no ping in time.
 const pollCheck = time.Second
@@ -49,13 +56,20 @@ func NewPoller() (*Poller, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: epoll_create1: %w", err)
 	}
-	if err := syscall.SetNonblock(fd, true); err != nil {
+	wake, _, errno := syscall.RawSyscall(syscall.SYS_EVENTFD2, 0, syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
+	if errno != 0 {
 		syscall.Close(fd)
-		return nil, fmt.Errorf("client: epoll instance: %w", err)
+		return nil, fmt.Errorf("client: eventfd: %w", errno)
+	}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: wakeToken}
+	if err := syscall.EpollCtl(fd, syscall.EPOLL_CTL_ADD, int(wake), &ev); err != nil {
+		syscall.Close(int(wake))
+		syscall.Close(fd)
+		return nil, fmt.Errorf("client: epoll_ctl add eventfd: %w", err)
 	}
 	p := &Poller{
-		file:  os.NewFile(uintptr(fd), "epoll"),
 		epfd:  fd,
+		wake:  int(wake),
 		conns: make(map[uint64]pollEntry),
 		done:  make(chan struct{}),
 	}
@@ -76,8 +90,11 @@ func (p *Poller) Close() error {
 		<-p.done
 		return nil
 	}
-	p.file.Close()
+	one := [8]byte{1}
+	syscall.Write(p.wake, one[:])
 	<-p.done
+	syscall.Close(p.epfd)
+	syscall.Close(p.wake)
 	for _, e := range left {
 		e.t.rmu.Lock()
 		e.t.closed = true
@@ -118,7 +135,7 @@ func (p *Poller) add(c *Conn, t *rawTransport) error {
 		closeFD(fd)
 		return errors.New("client: poller closed")
 	}
-	p.next++
+	p.next++ // from 1: wakeToken is 0
 	token := p.next
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(uint32(token)), Pad: int32(uint32(token >> 32))}
 	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
@@ -200,39 +217,23 @@ func (p *Poller) remove(t *rawTransport) {
 
 func (p *Poller) loop() {
 	defer close(p.done)
-	raw, err := p.file.SyscallConn()
-	if err != nil {
-		return
-	}
 	var ready []pollEntry
 	events := make([]syscall.EpollEvent, 256)
 	buf := make([]byte, rawReadBuffer)
-	var n int
-	var werr error
-	wait := func(fd uintptr) bool {
-		n, werr = syscall.EpollWait(int(fd), events, 0)
-		if werr == syscall.EINTR {
-			return false
-		}
-		return werr != nil || n > 0
-	}
 	nextCheck := time.Now().Add(pollCheck)
-	p.file.SetReadDeadline(nextCheck)
 	for {
-		err := raw.Read(wait)
-		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				nextCheck = time.Now().Add(pollCheck)
-				p.file.SetReadDeadline(nextCheck)
-				p.expire()
-				continue
-			}
-			return // closed
+		n, err := syscall.EpollWait(p.epfd, events, int(pollCheck/time.Millisecond))
+		if err == syscall.EINTR {
+			continue
 		}
-		if werr != nil {
+		if err != nil {
 			return
 		}
 		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return
+		}
 		ready = ready[:0]
 		for _, ev := range events[:n] {
 			token := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
@@ -247,7 +248,6 @@ func (p *Poller) loop() {
 		clear(ready)
 		if now := time.Now(); now.After(nextCheck) {
 			nextCheck = now.Add(pollCheck)
-			p.file.SetReadDeadline(nextCheck)
 			p.expire()
 		}
 	}

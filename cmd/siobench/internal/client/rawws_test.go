@@ -253,3 +253,25 @@ func TestPollerReadsManyConnections(t *testing.T) {
 		}
 	}
 }
+
+// TestPollerCloseIdle checks that Close ends a Poller whose goroutine is
+// blocked in epoll_wait with nothing registered, and that a second Close
+// returns too (goleak then checks that the goroutine is gone).
+func TestPollerCloseIdle(t *testing.T) {
+	p, err := client.NewPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // let the loop block
+	done := make(chan struct{})
+	go func() {
+		p.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	p.Close() // a second Close returns too
+}
