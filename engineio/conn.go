@@ -81,6 +81,9 @@ type Conn struct {
 	polling *pollingState
 
 	ws *websocket.Conn // the websocket transport
+	// wc is ws's connection when the session writes it from the sender's goroutine without
+	// blocking (see directConn); nil otherwise. Set with ws, never changed after.
+	wc *wsNetConn
 
 	// delivery: one goroutine at a time hands the client's packets to the application, in
 	// order, across transports and upgrades (see deliver).
@@ -246,13 +249,16 @@ func (c *Conn) SendPrepared(ps ...*Prepared) error {
 		c.mu.Unlock()
 		return ErrQueueFull
 	}
+	if len(ps) == 1 && c.sendNowLocked(outPacket{pkt: ps[0].pkt, prep: ps[0]}) {
+		return nil
+	}
 	for _, p := range ps {
 		c.pushLocked(outPacket{pkt: p.pkt, prep: p})
 	}
-	ws, batch := c.kickInlineLocked()
+	ws, wc, batch := c.kickInlineLocked()
 	c.mu.Unlock()
 	if ws != nil {
-		c.writeInline(ws, batch)
+		c.writeInline(ws, wc, batch)
 	}
 	return nil
 }
@@ -313,28 +319,29 @@ func (c *Conn) enqueue(p outPacket, control bool) error {
 		c.mu.Unlock()
 		return ErrQueueFull
 	}
+	if c.sendNowLocked(p) {
+		return nil
+	}
 	c.pushLocked(p)
-	ws, batch := c.kickInlineLocked()
+	ws, wc, batch := c.kickInlineLocked()
 	c.mu.Unlock()
 	if ws != nil {
-		c.writeInline(ws, batch)
+		c.writeInline(ws, wc, batch)
 	}
 	return nil
 }
 
 // kickInlineLocked is kickLocked for a caller that can write: when the websocket writer is
-// idle and the connection can be written without blocking, it marks the writer busy, takes the
-// queue and returns the websocket and the batch, which the caller writes with writeInline
-// after unlocking.
-func (c *Conn) kickInlineLocked() (*websocket.Conn, []outPacket) {
-	if c.transport == TransportWebsocket && !c.writing && c.ws != nil && len(c.queue) > 0 {
-		if wc, ok := c.ws.NetConn().(*wsNetConn); ok && wc.raw != nil {
-			c.writing = true
-			return c.ws, c.takeQueueLocked()
-		}
+// idle and the connection can be written without blocking (c.wc), it marks the writer busy,
+// takes the queue and returns the websocket, its connection and the batch, which the caller
+// writes with writeInline after unlocking.
+func (c *Conn) kickInlineLocked() (*websocket.Conn, *wsNetConn, []outPacket) {
+	if c.wc != nil && !c.writing && len(c.queue) > 0 {
+		c.writing = true
+		return c.ws, c.wc, c.takeQueueLocked()
 	}
 	c.kickLocked()
-	return nil, nil
+	return nil, nil, nil
 }
 
 // kickLocked makes the transport send what is queued: it starts the websocket writer if it is

@@ -84,10 +84,10 @@ func (c *Conn) heartbeat() {
 	c.awaitingPong = true
 	c.armHeartbeatLocked(c.srv.opts.PingTimeout)
 	c.pushLocked(outPacket{pkt: parser.Packet{Type: parser.Ping}})
-	ws, batch := c.kickInlineLocked()
+	ws, wc, batch := c.kickInlineLocked()
 	c.mu.Unlock()
 	if ws != nil {
-		c.writeInline(ws, batch)
+		c.writeInline(ws, wc, batch)
 	}
 }
 

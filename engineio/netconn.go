@@ -24,6 +24,14 @@ import (
 // that purpose, which blocks until WriteTimeout. Writes outside a batch (control frames: a
 // pong, a close frame) are sent at once, after anything left in the buffer.
 //
+// The write that does not block is a write(2) on the connection's file descriptor (wfd), not
+// one through the net package, whose descriptor lock and poller bookkeeping cost as much as
+// the rest of a delivery's userland work. It is safe because the descriptor cannot be closed,
+// and reused by another connection, while such a write runs: the write runs under wmu with
+// closed clear, and the connection is closed only by Close and flush, which set closed under
+// wmu first. Nothing else closes the net.Conn: gorilla/websocket closes the wsNetConn it was
+// given, and net/http forgets a hijacked connection.
+//
 // Reads. gorilla/websocket reads through the bufio.Reader handed to it at the hijack, so the
 // session knows how many bytes it holds: a frame already in that buffer gets no readiness
 // notification from the kernel and is read before the connection is watched again.
@@ -43,26 +51,25 @@ type wsNetConn struct {
 	raw syscall.RawConn // nil when the connection has no file descriptor (TLS, a wrapper)
 	br  *bufio.Reader   // the reader gorilla/websocket reads through
 
-	// nb is the state of a write that does not block (see writeFD).
-	nb struct {
-		buf []byte
-		n   int
-		err error
-		fn  func(uintptr) bool
-	}
-
-	wmu  sync.Mutex
+	// The write side, guarded by wmu: the fields a delivery uses come first.
+	wmu sync.Mutex
+	// wfd is the descriptor written by the writes that do not block, -1 when there is none
+	// (no poller, or no descriptor): the writer then hands every batch to a goroutine.
+	wfd  int
 	wbuf *[]byte // pending bytes; nil when empty
 	// plain is set when no extension was negotiated: the session then writes its data frames
 	// to the buffer itself (writeFrames) rather than through gorilla/websocket. closeSent is
 	// set when the close frame was sent; no data frame may follow it.
 	plain     bool
 	closeSent bool
+	// closed is set, before the connection is closed, by Close or flush: no write on wfd
+	// starts after it.
+	closed bool
 	// closeAfterFlush is set by Close during a blocking write: flush closes the connection.
 	closeAfterFlush bool
 	batch           bool
 	flushing        bool      // a blocking write runs, or is due (flush): writes are buffered
-	deadline        time.Time // the write deadline gorilla/websocket asked for
+	deadline        time.Time // the deadline of the next blocking write
 	applied         time.Time // the write deadline set on the connection
 
 	// readMu is held by the goroutine reading the connection: successive readers started by
@@ -82,13 +89,13 @@ type wsNetConn struct {
 }
 
 func newWSNetConn(nc net.Conn, p *poller) *wsNetConn {
-	wc := &wsNetConn{Conn: nc}
+	wc := &wsNetConn{Conn: nc, wfd: -1}
 	if sc, ok := nc.(syscall.Conn); ok && p != nil {
 		if _, isTCP := nc.(*net.TCPConn); isTCP {
 			if raw, err := sc.SyscallConn(); err == nil {
 				wc.raw = raw
 				wc.poll = p
-				wc.nb.fn = wc.writeFD
+				_ = raw.Control(func(fd uintptr) { wc.wfd = int(fd) })
 			}
 		}
 	}
@@ -194,27 +201,53 @@ func (wc *wsNetConn) beginBatch() {
 
 // endBatch ends a batch and sends the buffer. With nonblocking it makes one attempt that does
 // not wait and reports whether everything was sent; the rest stays buffered for flush, which
-// the caller must then call.
+// the caller must then call. The deadline of a write that blocks is the one gorilla/websocket
+// set.
 func (wc *wsNetConn) endBatch(nonblocking bool) (sent bool, err error) {
 	wc.wmu.Lock()
 	wc.batch = false
-	return wc.sendLocked(nonblocking)
+	return wc.sendLocked(nonblocking, 0)
 }
 
 // errCloseSent is the error of a write of data frames after the close frame.
 var errCloseSent = errors.New("engineio: websocket close frame sent")
 
+// errWriteClosed is the error of a write that does not block on a closed connection.
+var errWriteClosed = fmt.Errorf("engineio: write: %w", net.ErrClosed)
+
 // writeFrames writes the data frames of a batch of packets, built in the buffer, and sends the
 // buffer as endBatch does, all under one lock. It is the batch of a connection without
 // extensions (plain), whose frames need no help from gorilla/websocket: a server's frames are
-// not masked.
-func (wc *wsNetConn) writeFrames(batch []outPacket, protocol int, deadline time.Time, nonblocking bool) (sent bool, err error) {
+// not masked. A write that blocks, or is left to flush, has the deadline timeout from the
+// moment it is found to block. A single prepared message with nothing buffered before it is
+// written from its frame, without a copy.
+func (wc *wsNetConn) writeFrames(batch []outPacket, protocol int, timeout time.Duration, nonblocking bool) (sent bool, err error) {
 	wc.wmu.Lock()
-	if wc.closeSent {
+	if wc.closeSent || wc.closed {
 		wc.wmu.Unlock()
-		return false, errCloseSent
+		if wc.closeSent {
+			return false, errCloseSent
+		}
+		return false, errWriteClosed
 	}
-	wc.deadline = deadline
+	if len(batch) == 1 && batch[0].prep != nil && wc.wbuf == nil && nonblocking && wc.wfd >= 0 && !wc.flushing {
+		frame := batch[0].prep.plainFrame(protocol)
+		n, err := writeFD(wc.wfd, frame)
+		if err != nil {
+			wc.wmu.Unlock()
+			return false, fmt.Errorf("engineio: write: %w", err)
+		}
+		if n == len(frame) {
+			wc.wmu.Unlock()
+			return true, nil
+		}
+		wc.wbuf = wbufPool.Get().(*[]byte)
+		*wc.wbuf = append(*wc.wbuf, frame[n:]...)
+		wc.flushing = true // until flush: other writes queue behind the rest
+		wc.blockingDeadlineLocked(timeout)
+		wc.wmu.Unlock()
+		return false, nil
+	}
 	if wc.wbuf == nil {
 		wc.wbuf = wbufPool.Get().(*[]byte)
 	}
@@ -227,7 +260,7 @@ func (wc *wsNetConn) writeFrames(batch []outPacket, protocol int, deadline time.
 		}
 	}
 	*wc.wbuf = b
-	return wc.sendLocked(nonblocking)
+	return wc.sendLocked(nonblocking, timeout)
 }
 
 // stopFrames makes writeFrames fail from now on: the close frame is about to be sent.
@@ -237,42 +270,45 @@ func (wc *wsNetConn) stopFrames() {
 	wc.wmu.Unlock()
 }
 
-// sendLocked sends the buffer for endBatch and writeFrames, and unlocks wc.wmu.
-func (wc *wsNetConn) sendLocked(nonblocking bool) (sent bool, err error) {
+// blockingDeadlineLocked sets the deadline of a write that is about to block: timeout from
+// now, unless timeout is zero (the deadline gorilla/websocket set stays) or Close has set a
+// shorter one.
+func (wc *wsNetConn) blockingDeadlineLocked(timeout time.Duration) {
+	if timeout > 0 && !wc.closeAfterFlush {
+		wc.deadline = time.Now().Add(timeout)
+	}
+}
+
+// sendLocked sends the buffer for endBatch and writeFrames, and unlocks wc.wmu. A write that
+// blocks has the deadline timeout (see blockingDeadlineLocked).
+func (wc *wsNetConn) sendLocked(nonblocking bool, timeout time.Duration) (sent bool, err error) {
 	if wc.wbuf == nil {
 		wc.wmu.Unlock()
 		return true, nil
 	}
 	if !nonblocking {
+		wc.blockingDeadlineLocked(timeout)
 		wc.wmu.Unlock()
 		return true, wc.flush()
 	}
 	defer wc.wmu.Unlock()
-	if wc.raw == nil {
+	if wc.closed {
+		return false, errWriteClosed
+	}
+	if wc.wfd < 0 {
 		wc.flushing = true
+		wc.blockingDeadlineLocked(timeout)
 		return false, nil
 	}
-	if !wc.applied.IsZero() {
-		// A deadline left by an earlier blocking write would fail this write once past.
-		if err := wc.Conn.SetWriteDeadline(time.Time{}); err != nil {
-			return false, err
-		}
-		wc.applied = time.Time{}
-	}
 	b := *wc.wbuf
-	wc.nb.buf, wc.nb.n, wc.nb.err = b, 0, nil
-	err = wc.raw.Write(wc.nb.fn)
-	n := wc.nb.n
-	if err == nil {
-		err = wc.nb.err
-	}
-	wc.nb.buf, wc.nb.err = nil, nil
+	n, err := writeFD(wc.wfd, b)
 	if err != nil {
 		return false, fmt.Errorf("engineio: write: %w", err)
 	}
 	if n < len(b) {
 		*wc.wbuf = b[:copy(b, b[n:])]
 		wc.flushing = true // until flush: other writes queue behind the rest
+		wc.blockingDeadlineLocked(timeout)
 		return false, nil
 	}
 	wc.releaseLocked()
@@ -288,6 +324,7 @@ func (wc *wsNetConn) flush() error {
 		if b == nil {
 			wc.flushing = false
 			closing := wc.closeAfterFlush
+			wc.closed = wc.closed || closing
 			wc.wmu.Unlock()
 			if closing {
 				_ = wc.Conn.Close()
@@ -306,6 +343,7 @@ func (wc *wsNetConn) flush() error {
 		if err != nil {
 			wc.flushing = false
 			closing := wc.closeAfterFlush
+			wc.closed = wc.closed || closing
 			wc.wmu.Unlock()
 			if closing {
 				_ = wc.Conn.Close()
@@ -330,7 +368,8 @@ func (wc *wsNetConn) recycleLocked(b *[]byte) {
 }
 
 // Close leaves the poller before the file descriptor is closed, so that the descriptor,
-// once reused by another connection, is never watched on this one's behalf.
+// once reused by another connection, is never watched on this one's behalf, and sets closed
+// under wmu, so that no write on the descriptor runs when it is closed or starts after.
 //
 // While a blocking write is in progress (flush), what was written meanwhile — a close frame,
 // typically — waits in the buffer for it: the connection is then closed by flush once the
@@ -340,17 +379,17 @@ func (wc *wsNetConn) Close() error {
 		wc.poll.unregister(wc)
 	}
 	wc.wmu.Lock()
-	if wc.flushing {
+	if wc.flushing && !wc.closed {
 		wc.closeAfterFlush = true
 		wc.deadline = time.Now().Add(closeFlushTimeout)
 		err := wc.Conn.SetWriteDeadline(wc.deadline) // also bounds the write in progress
 		wc.applied = wc.deadline
-		wc.wmu.Unlock()
-		if err != nil {
-			return wc.Conn.Close()
+		if err == nil {
+			wc.wmu.Unlock()
+			return nil
 		}
-		return nil
 	}
+	wc.closed = true
 	wc.wmu.Unlock()
 	return wc.Conn.Close()
 }

@@ -157,25 +157,27 @@ func (p *poller) run(rc syscall.RawConn) {
 	}
 }
 
-// writeFD writes wc.nb.buf to fd without waiting for the socket to have room; it runs under
-// wc.wmu, through syscall.RawConn.Write (wc.nb.fn, made once per connection so that a write
-// allocates nothing).
-func (wc *wsNetConn) writeFD(fd uintptr) bool {
-	b := wc.nb.buf
-	for wc.nb.n < len(b) {
-		m, err := syscall.Write(int(fd), b[wc.nb.n:])
+// writeFD writes b to the connection's descriptor fd without waiting for the socket to have
+// room, and returns how much the kernel took. The caller holds the connection's wmu with
+// closed clear (see wsNetConn), so fd cannot be closed meanwhile.
+func writeFD(fd int, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := syscall.Write(fd, b[n:])
 		if m > 0 {
-			wc.nb.n += m
+			n += m
 		}
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != syscall.EAGAIN {
-			wc.nb.err = err
-		}
-		if err != nil {
-			break
+		switch err {
+		case nil:
+			if m <= 0 {
+				return n, nil // the blocking write that follows finds out why
+			}
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			return n, nil
+		default:
+			return n, err
 		}
 	}
-	return true
+	return n, nil
 }

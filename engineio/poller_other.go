@@ -19,7 +19,8 @@ func (p *poller) rearm(*wsNetConn) {}
 
 func (p *poller) unregister(*wsNetConn) {}
 
-func (wc *wsNetConn) writeFD(uintptr) bool {
-	wc.nb.err = errors.New("engineio: write: not supported on this platform")
-	return true
+// writeFD is never called here: without a poller a connection has no descriptor to write
+// (wsNetConn.wfd is -1).
+func writeFD(int, []byte) (int, error) {
+	return 0, errors.New("engineio: write: not supported on this platform")
 }

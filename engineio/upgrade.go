@@ -133,6 +133,7 @@ func (c *Conn) completeUpgrade(ws *websocket.Conn) bool {
 	}
 	c.transport = TransportWebsocket
 	c.ws = ws
+	c.wc = directConn(ws)
 	c.polling.probeWS = nil
 	c.polling.upgrading = false
 	c.polling.probed = false

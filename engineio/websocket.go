@@ -30,6 +30,7 @@ func (c *Conn) attachWebsocket(ws *websocket.Conn) {
 		return
 	}
 	c.ws = ws
+	c.wc = directConn(ws)
 	if c.state == stateClosing {
 		// Closed by the connection hook: send the open packet and what the hook queued.
 		c.writing = true
@@ -271,14 +272,60 @@ func (c *Conn) readLoop(ws *websocket.Conn) {
 	}
 }
 
+// directConn returns the connection of ws when the session can write it without blocking
+// from the sender's goroutine (see wsNetConn.wfd), nil otherwise.
+func directConn(ws *websocket.Conn) *wsNetConn {
+	if wc, ok := ws.NetConn().(*wsNetConn); ok && wc.wfd >= 0 {
+		return wc
+	}
+	return nil
+}
+
+// sendNowLocked writes p at once, from the goroutine that sends it, when the session writes
+// its own frames without blocking (c.wc, plain), no writer runs and nothing is queued: the
+// packet never goes through the queue. It reports whether it did, with c.mu released;
+// otherwise c.mu is still held and nothing changed. The state and the queue's limit were
+// checked by the caller. What the socket does not take at once is left to a writer goroutine
+// (handOff), as by writeInline.
+func (c *Conn) sendNowLocked(p outPacket) bool {
+	wc := c.wc
+	if wc == nil || c.writing || len(c.queue) > 0 || !wc.plain {
+		return false
+	}
+	ws := c.ws
+	c.writing = true
+	c.taken++
+	c.mu.Unlock()
+	one := [1]outPacket{p}
+	sent, err := wc.writeFrames(one[:], c.protocol, c.srv.opts.WriteTimeout, true)
+	switch {
+	case err != nil:
+		go c.writeFailed()
+	case !sent:
+		go c.handOff(ws, wc, append(c.srv.queues.get(), p))
+	default:
+		c.observeSent(one[:])
+		c.mu.Lock()
+		c.wroteLocked(1)
+		c.writePackets(ws, wc, true, nil)
+	}
+	return true
+}
+
 // writeInline sends batch, taken from the queue by kickInlineLocked, and then the queue, from
 // the goroutine that queued packets, without blocking: what the socket does not take at once
 // is left to a writer goroutine. c.writing was set by the caller.
-func (c *Conn) writeInline(ws *websocket.Conn, batch []outPacket) { c.writePackets(ws, true, batch) }
+func (c *Conn) writeInline(ws *websocket.Conn, wc *wsNetConn, batch []outPacket) {
+	c.writePackets(ws, wc, true, batch)
+}
 
 // writeLoop sends the queue on ws until it is empty, then exits. A graceful close waiting for
 // the queue to drain is finished here.
-func (c *Conn) writeLoop(ws *websocket.Conn) { c.writePackets(ws, false, nil) }
+func (c *Conn) writeLoop(ws *websocket.Conn) {
+	wc, _ := ws.NetConn().(*wsNetConn)
+	c.mu.Lock()
+	c.writePackets(ws, wc, false, nil)
+}
 
 // handOff finishes, on a goroutine of its own, a batch that the socket did not take without
 // blocking, then goes on as the writer.
@@ -287,8 +334,12 @@ func (c *Conn) handOff(ws *websocket.Conn, wc *wsNetConn, batch []outPacket) {
 		c.writeFailed()
 		return
 	}
-	c.wroteBatch(batch)
-	c.writePackets(ws, false, nil)
+	c.observeSent(batch)
+	clear(batch)
+	c.mu.Lock()
+	c.wroteLocked(len(batch))
+	c.recycleLocked(batch)
+	c.writePackets(ws, wc, false, nil)
 }
 
 func (c *Conn) writeFailed() {
@@ -298,22 +349,12 @@ func (c *Conn) writeFailed() {
 	c.closeNow(ReasonTransportError)
 }
 
-func (c *Conn) wroteBatch(batch []outPacket) {
-	c.mu.Lock()
-	c.wroteLocked(len(batch))
-	c.mu.Unlock()
-	c.observeSent(batch)
-	c.recycle(batch)
-}
-
-// writePackets writes batch (when not nil: taken from the queue by the caller, with c.mu held
-// since the queue was found open and ws its transport) and then the queue, until it is empty.
-func (c *Conn) writePackets(ws *websocket.Conn, inline bool, batch []outPacket) {
-	wc, _ := ws.NetConn().(*wsNetConn)
+// writePackets writes batch, taken from the queue by the caller, and then the queue, until it
+// is empty. With batch nil the caller holds c.mu (and releases it by calling); wc is ws's
+// connection (nil if it is not a wsNetConn). A write that blocks is bounded by WriteTimeout
+// from the moment it blocks.
+func (c *Conn) writePackets(ws *websocket.Conn, wc *wsNetConn, inline bool, batch []outPacket) {
 	var buf []byte
-	if batch == nil {
-		c.mu.Lock()
-	}
 	for {
 		if batch == nil {
 			if len(c.queue) == 0 || c.ws != ws || c.state == stateClosed {
@@ -333,12 +374,12 @@ func (c *Conn) writePackets(ws *websocket.Conn, inline bool, batch []outPacket) 
 			c.mu.Unlock()
 		}
 
-		deadline := time.Now().Add(c.srv.opts.WriteTimeout)
 		var sent bool
 		var err error
 		if wc != nil && wc.plain {
-			sent, err = wc.writeFrames(batch, c.protocol, deadline, inline)
+			sent, err = wc.writeFrames(batch, c.protocol, c.srv.opts.WriteTimeout, inline)
 		} else {
+			deadline := time.Now().Add(c.srv.opts.WriteTimeout)
 			sent, err = c.writeMessages(ws, wc, batch, deadline, inline, &buf)
 		}
 		if err == nil && !sent {
