@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,7 +48,7 @@ func TestScenarios(t *testing.T) {
 	}{
 		{"ok, conns websocket", bench.Config{Scenario: bench.Conns, N: 60, Concurrency: 8, Settle: 150 * time.Millisecond, PID: pid}, "connections", 60, true},
 		{"ok, conns polling", bench.Config{Scenario: bench.Conns, Transport: "polling", N: 20, Concurrency: 4, Settle: 150 * time.Millisecond}, "connections", 20, true},
-		{"ok, echo by duration", bench.Config{Scenario: bench.Echo, C: 8, Duration: 200 * time.Millisecond, Warmup: 50 * time.Millisecond, PID: pid}, "acks", 0, true},
+		{"ok, echo by duration", bench.Config{Scenario: bench.Echo, C: 8, Duration: 500 * time.Millisecond, Warmup: 50 * time.Millisecond, PID: pid}, "acks", 0, true},
 		{"ok, echo by count", bench.Config{Scenario: bench.Echo, C: 5, Count: 300, Payload: 16}, "acks", 300, false},
 		{"ok, broadcast", bench.Config{Scenario: bench.Broadcast, N: 40, Count: 25, PID: pid}, "deliveries", 40 * 25, false},
 		{"ok, broadcast over polling", bench.Config{Scenario: bench.Broadcast, Transport: "polling", N: 10, Count: 10}, "deliveries", 100, false},
@@ -130,6 +131,23 @@ func TestDetectsFaults(t *testing.T) {
 			}
 			if d := time.Since(start); d > 5*time.Second {
 				t.Errorf("detection took %v", d)
+			}
+		})
+	}
+}
+
+// TestDetectsEndedConnection checks that an echo run fails, naming the
+// client, when the server ends a connection while a request waits for its
+// ack.
+func TestDetectsEndedConnection(t *testing.T) {
+	for _, scenario := range []string{bench.Echo, bench.PollEcho} {
+		t.Run(scenario, func(t *testing.T) {
+			res, _, err := run(t, testfake.Faults{CloseOnEcho: 37}, bench.Config{Scenario: scenario, C: 4, Count: 200, Timeout: 5 * time.Second})
+			if !errors.Is(err, bench.ErrCheck) || res.OK {
+				t.Fatalf("Run error %v, want ErrCheck; result %+v", err, res)
+			}
+			if len(res.Errors) == 0 || !strings.Contains(res.Errors[0], "connection ended") {
+				t.Errorf("errors %q, want one about the ended connection first", res.Errors)
 			}
 		})
 	}

@@ -227,18 +227,21 @@ func (r *runner) watchEcho(ctx context.Context, clients []*echoClient, st *echoL
 			late := ec.waiting && now.Sub(ec.sent) > r.cfg.Timeout
 			ended := !ec.done && ec.conn.Err() != nil
 			seq := ec.seq
-			if late || ended {
-				r.endLoop(ec, st)
-			}
 			ec.mu.Unlock()
+			// Report first, then end the loop: the run is cancelled before
+			// the last loop's end lets echoWS go on.
 			switch {
 			case late:
 				r.chk.Lost(1, "client %d: no ack for echo %d within %v", ec.i, seq, r.cfg.Timeout)
-				return
 			case ended:
 				r.chk.Fail("client %d: connection ended while waiting for ack %d: %v", ec.i, seq, ec.conn.Err())
-				return
+			default:
+				continue
 			}
+			ec.mu.Lock()
+			r.endLoop(ec, st)
+			ec.mu.Unlock()
+			return
 		}
 	}
 }

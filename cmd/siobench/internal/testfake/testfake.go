@@ -36,6 +36,9 @@ type Faults struct {
 	// EscapeDeliv sends a delivery in another valid JSON encoding (its
 	// first payload byte as a \u escape), which must be accepted.
 	EscapeDeliv int64
+	// CloseOnEcho ends the session of the client that sends the Nth echo
+	// request, instead of acknowledging it.
+	CloseOnEcho int64
 }
 
 // Server is the fake contract server. Create it with Start and stop it
@@ -328,6 +331,8 @@ func (ss *session) handleSocketIO(p string) bool {
 		switch n {
 		case s.faults.DropAck:
 			return true
+		case s.faults.CloseOnEcho:
+			return false
 		case s.faults.DuplicateAck:
 			ack(string(data))
 		case s.faults.CorruptAck:
