@@ -103,6 +103,43 @@ type Namespace interface {
 	ServerSideEmit(event string, args parser.Args, ack func(args parser.Args))
 }
 
+// Receiver is the handle a namespace registers with an adapter for one of its local sockets
+// (see ReceiverNamespace). The adapter keeps it with the socket's memberships and gives it
+// back with the members a broadcast selects, so that the namespace reaches each receiver
+// without looking its ID up. Its dynamic type must be comparable: a pointer, typically.
+type Receiver interface {
+	// ReceiverID returns the ID of the socket.
+	ReceiverID() SocketID
+}
+
+// Member is a local socket a broadcast selected: its ID, and the Receiver its namespace
+// registered for it, or nil when there is none.
+type Member struct {
+	// ID is the socket's ID.
+	ID SocketID
+	// Receiver is the socket's handle, or nil.
+	Receiver Receiver
+}
+
+// ReceiverNamespace is a Namespace that registers a Receiver for each of its local sockets and
+// takes deliveries by Receiver; package socketio's namespaces are. The in-memory adapter (and
+// the Redis adapters, which keep their local rooms in one) asks for a socket's Receiver when
+// the socket joins its first room, and delivers to the selected members with DeliverTo and
+// DeliverToWithAck instead of Deliver and DeliverWithAck. Other adapters keep using the
+// methods of Namespace.
+type ReceiverNamespace interface {
+	Namespace
+	// Receiver returns the Receiver of the local socket id, or nil when the namespace has no
+	// such socket. The adapter calls it with none of its locks held.
+	Receiver(id SocketID) Receiver
+	// DeliverTo is Deliver to members: a member without a Receiver is looked up by its ID.
+	// It must not keep members after it returns.
+	DeliverTo(p *parser.Packet, members []Member, flags Flags)
+	// DeliverToWithAck is DeliverWithAck to members. It returns how many sockets p was sent
+	// to.
+	DeliverToWithAck(p *parser.Packet, members []Member, flags Flags, ack AckFunc) int
+}
+
 // Adapter keeps the rooms of one namespace and broadcasts to them. Implementations are safe for
 // concurrent use.
 type Adapter interface {

@@ -13,6 +13,7 @@ import (
 // Memory is the in-memory adapter of a single server, the default.
 type Memory struct {
 	nsp    Namespace
+	rn     ReceiverNamespace // nsp when it takes deliveries by Receiver, else nil
 	events atomic.Pointer[RoomEvents]
 
 	// Every socket is in its own room, named by its ID, which has the socket as its only
@@ -20,21 +21,34 @@ type Memory struct {
 	// socket costs one entry in sids and no room of its own in rooms. rooms[r] never holds the
 	// socket whose ID is r. A socket that is in its own room only, as most are, has a nil set.
 	mu    sync.RWMutex
-	rooms map[Room]*smallSet[SocketID] // the members of each room, but for its own socket
-	sids  map[SocketID]*smallSet[Room] // the rooms of each socket, its own room included
+	rooms map[Room]*memberSet      // the members of each room, but for its own socket
+	sids  map[SocketID]socketEntry // the rooms and Receiver of each socket
 
-	idPool sync.Pool // *[]SocketID
-	rec    *recovery // nil without connection state recovery
+	memberPool sync.Pool // *[]Member
+	idPool     sync.Pool // *[]SocketID
+	rec        *recovery // nil without connection state recovery
+}
+
+// socketEntry is what the adapter knows of a socket.
+type socketEntry struct {
+	rooms *smallSet[Room] // its rooms, its own room included; nil when in its own room only
+	r     Receiver        // its handle (see ReceiverNamespace), or nil
 }
 
 var _ Adapter = (*Memory)(nil)
 
 // NewMemory returns an empty in-memory adapter serving nsp.
+//
+// When nsp is a ReceiverNamespace, the adapter asks it for the Receiver of each socket that
+// joins its first room, and delivers broadcasts to the Receivers with DeliverTo and
+// DeliverToWithAck; otherwise by ID, with Deliver and DeliverWithAck.
 func NewMemory(nsp Namespace) *Memory {
+	rn, _ := nsp.(ReceiverNamespace)
 	return &Memory{
 		nsp:   nsp,
-		rooms: make(map[Room]*smallSet[SocketID]),
-		sids:  make(map[SocketID]*smallSet[Room]),
+		rn:    rn,
+		rooms: make(map[Room]*memberSet),
+		sids:  make(map[SocketID]socketEntry),
 	}
 }
 
@@ -53,21 +67,31 @@ type roomEvent struct {
 // ownRoom reports whether r is the own room of socket id.
 func ownRoom(id SocketID, r Room) bool { return string(id) == string(r) }
 
+// ownerLocked returns the entry of the socket whose ID is r, and whether that socket is in
+// its own room r.
+func (m *Memory) ownerLocked(r Room) (socketEntry, bool) {
+	e, ok := m.sids[SocketID(r)]
+	return e, ok && (e.rooms == nil || e.rooms.has(r))
+}
+
 // ownerInLocked reports whether the socket whose ID is r is in its own room r.
 func (m *Memory) ownerInLocked(r Room) bool {
-	mine, ok := m.sids[SocketID(r)]
-	return ok && (mine == nil || mine.has(r))
+	_, in := m.ownerLocked(r)
+	return in
 }
 
 // roomsLocked returns the set of rooms of socket id, nil when the adapter does not know the
 // socket. The nil set of a socket that is in its own room only is made into a set first.
 func (m *Memory) roomsLocked(id SocketID) *smallSet[Room] {
-	mine, ok := m.sids[id]
-	if ok && mine == nil {
-		mine = &smallSet[Room]{list: []Room{Room(id)}}
-		m.sids[id] = mine
+	e, ok := m.sids[id]
+	if !ok {
+		return nil
 	}
-	return mine
+	if e.rooms == nil {
+		e.rooms = &smallSet[Room]{list: []Room{Room(id)}}
+		m.sids[id] = e
+	}
+	return e.rooms
 }
 
 // inRoomLocked reports whether socket id is in room r.
@@ -82,15 +106,15 @@ func (m *Memory) inRoomLocked(id SocketID, r Room) bool {
 // emptyLocked reports whether room r has no member.
 func (m *Memory) emptyLocked(r Room) bool { return m.rooms[r] == nil && !m.ownerInLocked(r) }
 
-// appendMembersLocked appends the members of room r to ids.
-func (m *Memory) appendMembersLocked(r Room, ids []SocketID) []SocketID {
-	if m.ownerInLocked(r) {
-		ids = append(ids, SocketID(r))
+// appendMembersLocked appends the members of room r to out.
+func (m *Memory) appendMembersLocked(r Room, out []Member) []Member {
+	if e, in := m.ownerLocked(r); in {
+		out = append(out, Member{ID: SocketID(r), Receiver: e.r})
 	}
 	if set := m.rooms[r]; set != nil {
-		ids = set.appendTo(ids)
+		out = append(out, set.list...)
 	}
-	return ids
+	return out
 }
 
 func (m *Memory) fire(evs []roomEvent) {
@@ -114,16 +138,24 @@ func (m *Memory) fire(evs []roomEvent) {
 
 // AddAll puts socket id in rooms.
 func (m *Memory) AddAll(id SocketID, rooms ...Room) {
+	if len(rooms) == 0 {
+		return
+	}
+	var rcv Receiver
+	if m.rn != nil {
+		rcv = m.rn.Receiver(id) // asked with no lock held: the namespace takes its own
+	}
 	var evs []roomEvent
 	tracking := m.events.Load() != nil
 	m.mu.Lock()
-	if _, known := m.sids[id]; !known && len(rooms) == 1 && ownRoom(id, rooms[0]) {
+	e, known := m.sids[id]
+	if !known && len(rooms) == 1 && ownRoom(id, rooms[0]) {
 		// The common case: a socket that connected joins its own room, and no other.
 		r := rooms[0]
 		if tracking && m.emptyLocked(r) {
 			evs = append(evs, roomEvent{'c', r, ""})
 		}
-		m.sids[id] = nil
+		m.sids[id] = socketEntry{r: rcv}
 		if tracking {
 			evs = append(evs, roomEvent{'j', r, id})
 		}
@@ -131,11 +163,15 @@ func (m *Memory) AddAll(id SocketID, rooms ...Room) {
 		m.fire(evs)
 		return
 	}
-	mine := m.roomsLocked(id)
-	if mine == nil {
-		mine = &smallSet[Room]{list: make([]Room, 0, len(rooms))}
-		m.sids[id] = mine
+	if known && rcv != nil && e.r != rcv {
+		m.setReceiverLocked(id, e, rcv)
+		e.r = rcv
 	}
+	if !known {
+		e = socketEntry{rooms: &smallSet[Room]{list: make([]Room, 0, len(rooms))}, r: rcv}
+		m.sids[id] = e
+	}
+	mine := m.roomsLocked(id)
 	for _, r := range rooms {
 		if tracking && !mine.has(r) && m.emptyLocked(r) {
 			evs = append(evs, roomEvent{'c', r, ""})
@@ -146,10 +182,10 @@ func (m *Memory) AddAll(id SocketID, rooms ...Room) {
 		if !ownRoom(id, r) {
 			members := m.rooms[r]
 			if members == nil {
-				members = &smallSet[SocketID]{}
+				members = &memberSet{}
 				m.rooms[r] = members
 			}
-			members.add(id)
+			members.add(Member{ID: id, Receiver: e.r})
 		}
 		if tracking {
 			evs = append(evs, roomEvent{'j', r, id})
@@ -157,6 +193,22 @@ func (m *Memory) AddAll(id SocketID, rooms ...Room) {
 	}
 	m.mu.Unlock()
 	m.fire(evs)
+}
+
+// setReceiverLocked gives socket id, whose entry is e, the Receiver rcv, in its entry and in
+// the rooms it is in.
+func (m *Memory) setReceiverLocked(id SocketID, e socketEntry, rcv Receiver) {
+	e.r = rcv
+	m.sids[id] = e
+	if e.rooms == nil {
+		return
+	}
+	for _, r := range e.rooms.list {
+		m.rooms[r].setReceiver(id, rcv)
+	}
+	for r := range e.rooms.m {
+		m.rooms[r].setReceiver(id, rcv)
+	}
 }
 
 // Del takes socket id out of room.
@@ -199,11 +251,11 @@ func (m *Memory) leaveLocked(id SocketID, room Room, evs []roomEvent) []roomEven
 func (m *Memory) DelAll(id SocketID) {
 	var evs []roomEvent
 	m.mu.Lock()
-	if mine, ok := m.sids[id]; ok {
+	if e, ok := m.sids[id]; ok {
 		delete(m.sids, id)
 		list := []Room{Room(id)}
-		if mine != nil {
-			list = mine.appendTo(nil)
+		if e.rooms != nil {
+			list = e.rooms.appendTo(nil)
 		}
 		for _, r := range list {
 			evs = m.leaveLocked(id, r, evs)
@@ -213,8 +265,8 @@ func (m *Memory) DelAll(id SocketID) {
 	m.fire(evs)
 }
 
-// selectLocked appends the IDs of the sockets sel names to ids.
-func (m *Memory) selectLocked(sel *Selection, ids []SocketID) []SocketID {
+// selectLocked appends the sockets sel names to ids.
+func (m *Memory) selectLocked(sel *Selection, ids []Member) []Member {
 	excluded := func(id SocketID) bool {
 		for _, r := range sel.Except {
 			if m.inRoomLocked(id, r) {
@@ -224,9 +276,9 @@ func (m *Memory) selectLocked(sel *Selection, ids []SocketID) []SocketID {
 		return false
 	}
 	if len(sel.Rooms) == 0 {
-		for id := range m.sids {
+		for id, e := range m.sids {
 			if !excluded(id) {
-				ids = append(ids, id)
+				ids = append(ids, Member{ID: id, Receiver: e.r})
 			}
 		}
 		return ids
@@ -243,14 +295,14 @@ func (m *Memory) selectLocked(sel *Selection, ids []SocketID) []SocketID {
 		ids = m.appendMembersLocked(r, ids)
 		kept := ids[:start]
 	members:
-		for _, id := range ids[start:] {
+		for _, mb := range ids[start:] {
 			for _, earlier := range sel.Rooms[:i] {
-				if m.inRoomLocked(id, earlier) {
+				if m.inRoomLocked(mb.ID, earlier) {
 					continue members // already selected through an earlier room
 				}
 			}
-			if !excluded(id) {
-				kept = append(kept, id)
+			if !excluded(mb.ID) {
+				kept = append(kept, mb)
 			}
 		}
 		clear(ids[len(kept):])
@@ -259,11 +311,14 @@ func (m *Memory) selectLocked(sel *Selection, ids []SocketID) []SocketID {
 	return ids
 }
 
+// poolCap is the largest capacity of a slice the adapter's pools keep.
+const poolCap = 1 << 16
+
 // selected returns the selected local sockets in a pooled slice; give it back with release.
-func (m *Memory) selected(sel *Selection) *[]SocketID {
-	p, _ := m.idPool.Get().(*[]SocketID)
+func (m *Memory) selected(sel *Selection) *[]Member {
+	p, _ := m.memberPool.Get().(*[]Member)
 	if p == nil {
-		p = new([]SocketID)
+		p = new([]Member)
 	}
 	m.mu.RLock()
 	*p = m.selectLocked(sel, (*p)[:0])
@@ -271,9 +326,29 @@ func (m *Memory) selected(sel *Selection) *[]SocketID {
 	return p
 }
 
-func (m *Memory) release(p *[]SocketID) {
+func (m *Memory) release(p *[]Member) {
 	clear(*p)
-	if cap(*p) <= 1<<16 {
+	if cap(*p) <= poolCap {
+		m.memberPool.Put(p)
+	}
+}
+
+// ids returns the IDs of members in a pooled slice; give it back with releaseIDs.
+func (m *Memory) ids(members []Member) *[]SocketID {
+	p, _ := m.idPool.Get().(*[]SocketID)
+	if p == nil {
+		p = new([]SocketID)
+	}
+	for _, mb := range members {
+		*p = append(*p, mb.ID)
+	}
+	return p
+}
+
+func (m *Memory) releaseIDs(p *[]SocketID) {
+	clear(*p)
+	*p = (*p)[:0]
+	if cap(*p) <= poolCap {
 		m.idPool.Put(p)
 	}
 }
@@ -283,54 +358,76 @@ func (m *Memory) Broadcast(p *parser.Packet, sel Selection) error {
 	if m.rec != nil {
 		p = m.rec.record(p, &sel)
 	}
-	ids := m.selected(&sel)
-	if len(*ids) > 0 {
+	members := m.selected(&sel)
+	switch {
+	case len(*members) == 0:
+	case m.rn != nil:
+		m.rn.DeliverTo(p, *members, sel.Flags)
+	default:
+		ids := m.ids(*members)
 		m.nsp.Deliver(p, *ids, sel.Flags)
+		m.releaseIDs(ids)
 	}
-	m.release(ids)
+	m.release(members)
 	return nil
 }
 
 // BroadcastWithAck sends p to the selected sockets and gathers their acknowledgements.
 func (m *Memory) BroadcastWithAck(p *parser.Packet, sel Selection, count func(n int), ack AckFunc) error {
-	ids := m.selected(&sel)
+	members := m.selected(&sel)
 	n := 0
-	if len(*ids) > 0 {
+	switch {
+	case len(*members) == 0:
+	case m.rn != nil:
+		n = m.rn.DeliverToWithAck(p, *members, sel.Flags, ack)
+	default:
+		ids := m.ids(*members)
 		n = m.nsp.DeliverWithAck(p, *ids, sel.Flags, ack)
+		m.releaseIDs(ids)
 	}
-	m.release(ids)
+	m.release(members)
 	count(n)
 	return nil
 }
 
 // Sockets returns the IDs of the sockets in any of rooms, or of every socket when rooms is empty.
 func (m *Memory) Sockets(rooms ...Room) []SocketID {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return m.selectLocked(&Selection{Rooms: rooms}, nil)
+	members := m.selected(&Selection{Rooms: rooms})
+	defer m.release(members)
+	if len(*members) == 0 {
+		return nil
+	}
+	out := make([]SocketID, len(*members))
+	for i, mb := range *members {
+		out[i] = mb.ID
+	}
+	return out
 }
 
 // SocketRooms returns the rooms of socket id.
 func (m *Memory) SocketRooms(id SocketID) []Room {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	mine, ok := m.sids[id]
-	if ok && mine == nil {
-		return []Room{Room(id)}
-	}
-	if mine == nil || mine.len() == 0 {
+	e, ok := m.sids[id]
+	if !ok {
 		return nil
 	}
-	return mine.appendTo(make([]Room, 0, mine.len()))
+	if e.rooms == nil {
+		return []Room{Room(id)}
+	}
+	if e.rooms.len() == 0 {
+		return nil
+	}
+	return e.rooms.appendTo(make([]Room, 0, e.rooms.len()))
 }
 
 // FetchSockets describes the selected sockets.
 func (m *Memory) FetchSockets(_ context.Context, sel Selection) ([]sockets.Info, error) {
-	ids := m.selected(&sel)
-	defer m.release(ids)
-	out := make([]sockets.Info, 0, len(*ids))
-	for _, id := range *ids {
-		if info, ok := m.nsp.SocketInfo(id); ok {
+	members := m.selected(&sel)
+	defer m.release(members)
+	out := make([]sockets.Info, 0, len(*members))
+	for _, mb := range *members {
+		if info, ok := m.nsp.SocketInfo(mb.ID); ok {
 			out = append(out, info)
 		}
 	}
@@ -339,21 +436,21 @@ func (m *Memory) FetchSockets(_ context.Context, sel Selection) ([]sockets.Info,
 
 // AddSockets makes the selected sockets join rooms.
 func (m *Memory) AddSockets(_ context.Context, sel Selection, rooms ...Room) error {
-	ids := m.selected(&sel)
-	defer m.release(ids)
-	for _, id := range *ids {
-		m.AddAll(id, rooms...)
+	members := m.selected(&sel)
+	defer m.release(members)
+	for _, mb := range *members {
+		m.AddAll(mb.ID, rooms...)
 	}
 	return nil
 }
 
 // DelSockets makes the selected sockets leave rooms.
 func (m *Memory) DelSockets(_ context.Context, sel Selection, rooms ...Room) error {
-	ids := m.selected(&sel)
-	defer m.release(ids)
-	for _, id := range *ids {
+	members := m.selected(&sel)
+	defer m.release(members)
+	for _, mb := range *members {
 		for _, r := range rooms {
-			m.Del(id, r)
+			m.Del(mb.ID, r)
 		}
 	}
 	return nil
@@ -361,9 +458,12 @@ func (m *Memory) DelSockets(_ context.Context, sel Selection, rooms ...Room) err
 
 // DisconnectSockets disconnects the selected sockets.
 func (m *Memory) DisconnectSockets(_ context.Context, sel Selection, closeConn bool) error {
-	ids := m.selected(&sel)
-	list := append([]SocketID(nil), *ids...)
-	m.release(ids)
+	members := m.selected(&sel)
+	list := make([]SocketID, len(*members))
+	for i, mb := range *members {
+		list[i] = mb.ID
+	}
+	m.release(members)
 	for _, id := range list {
 		m.nsp.Disconnect(id, closeConn)
 	}
@@ -382,7 +482,7 @@ func (m *Memory) ServerCount(context.Context) (int, error) { return 1, nil }
 func (m *Memory) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.rooms = make(map[Room]*smallSet[SocketID])
-	m.sids = make(map[SocketID]*smallSet[Room])
+	m.rooms = make(map[Room]*memberSet)
+	m.sids = make(map[SocketID]socketEntry)
 	return nil
 }

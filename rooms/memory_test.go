@@ -61,11 +61,118 @@ func (n *nsp) Disconnect(id rooms.SocketID, _ bool) {
 
 func (n *nsp) ServerSideEmit(string, parser.Args, func(parser.Args)) {}
 
-func newMemory() (*rooms.Memory, *nsp) {
+// receiverNsp is an nsp that registers a Receiver per socket (rooms.ReceiverNamespace): a
+// fakeReceiver for every ID but those in unknown, for which it has none.
+type receiverNsp struct {
+	*nsp
+	receivers map[rooms.SocketID]*fakeReceiver
+	unknown   map[rooms.SocketID]bool
+	byID      int // deliveries to members without a Receiver
+	mismatch  []string
+}
+
+type fakeReceiver struct {
+	id  rooms.SocketID
+	gen int // tells apart two receivers of one ID
+}
+
+func (r *fakeReceiver) ReceiverID() rooms.SocketID { return r.id }
+
+func (n *receiverNsp) Receiver(id rooms.SocketID) rooms.Receiver {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.unknown[id] {
+		return nil
+	}
+	r := n.receivers[id]
+	if r == nil {
+		r = &fakeReceiver{id: id}
+		n.receivers[id] = r
+	}
+	return r
+}
+
+// replace gives socket id a new Receiver, as a namespace does for the socket of a recovered
+// session.
+func (n *receiverNsp) replace(id rooms.SocketID) *fakeReceiver {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	old := n.receivers[id]
+	r := &fakeReceiver{id: id, gen: 1}
+	if old != nil {
+		r.gen = old.gen + 1
+	}
+	n.receivers[id] = r
+	return r
+}
+
+func (n *receiverNsp) DeliverTo(p *parser.Packet, members []rooms.Member, _ rooms.Flags) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.broadcasts++
+	if n.onDeliver != nil {
+		n.onDeliver(p)
+	}
+	for _, mb := range members {
+		n.delivered[mb.ID]++
+		if mb.Receiver == nil {
+			n.byID++
+			continue
+		}
+		r, ok := mb.Receiver.(*fakeReceiver)
+		if !ok || r.id != mb.ID || n.receivers[mb.ID] != r {
+			n.mismatch = append(n.mismatch, fmt.Sprintf("%s got %#v", mb.ID, mb.Receiver))
+		}
+	}
+}
+
+func (n *receiverNsp) DeliverToWithAck(p *parser.Packet, members []rooms.Member, f rooms.Flags, ack rooms.AckFunc) int {
+	n.DeliverTo(p, members, f)
+	for _, mb := range members {
+		a, _ := parser.NewArg(json.RawMessage(`"`+string(mb.ID)+`"`), nil)
+		ack(mb.ID, parser.Args{a})
+	}
+	return len(members)
+}
+
+// check fails t when a delivery went to a member without its current Receiver, or (byID
+// false) by ID.
+func (n *receiverNsp) check(t *testing.T, byID bool) {
+	t.Helper()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.mismatch) > 0 {
+		t.Fatalf("deliveries with the wrong receiver: %v", n.mismatch)
+	}
+	if !byID && n.byID > 0 {
+		t.Fatalf("%d deliveries by ID, want all by receiver", n.byID)
+	}
+}
+
+// kinds are the two kinds of namespace the adapter serves: one that takes deliveries by ID,
+// and one that takes them by Receiver.
+var kinds = []string{"by ID", "by receiver"}
+
+// newMemory returns an adapter serving a recording namespace of kind; rn is that namespace
+// when it takes deliveries by Receiver, else nil.
+func newMemory(kind string) (*rooms.Memory, *nsp, *receiverNsp) {
 	n := &nsp{delivered: map[rooms.SocketID]int{}}
-	m := rooms.NewMemory(n)
+	var ns rooms.Namespace = n
+	var rn *receiverNsp
+	if kind == "by receiver" {
+		rn = &receiverNsp{nsp: n, receivers: map[rooms.SocketID]*fakeReceiver{}, unknown: map[rooms.SocketID]bool{}}
+		ns = rn
+	}
+	m := rooms.NewMemory(ns)
 	n.adapter = m
-	return m, n
+	return m, n, rn
+}
+
+// eachKind runs f once for each kind of namespace.
+func eachKind(t *testing.T, f func(t *testing.T, kind string)) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) { f(t, kind) })
+	}
 }
 
 func (n *nsp) take() map[rooms.SocketID]int {
@@ -85,8 +192,10 @@ func ids(m map[rooms.SocketID]int) string {
 	return fmt.Sprint(out)
 }
 
-func TestSelection(t *testing.T) {
-	m, n := newMemory()
+func TestSelection(t *testing.T) { eachKind(t, testSelection) }
+
+func testSelection(t *testing.T, kind string) {
+	m, n, rn := newMemory(kind)
 	m.AddAll("a", "a", "r1", "all")
 	m.AddAll("b", "b", "r1", "r2", "all")
 	m.AddAll("c", "c", "r2", "all")
@@ -112,12 +221,17 @@ func TestSelection(t *testing.T) {
 			if got := ids(n.take()); got != tc.want {
 				t.Fatalf("got %s, want %s", got, tc.want)
 			}
+			if rn != nil {
+				rn.check(t, false)
+			}
 		})
 	}
 }
 
-func TestMembershipAndEvents(t *testing.T) {
-	m, _ := newMemory()
+func TestMembershipAndEvents(t *testing.T) { eachKind(t, testMembershipAndEvents) }
+
+func testMembershipAndEvents(t *testing.T, kind string) {
+	m, _, _ := newMemory(kind)
 	var mu sync.Mutex
 	var log []string
 	rec := func(s string) { mu.Lock(); log = append(log, s); mu.Unlock() }
@@ -148,8 +262,10 @@ func TestMembershipAndEvents(t *testing.T) {
 // TestOwnRooms: a socket's own room, which the adapter keeps apart from the other rooms, has
 // the members, selections and events of any other room, also when other sockets join it and
 // when its socket leaves it.
-func TestOwnRooms(t *testing.T) {
-	m, n := newMemory()
+func TestOwnRooms(t *testing.T) { eachKind(t, testOwnRooms) }
+
+func testOwnRooms(t *testing.T, kind string) {
+	m, n, rn := newMemory(kind)
 	var log []string
 	m.SetRoomEvents(rooms.RoomEvents{
 		Create: func(r rooms.Room) { log = append(log, "create "+string(r)) },
@@ -180,6 +296,9 @@ func TestOwnRooms(t *testing.T) {
 		if got := ids(n.take()); got != c.want {
 			t.Errorf("%s: got %s, want %s", c.name, got, c.want)
 		}
+	}
+	if rn != nil {
+		rn.check(t, false)
 	}
 	m.Del("a", "a") // a leaves its own room; b stays in it
 	if got := fmt.Sprint(m.Sockets("a")); got != "[b]" {
@@ -229,8 +348,10 @@ func TestOwnRooms(t *testing.T) {
 	}
 }
 
-func TestServerWideOperations(t *testing.T) {
-	m, n := newMemory()
+func TestServerWideOperations(t *testing.T) { eachKind(t, testServerWideOperations) }
+
+func testServerWideOperations(t *testing.T, kind string) {
+	m, n, rn := newMemory(kind)
 	ctx := context.Background()
 	for _, id := range []rooms.SocketID{"a", "b", "c"} {
 		m.AddAll(id, rooms.Room(id), "all")
@@ -257,6 +378,9 @@ func TestServerWideOperations(t *testing.T) {
 	if count != 3 || len(acks) != 3 {
 		t.Fatalf("BroadcastWithAck: count %d acks %v", count, acks)
 	}
+	if rn != nil {
+		rn.check(t, false)
+	}
 	if err := m.DisconnectSockets(ctx, rooms.Selection{Rooms: []rooms.Room{"all"}}, false); err != nil {
 		t.Fatal(err)
 	}
@@ -273,10 +397,12 @@ func TestServerWideOperations(t *testing.T) {
 
 func sortedIDs(s []rooms.SocketID) []rooms.SocketID { slices.Sort(s); return s }
 
-func TestConcurrentMembership(t *testing.T) {
+func TestConcurrentMembership(t *testing.T) { eachKind(t, testConcurrentMembership) }
+
+func testConcurrentMembership(t *testing.T, kind string) {
 	// Thousands of sockets join, leave and disconnect while others broadcast: the race
 	// detector stays quiet and membership comes out exact.
-	m, n := newMemory()
+	m, n, rn := newMemory(kind)
 	const sockets = 5000
 	stop := make(chan struct{})
 	var bg sync.WaitGroup
@@ -326,10 +452,70 @@ func TestConcurrentMembership(t *testing.T) {
 			t.Fatalf("%s got %d copies", id, c)
 		}
 	}
+	if rn != nil {
+		rn.check(t, false)
+	}
+}
+
+// TestReceivers: the adapter delivers to the Receiver its namespace registered for each
+// socket; to a socket the namespace had no Receiver for, by ID; and once the namespace has a
+// new Receiver for a socket (the socket of a recovered session), to the new one in every room
+// as soon as the socket joins a room again.
+func TestReceivers(t *testing.T) {
+	m, n, rn := newMemory("by receiver")
+	rn.unknown["u"] = true
+	for i := range 3 * 8 { // rooms that outgrow a short list
+		id := rooms.SocketID(fmt.Sprint("s", i))
+		m.AddAll(id, rooms.Room(id), "big")
+	}
+	m.AddAll("a", "a", "r", "big")
+	m.AddAll("u", "u", "r")
+	m.AddAll("x", "r") // a socket not in its own room
+	sel := rooms.Selection{Rooms: []rooms.Room{"r", "big", "a"}}
+	if err := m.Broadcast(&parser.Packet{}, sel); err != nil {
+		t.Fatal(err)
+	}
+	got := n.take()
+	if len(got) != 3*8+3 || got["a"] != 1 || got["u"] != 1 || got["x"] != 1 {
+		t.Fatalf("delivered %s", ids(got))
+	}
+	rn.check(t, true)
+	if rn.byID != 1 {
+		t.Fatalf("%d deliveries by ID, want 1 (to u)", rn.byID)
+	}
+
+	// a's socket is replaced; until it joins a room, the adapter still has the old receiver.
+	fresh := rn.replace("a")
+	m.AddAll("a", "a") // already in: the adapter learns the new receiver all the same
+	rn.byID = 0
+	for _, sel := range []rooms.Selection{{Rooms: []rooms.Room{"r"}}, {Rooms: []rooms.Room{"big"}}, {Rooms: []rooms.Room{"a"}}, {}} {
+		if err := m.Broadcast(&parser.Packet{}, sel); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := n.take(); got["a"] != 4 {
+		t.Fatalf("a got %d deliveries, want 4", got["a"])
+	}
+	rn.check(t, true) // every delivery to a went to fresh, the namespace's current receiver
+	if fresh.gen != 1 {
+		t.Fatalf("generation %d", fresh.gen)
+	}
+
+	// Leaving shrinks the rooms; the members left keep their receivers.
+	for i := range 3*8 - 2 {
+		m.Del(rooms.SocketID(fmt.Sprint("s", i)), "big")
+	}
+	if err := m.Broadcast(&parser.Packet{}, rooms.Selection{Rooms: []rooms.Room{"big"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(n.take()); got != "[a×1 s22×1 s23×1]" {
+		t.Fatalf("big after leaves: %s", got)
+	}
+	rn.check(t, true)
 }
 
 func BenchmarkSelect10k(b *testing.B) {
-	m, _ := newMemory()
+	m, _, _ := newMemory("by receiver")
 	for i := range 10000 {
 		id := rooms.SocketID(fmt.Sprint("s", i))
 		m.AddAll(id, rooms.Room(id), "room")

@@ -87,3 +87,89 @@ func (s *smallSet[K]) appendTo(out []K) []K {
 	}
 	return append(out, s.list...)
 }
+
+// memberSet is the set of the members of a room: their IDs with their Receivers, side by side
+// in one slice, so that a broadcast reads a room's members in one sequential pass. A large set
+// keeps the position of each member in a map, for the lookups of joins and leaves.
+type memberSet struct {
+	list  []Member
+	index map[SocketID]int32 // the position of each member in list, once it had more than smallSetMax
+}
+
+// find returns the position of socket id in the list, or -1.
+func (s *memberSet) find(id SocketID) int {
+	if s.index != nil {
+		if i, ok := s.index[id]; ok {
+			return int(i)
+		}
+		return -1
+	}
+	for i := range s.list {
+		if s.list[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// has reports whether socket id is a member.
+func (s *memberSet) has(id SocketID) bool { return s.find(id) >= 0 }
+
+// add puts mb in the set and reports whether it was missing.
+func (s *memberSet) add(mb Member) bool {
+	if s.has(mb.ID) {
+		return false
+	}
+	s.list = append(s.list, mb)
+	switch {
+	case s.index != nil:
+		s.index[mb.ID] = int32(len(s.list) - 1)
+	case len(s.list) > smallSetMax:
+		s.index = make(map[SocketID]int32, 2*len(s.list))
+		for i := range s.list {
+			s.index[s.list[i].ID] = int32(i)
+		}
+	}
+	return true
+}
+
+// del takes socket id out of the set and reports whether it was a member. The last member
+// takes its place.
+func (s *memberSet) del(id SocketID) bool {
+	i := s.find(id)
+	if i < 0 {
+		return false
+	}
+	last := len(s.list) - 1
+	if i != last {
+		s.list[i] = s.list[last]
+		if s.index != nil {
+			s.index[s.list[i].ID] = int32(i)
+		}
+	}
+	s.list[last] = Member{}
+	s.list = s.list[:last]
+	if s.index != nil {
+		delete(s.index, id)
+		if len(s.list) <= smallSetMax/2 {
+			s.index = nil // small again: a scan of the list is as quick
+		}
+	}
+	if cap(s.list) > 4*smallSetMax && len(s.list) < cap(s.list)/4 {
+		s.list = append([]Member(nil), s.list...) // give back what the room no longer needs
+	}
+	return true
+}
+
+// len returns the number of members.
+func (s *memberSet) len() int { return len(s.list) }
+
+// setReceiver sets the Receiver of member id, if id is a member.
+func (s *memberSet) setReceiver(id SocketID, rcv Receiver) {
+	if s == nil {
+		return
+	}
+	if i := s.find(id); i >= 0 {
+		s.list[i].Receiver = rcv
+	}
+}

@@ -237,7 +237,11 @@ func (n *Namespace) nextAckID() uint64 { return n.ackID.Add(1) - 1 }
 
 func (n *Namespace) add(s *Socket) {
 	n.mu.Lock()
+	if old := n.sockets[s.id]; old != nil {
+		old.listed.Store(false) // a recovered session's socket, replaced by its successor
+	}
 	n.sockets[s.id] = s
+	s.listed.Store(true)
 	n.mu.Unlock()
 }
 
@@ -245,6 +249,7 @@ func (n *Namespace) remove(s *Socket) {
 	n.mu.Lock()
 	if n.sockets[s.id] == s {
 		delete(n.sockets, s.id)
+		s.listed.Store(false)
 	}
 	n.mu.Unlock()
 	n.cleanup()
@@ -371,12 +376,32 @@ func toArgs(args []any) (Args, error) {
 	return parser.SplitArgs(data, atts)
 }
 
-// nspLocal is the side of a Namespace its adapter sees (rooms.Namespace).
+// nspLocal is the side of a Namespace its adapter sees (rooms.Namespace). It registers its
+// sockets with the adapter as Receivers (rooms.ReceiverNamespace), so that the in-memory
+// adapter hands a broadcast's receivers to DeliverTo as pointers, with no lookup by ID.
 type nspLocal struct{ n *Namespace }
 
-var _ rooms.Namespace = nspLocal{}
+var _ rooms.ReceiverNamespace = nspLocal{}
 
 func (l nspLocal) Name() string { return l.n.name }
+
+// receiver is a Socket as the adapter keeps it (rooms.Receiver), without adding the method
+// to Socket's API.
+type receiver Socket
+
+// ReceiverID returns the socket's ID.
+func (r *receiver) ReceiverID() rooms.SocketID { return r.id }
+
+// Receiver returns the Receiver of the local socket id, or nil.
+func (l nspLocal) Receiver(id rooms.SocketID) rooms.Receiver {
+	l.n.mu.RLock()
+	s := l.n.sockets[id]
+	l.n.mu.RUnlock()
+	if s == nil {
+		return nil
+	}
+	return (*receiver)(s)
+}
 
 // encodeFrames encodes p once into the frames every receiver gets.
 func (l nspLocal) encodeFrames(p *parser.Packet) ([]*engineio.Prepared, error) {
@@ -395,57 +420,41 @@ func preparedFrames(text []byte, atts [][]byte) []*engineio.Prepared {
 	return frames
 }
 
+// Deliver sends p to the local sockets ids.
 func (l nspLocal) Deliver(p *parser.Packet, ids []rooms.SocketID, flags rooms.Flags) {
 	frames, err := l.encodeFrames(p)
 	if err != nil {
 		return
 	}
-	l.deliver(frames, ids, flags, nil)
+	f := fanout{frames: frames, volatile: flags.Volatile}
+	l.sendIDs(&f, ids)
+	l.finish(&f)
 }
 
-// deliver sends frames to the sockets ids; before each send, register (when set) runs for
-// the socket. It returns the number of sockets the frames were queued for.
-func (l nspLocal) deliver(frames []*engineio.Prepared, ids []rooms.SocketID, flags rooms.Flags, register func(*Socket)) int {
-	var slow, skipped []*engineio.Conn
-	sent := 0
-	l.n.mu.RLock()
-	for _, id := range ids {
-		s := l.n.sockets[id]
-		if s == nil {
-			continue
-		}
-		if register != nil {
-			register(s)
-		}
-		err := s.client.conn.SendPrepared(frames...)
-		switch {
-		case err == nil:
-			sent++
-		case errors.Is(err, engineio.ErrQueueFull) && !flags.Volatile:
-			slow = append(slow, s.client.conn)
-		case errors.Is(err, engineio.ErrQueueFull):
-			skipped = append(skipped, s.client.conn)
-		}
+// DeliverTo sends p to the local sockets members.
+func (l nspLocal) DeliverTo(p *parser.Packet, members []rooms.Member, flags rooms.Flags) {
+	frames, err := l.encodeFrames(p)
+	if err != nil {
+		return
 	}
-	l.n.mu.RUnlock()
-	for _, c := range slow {
-		c.Abort() // a receiver that cannot keep up is disconnected, never waited for
-		l.n.server.slowConsumer(c, l.n.name, false)
-	}
-	for _, c := range skipped {
-		l.n.server.slowConsumer(c, l.n.name, true)
-	}
-	if obs := l.n.server.observed(); obs != nil {
-		for _, o := range obs {
-			if o.BroadcastDelivered != nil {
-				o.BroadcastDelivered(l.n.name, sent)
-			}
-		}
-	}
-	return sent
+	f := fanout{frames: frames, volatile: flags.Volatile}
+	l.sendMembers(&f, members)
+	l.finish(&f)
 }
 
+// DeliverWithAck sends p to the local sockets ids and runs ack for each answer.
 func (l nspLocal) DeliverWithAck(p *parser.Packet, ids []rooms.SocketID, flags rooms.Flags, ack rooms.AckFunc) int {
+	return l.deliverWithAck(p, flags, ack, func(f *fanout) { l.sendIDs(f, ids) })
+}
+
+// DeliverToWithAck sends p to the local sockets members and runs ack for each answer.
+func (l nspLocal) DeliverToWithAck(p *parser.Packet, members []rooms.Member, flags rooms.Flags, ack rooms.AckFunc) int {
+	return l.deliverWithAck(p, flags, ack, func(f *fanout) { l.sendMembers(f, members) })
+}
+
+// deliverWithAck gives p an ack ID, has send send it with f, and registers ack on each socket
+// it goes to, until flags.Timeout.
+func (l nspLocal) deliverWithAck(p *parser.Packet, flags rooms.Flags, ack rooms.AckFunc, send func(f *fanout)) int {
 	id := l.n.nextAckID()
 	q := *p
 	q.ID, q.HasID = id, true
@@ -454,11 +463,13 @@ func (l nspLocal) DeliverWithAck(p *parser.Packet, ids []rooms.SocketID, flags r
 		return 0
 	}
 	var registered []*Socket
-	n := l.deliver(frames, ids, flags, func(s *Socket) {
+	f := fanout{frames: frames, volatile: flags.Volatile, register: func(s *Socket) {
 		sid := s.id
 		s.addAck(id, func(args Args) { ack(sid, args) })
 		registered = append(registered, s)
-	})
+	}}
+	send(&f)
+	n := l.finish(&f)
 	if flags.Timeout > 0 {
 		time.AfterFunc(flags.Timeout, func() {
 			for _, s := range registered {
@@ -467,6 +478,84 @@ func (l nspLocal) DeliverWithAck(p *parser.Packet, ids []rooms.SocketID, flags r
 		})
 	}
 	return n
+}
+
+// fanout is the state of one broadcast's delivery: the frames every receiver gets, and what
+// became of the sends.
+type fanout struct {
+	frames   []*engineio.Prepared
+	volatile bool
+	register func(*Socket) // when not nil, runs for each socket before its send
+
+	sent          int
+	slow, skipped []*engineio.Conn
+}
+
+// send queues the frames for s. A receiver whose queue is full is noted, to be dealt with
+// once the loop is over.
+func (f *fanout) send(s *Socket) {
+	if f.register != nil {
+		f.register(s)
+	}
+	c := s.client.conn
+	err := c.SendPrepared(f.frames...)
+	switch {
+	case err == nil:
+		f.sent++
+	case !errors.Is(err, engineio.ErrQueueFull):
+	case f.volatile:
+		f.skipped = append(f.skipped, c)
+	default:
+		f.slow = append(f.slow, c)
+	}
+}
+
+// sendIDs sends with f to the local sockets ids, looked up by ID.
+func (l nspLocal) sendIDs(f *fanout, ids []rooms.SocketID) {
+	l.n.mu.RLock()
+	defer l.n.mu.RUnlock()
+	for _, id := range ids {
+		if s := l.n.sockets[id]; s != nil {
+			f.send(s)
+		}
+	}
+}
+
+// sendMembers sends with f to members: to a member's Receiver when it is the namespace's
+// socket of that ID, as it nearly always is, else to the socket found by its ID, if any.
+func (l nspLocal) sendMembers(f *fanout, members []rooms.Member) {
+	for i := range members {
+		mb := &members[i]
+		if r, ok := mb.Receiver.(*receiver); ok {
+			if s := (*Socket)(r); s.listed.Load() {
+				f.send(s)
+				continue
+			}
+		}
+		if s := l.n.Socket(string(mb.ID)); s != nil {
+			f.send(s)
+		}
+	}
+}
+
+// finish deals with the receivers that could not take the frames, tells the observers, and
+// returns the number of sockets the frames were queued for.
+func (l nspLocal) finish(f *fanout) int {
+	for _, c := range f.slow {
+		c.Abort() // a receiver that cannot keep up is disconnected, never waited for
+		l.n.server.slowConsumer(c, l.n.name, false)
+	}
+	for _, c := range f.skipped {
+		l.n.server.slowConsumer(c, l.n.name, true)
+	}
+	if obs := l.n.server.observed(); obs != nil {
+		for _, o := range obs {
+			if o.BroadcastDelivered != nil {
+				o.BroadcastDelivered(l.n.name, f.sent)
+			}
+		}
+	}
+	return f.sent
 }
 
 func (l nspLocal) SocketInfo(id rooms.SocketID) (sockets.Info, bool) {

@@ -40,8 +40,9 @@ type Socket struct {
 
 	mu        sync.Mutex
 	connected bool
-	closed    bool // it was connected, and disconnected
-	recovered bool // set before the socket is shared
+	closed    bool        // it was connected, and disconnected
+	recovered bool        // set before the socket is shared
+	listed    atomic.Bool // nsp.sockets[id] is this socket (see nspLocal.sendMembers)
 	handlers  handlerSet
 	data      map[string]any
 	rare      *socketRare // made at the first use of a rarer feature
