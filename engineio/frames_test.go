@@ -267,46 +267,62 @@ func TestWebsocketClientFrames(t *testing.T) {
 		{"nok, fragments over the limit", []frame{{text, true, "4" + strings.Repeat("x", 59)}, {fin | cont, true, strings.Repeat("x", 60)}},
 			[]reply{{b0: fin | closeOp, status: 1009}}, engineio.ReasonTransportError},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := newEchoServer(t, engineio.Options{MaxHTTPBufferSize: 100})
-			url := "ws" + strings.TrimPrefix(s.HTTP.URL, "http") + "/engine.io/?EIO=4&transport=websocket"
-			ws, _, err := websocket.DefaultDialer.Dial(url, nil)
-			if err != nil {
-				t.Fatal(err)
+		for _, warm := range []bool{false, true} {
+			name := tc.name
+			if warm {
+				// After a message, the frames reach the reader while it waits for the next
+				// one inside a raw read (readDirect), not in a read of its own.
+				name += ", after a message"
 			}
-			defer ws.Close()
-			_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-			if _, open, err := ws.ReadMessage(); err != nil || !bytes.HasPrefix(open, []byte("0{")) {
-				t.Fatalf("open packet %q: %v", open, err)
-			}
-			nc := ws.UnderlyingConn()
-			_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-			r := bufio.NewReader(nc)
-			var out []byte
-			for _, f := range tc.frames {
-				out = append(out, clientFrame(f.b0, f.masked, key, []byte(f.payload))...)
-			}
-			if _, err := nc.Write(out); err != nil {
-				t.Fatal(err)
-			}
-			for _, w := range tc.want {
-				b0, p := readServerFrame(t, r)
-				if b0 != w.b0 {
-					t.Fatalf("frame %#x %q, want %#x", b0, p, w.b0)
+			t.Run(name, func(t *testing.T) {
+				s := newEchoServer(t, engineio.Options{MaxHTTPBufferSize: 100})
+				url := "ws" + strings.TrimPrefix(s.HTTP.URL, "http") + "/engine.io/?EIO=4&transport=websocket"
+				ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+				if err != nil {
+					t.Fatal(err)
 				}
-				if w.b0&0x0f == closeOp {
-					if got := closeStatus(p); got != w.status {
-						t.Fatalf("close status %d (%q), want %d", got, p, w.status)
+				defer ws.Close()
+				_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+				if _, open, err := ws.ReadMessage(); err != nil || !bytes.HasPrefix(open, []byte("0{")) {
+					t.Fatalf("open packet %q: %v", open, err)
+				}
+				nc := ws.UnderlyingConn()
+				_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+				r := bufio.NewReader(nc)
+				if warm {
+					if _, err := nc.Write(clientFrame(fin|text, true, key, []byte("4warm"))); err != nil {
+						t.Fatal(err)
 					}
-				} else if string(p) != w.payload {
-					t.Fatalf("payload %q, want %q", p, w.payload)
+					if b0, p := readServerFrame(t, r); b0 != fin|text || string(p) != "4warm" {
+						t.Fatalf("echo %#x %q", b0, p)
+					}
 				}
-			}
-			if tc.reason != "" {
-				if got := s.anyClosed(t, 5*time.Second); got != tc.reason {
-					t.Fatalf("close reason %q, want %q", got, tc.reason)
+				var out []byte
+				for _, f := range tc.frames {
+					out = append(out, clientFrame(f.b0, f.masked, key, []byte(f.payload))...)
 				}
-			}
-		})
+				if _, err := nc.Write(out); err != nil {
+					t.Fatal(err)
+				}
+				for _, w := range tc.want {
+					b0, p := readServerFrame(t, r)
+					if b0 != w.b0 {
+						t.Fatalf("frame %#x %q, want %#x", b0, p, w.b0)
+					}
+					if w.b0&0x0f == closeOp {
+						if got := closeStatus(p); got != w.status {
+							t.Fatalf("close status %d (%q), want %d", got, p, w.status)
+						}
+					} else if string(p) != w.payload {
+						t.Fatalf("payload %q, want %q", p, w.payload)
+					}
+				}
+				if tc.reason != "" {
+					if got := s.anyClosed(t, 5*time.Second); got != tc.reason {
+						t.Fatalf("close reason %q, want %q", got, tc.reason)
+					}
+				}
+			})
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -29,7 +30,7 @@ import (
 // the rest of a delivery's userland work. It is safe because the descriptor cannot be closed,
 // and reused by another connection, while such a write runs: the write runs under wmu with
 // closed clear, and the connection is closed only by Close and flush, which set closed under
-// wmu first. Nothing else closes the net.Conn: gorilla/websocket closes the wsNetConn it was
+// wmu first (or, when they find the reader inside readDirect, by that reader afterwards). Nothing else closes the net.Conn: gorilla/websocket closes the wsNetConn it was
 // given, and net/http forgets a hijacked connection.
 //
 // Reads. gorilla/websocket reads through the bufio.Reader handed to it at the hijack, so the
@@ -75,10 +76,21 @@ type wsNetConn struct {
 	// readMu is held by the goroutine reading the connection: successive readers started by
 	// the poller are ordered by it.
 	readMu sync.Mutex
-	// linger is the read deadline set by awaitData (zero: none); peeking is set while
-	// awaitData waits. Both belong to the goroutine that holds readMu.
-	linger  time.Time
+	// linger is the read deadline set by awaitData, as the time since the server's epoch
+	// (zero: none); peeking is set while awaitData waits. Both belong to the goroutine that
+	// holds readMu.
+	linger  time.Duration
 	peeking bool
+	// direct is set while readDirect's callback reads (Read then reads fd without waiting);
+	// drained records that its last read emptied the socket. They belong to the goroutine
+	// that holds readMu.
+	direct  bool
+	drained bool
+	// inDirect is set (under wmu) while the reader is inside readDirect's RawConn.Read, whose
+	// descriptor lock a Close would wait for: Close then sets closeReq, and the reader closes
+	// the connection when it leaves.
+	inDirect bool
+	closeReq atomic.Bool
 	// poll is the server's poller, set when the connection has a file descriptor. The
 	// registration is guarded by the poller's lock.
 	poll       *poller
@@ -106,13 +118,15 @@ func newWSNetConn(nc net.Conn, p *poller) *wsNetConn {
 // awaitData waits, for at least d and at most 2d after the previous call, for data to read,
 // without consuming it, and reports whether some arrived (or the connection failed, which the
 // next read reports). The read deadline it sets is moved only when less than d is left, so a
-// client that sends often costs a deadline change every d or so, not two per message. Reads of
-// a frame that the deadline interrupts go on without one (see Read), and the deadline is
-// clear again when awaitData reports false.
-func (wc *wsNetConn) awaitData(d time.Duration) bool {
-	if now := time.Now(); wc.linger.Sub(now) < d {
-		wc.linger = now.Add(2 * d)
-		if err := wc.Conn.SetReadDeadline(wc.linger); err != nil {
+// client that sends often costs a deadline change every d or so, not two per message; the
+// check reads the monotonic clock alone (time.Since of epoch, the server's start, which has a
+// monotonic reading), not the wall clock as well. Reads of a frame that the deadline
+// interrupts go on without one (see Read), and the deadline is clear again when awaitData
+// reports false.
+func (wc *wsNetConn) awaitData(d time.Duration, epoch time.Time) bool {
+	if now := time.Since(epoch); wc.linger-now < d {
+		wc.linger = now + 2*d
+		if err := wc.Conn.SetReadDeadline(epoch.Add(wc.linger)); err != nil {
 			return false
 		}
 	}
@@ -130,7 +144,7 @@ func (wc *wsNetConn) awaitData(d time.Duration) bool {
 
 // clearLinger clears the read deadline awaitData set.
 func (wc *wsNetConn) clearLinger() error {
-	wc.linger = time.Time{}
+	wc.linger = 0
 	return wc.Conn.SetReadDeadline(time.Time{})
 }
 
@@ -139,8 +153,11 @@ func (wc *wsNetConn) clearLinger() error {
 // of a frame, the deadline is cleared and the read goes on, so a message that arrives in parts
 // is read without one.
 func (wc *wsNetConn) Read(p []byte) (int, error) {
+	if wc.direct {
+		return wc.readFD(p)
+	}
 	n, err := wc.Conn.Read(p)
-	if err != nil && !wc.peeking && !wc.linger.IsZero() && errors.Is(err, os.ErrDeadlineExceeded) {
+	if err != nil && !wc.peeking && wc.linger != 0 && errors.Is(err, os.ErrDeadlineExceeded) {
 		if cerr := wc.clearLinger(); cerr != nil {
 			return n, err
 		}
@@ -327,7 +344,7 @@ func (wc *wsNetConn) flush() error {
 			wc.closed = wc.closed || closing
 			wc.wmu.Unlock()
 			if closing {
-				_ = wc.Conn.Close()
+				_ = wc.closeConn()
 			}
 			return nil
 		}
@@ -346,7 +363,7 @@ func (wc *wsNetConn) flush() error {
 			wc.closed = wc.closed || closing
 			wc.wmu.Unlock()
 			if closing {
-				_ = wc.Conn.Close()
+				_ = wc.closeConn()
 			}
 			return err
 		}
@@ -390,6 +407,23 @@ func (wc *wsNetConn) Close() error {
 		}
 	}
 	wc.closed = true
+	wc.wmu.Unlock()
+	return wc.closeConn()
+}
+
+// closeConn closes the network connection, or, while the reader is inside readDirect (whose
+// descriptor lock net.Conn.Close would wait for, and the caller may be the reader itself),
+// leaves that to the reader: it marks the connection and wakes the reader's wait with a read
+// deadline in the past. The reader may be delivering a message meanwhile; it closes the
+// connection once the delivery returns (within 2*readLinger if it moved the deadline again).
+func (wc *wsNetConn) closeConn() error {
+	wc.wmu.Lock()
+	if wc.inDirect {
+		wc.closeReq.Store(true)
+		wc.wmu.Unlock()
+		_ = wc.Conn.SetReadDeadline(time.Unix(1, 0))
+		return nil
+	}
 	wc.wmu.Unlock()
 	return wc.Conn.Close()
 }

@@ -92,7 +92,17 @@ func (c *Conn) readReady(ws *websocket.Conn, wc *wsNetConn) {
 		if wc.br.Buffered() > 0 {
 			continue
 		}
-		if !wc.awaitData(readLinger) {
+		if wc.plain {
+			res := c.readDirect(ws, wc, readLinger)
+			if res == readClosed {
+				return
+			}
+			if res == readUsual {
+				continue
+			}
+			break
+		}
+		if !wc.awaitData(readLinger, c.srv.epoch) {
 			break
 		}
 	}

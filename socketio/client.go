@@ -75,7 +75,8 @@ func (t *eventTask) ack(args ...any) error {
 }
 
 // runnerJob hands a client to the goroutine that runs its inbox, with the first item, which
-// did not go through the inbox: the inbox is empty while no goroutine runs it.
+// did not go through the inbox: the inbox is empty while no goroutine runs it. The zero job
+// tells a waiting runner to end.
 type runnerJob struct {
 	c     *client
 	first inboxItem
@@ -124,38 +125,97 @@ func (c *client) queue(it inboxItem) {
 	c.running = true
 	c.mu.Unlock()
 	job := runnerJob{c: c, first: it}
-	select {
-	case c.server.idleRunners <- job:
-	default:
-		go runInboxes(job)
+	if r := c.server.runners.take(); r != nil {
+		r.jobs <- job // r waits for it: the channel's one slot is free
+		return
 	}
+	go runInboxes(&c.server.runners, job)
 }
 
-// runnerLinger is how long a goroutine that ran an inbox waits for another inbox with work
-// before it ends. Handing work to such a goroutine costs a wake-up instead of a goroutine
-// start and the growth of a new goroutine's stack (handlers, encoders and the engine's send
-// path need several KiB of it), which dominated the cost of a request and its ack. A
-// waiting goroutine holds no connection: an idle server has none once the linger is over.
+// runnerLinger is how long (at least; at most twice that) a goroutine that ran an inbox waits
+// for another inbox with work before it ends. Handing work to such a goroutine costs a wake-up
+// instead of a goroutine start and the growth of a new goroutine's stack (handlers, encoders
+// and the engine's send path need several KiB of it), which dominated the cost of a request
+// and its ack. A waiting goroutine holds no connection: an idle server has none once the
+// linger is over.
 const runnerLinger = 20 * time.Millisecond
 
-// runInboxes runs the inbox of the client of job, then the inboxes handed to it within
-// runnerLinger.
-func runInboxes(job runnerJob) {
-	srv := job.c.server
-	var timer *time.Timer
-	for {
+// runnerPool holds the goroutines that ran an inbox and wait for another. The one that waited
+// least is handed the next inbox, so the goroutines beyond what the load needs end after
+// their linger. A waiting goroutine receives on a channel of its own, and its linger is a
+// timer checked every runnerLinger, not moved at each inbox: handing an inbox over costs a
+// lock and a channel send to a parked receiver, without a select or a timer change.
+type runnerPool struct {
+	mu   sync.Mutex
+	idle []*runner // waiting, the most recent last
+}
+
+// runner is a goroutine that runs inboxes (runInboxes).
+type runner struct {
+	pool  *runnerPool
+	jobs  chan runnerJob // one slot: a job or the zero job is sent only to a runner taken from idle
+	timer *time.Timer
+	// Guarded by pool.mu: waiting is set while the runner is in idle; served counts the
+	// inboxes it ran, seen is served at the last check of its linger.
+	waiting      bool
+	served, seen uint64
+}
+
+// take returns a waiting runner, taken out of the pool, or nil.
+func (p *runnerPool) take() *runner {
+	p.mu.Lock()
+	n := len(p.idle)
+	if n == 0 {
+		p.mu.Unlock()
+		return nil
+	}
+	r := p.idle[n-1]
+	p.idle[n-1] = nil
+	p.idle = p.idle[:n-1]
+	r.waiting = false
+	p.mu.Unlock()
+	return r
+}
+
+// wait puts r in the pool after it ran an inbox.
+func (p *runnerPool) wait(r *runner) {
+	p.mu.Lock()
+	r.served++
+	r.waiting = true
+	p.idle = append(p.idle, r)
+	if r.timer == nil { // under the lock expire reads it with
+		r.timer = time.AfterFunc(runnerLinger, r.expire)
+	}
+	p.mu.Unlock()
+}
+
+// expire is r's linger timer: a runner that waited through a whole period without running an
+// inbox leaves the pool and is told to end; any other waits another period.
+func (r *runner) expire() {
+	p := r.pool
+	p.mu.Lock()
+	if !r.waiting || r.served != r.seen {
+		r.seen = r.served
+		r.timer.Reset(runnerLinger)
+		p.mu.Unlock()
+		return
+	}
+	i := slices.Index(p.idle, r)
+	p.idle = slices.Delete(p.idle, i, i+1)
+	r.waiting = false
+	p.mu.Unlock()
+	r.jobs <- runnerJob{}
+}
+
+// runInboxes runs the inbox of the client of job, then the inboxes handed to it, until it
+// waited runnerLinger for one in vain.
+func runInboxes(p *runnerPool, job runnerJob) {
+	r := &runner{pool: p, jobs: make(chan runnerJob, 1)}
+	for job.c != nil {
 		job.c.run(&job.first)
 		job.c.drain()
-		if timer == nil {
-			timer = time.NewTimer(runnerLinger)
-		} else {
-			timer.Reset(runnerLinger)
-		}
-		select {
-		case job = <-srv.idleRunners:
-		case <-timer.C:
-			return
-		}
+		p.wait(r)
+		job = <-r.jobs
 	}
 }
 

@@ -57,9 +57,9 @@ type Server struct {
 	obsMu     sync.Mutex
 	observers atomic.Pointer[[]Observer]
 
-	// idleRunners receives clients whose inbox has work from the goroutines that ran an
-	// inbox and wait runnerLinger for another (see client.dispatch).
-	idleRunners chan runnerJob
+	// runners holds the goroutines that ran an inbox and wait runnerLinger for another (see
+	// client.queue).
+	runners runnerPool
 
 	// The clients whose disconnect hooks have not all run yet; Shutdown waits for them.
 	clientsMu   sync.Mutex
@@ -69,7 +69,7 @@ type Server struct {
 
 // NewServer returns a server configured by opts, with its main namespace "/".
 func NewServer(opts Options) *Server {
-	s := &Server{opts: opts.withDefaults(), nsps: make(map[string]*Namespace), idleRunners: make(chan runnerJob)}
+	s := &Server{opts: opts.withDefaults(), nsps: make(map[string]*Namespace)}
 	s.logger = s.opts.Logger
 	s.eio = engineio.NewServer(s.opts.Engine)
 	s.eio.OnConnection(s.onEngineConnection)

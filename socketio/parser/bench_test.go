@@ -87,3 +87,27 @@ func BenchmarkDecodeBinaryEvent(b *testing.B) {
 		}
 	}
 }
+
+// echoFrame is the frame of siobench's echo scenario: a request with a 64-byte payload.
+var echoFrame = []byte(`212["echo","e-17-000000000042-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"]`)
+
+// BenchmarkEchoRequest decodes the echo request and encodes its acknowledgement with the
+// arguments relayed as json.RawMessage, as the benchmark server's handler does: the parser's
+// share of one echo ack.
+func BenchmarkEchoRequest(b *testing.B) {
+	var d parser.Decoder
+	b.ReportAllocs()
+	for b.Loop() {
+		p, _, err := d.DecodeText(echoFrame)
+		if err != nil {
+			b.Fatal(err)
+		}
+		args, err := parser.SplitArgs(p.Data, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := parser.EncodeAck(p.Namespace, p.ID, args[1].JSON()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package parser
 import (
 	"bytes"
 	"encoding"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -270,7 +271,14 @@ func (e *encoder) raw(m json.RawMessage) bool {
 	if len(m) == 0 {
 		return false
 	}
-	for _, c := range m {
+	i := 0
+	for ; i+8 <= len(m); i += 8 {
+		if w := binary.LittleEndian.Uint64(m[i:]); hasLess(w, ' '+1) || hasByte(w, '<') ||
+			hasByte(w, '>') || hasByte(w, '&') || hasByte(w, 0xE2) {
+			break // the loop below looks at this word
+		}
+	}
+	for _, c := range m[i:] {
 		switch c {
 		case ' ', '\t', '\n', '\r', '<', '>', '&', 0xE2:
 			return false

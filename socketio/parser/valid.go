@@ -1,5 +1,7 @@
 package parser
 
+import "encoding/binary"
+
 // maxJSONDepth is the deepest nesting of arrays and objects accepted, the
 // limit of encoding/json, so that every payload accepted here can also be
 // decoded by encoding/json.
@@ -100,6 +102,14 @@ func member(b []byte, i int) int {
 // scanString returns the index after the string starting at b[i], or -1.
 func scanString(b []byte, i int) int {
 	for i++; i < len(b); i++ {
+		// Eight bytes at a time while none of them ends the string, escapes or is a control
+		// character; the loop below looks at the word that holds one.
+		for i+8 <= len(b) && plainWord(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
+		if i >= len(b) {
+			break
+		}
 		switch c := b[i]; {
 		case c == '"':
 			return i + 1
@@ -182,4 +192,27 @@ func digits(b []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// Byte masks of a 64-bit word, for the tests of eight bytes at once (SWAR).
+const (
+	swarOnes = 0x0101010101010101
+	swarHigh = 0x8080808080808080
+)
+
+// hasByte reports whether a byte of w is c.
+func hasByte(w uint64, c byte) bool {
+	x := w ^ (swarOnes * uint64(c))
+	return (x-swarOnes)&^x&swarHigh != 0
+}
+
+// hasLess reports whether a byte of w is less than n, which is at most 128.
+func hasLess(w uint64, n byte) bool {
+	return (w-swarOnes*uint64(n))&^w&swarHigh != 0
+}
+
+// plainWord reports whether none of the eight bytes of w (a part of a JSON string) is a
+// quote, a backslash or a control character, so that a string scan can skip them all.
+func plainWord(w uint64) bool {
+	return !hasLess(w, 0x20) && !hasByte(w, '"') && !hasByte(w, '\\')
 }

@@ -65,3 +65,47 @@ func TestMarshalRawFastPath(t *testing.T) {
 		putEncoder(e)
 	}
 }
+
+// The string scan and the fast path of json.RawMessage look at eight bytes at once: each byte
+// that matters is found at every position of a word, and in the tail.
+func TestValidJSONWords(t *testing.T) {
+	for _, c := range []string{`"`, `\`, `\n`, `\u00e9`, "\x00", "\x1f", "\n", " ", "<", ">", "&", "\u2028", "\xe2", "\x7f", "\x80", "\xff", "é"} {
+		for at := range 26 {
+			s := `"` + strings.Repeat("a", at) + c + strings.Repeat("b", 25-at) + `"`
+			if got, want := validJSON([]byte(s)), json.Valid([]byte(s)); got != want {
+				t.Errorf("validJSON(%q) = %v, json.Valid says %v", s, got, want)
+			}
+			e := getEncoder()
+			fast := e.raw(json.RawMessage(s))
+			want := json.Valid([]byte(s))
+			for _, b := range []byte(s) {
+				switch b {
+				case ' ', '\t', '\n', '\r', '<', '>', '&', 0xE2:
+					want = false
+				}
+			}
+			if fast != want {
+				t.Errorf("raw(%q) = %v, want %v", s, fast, want)
+			}
+			putEncoder(e)
+		}
+	}
+}
+
+func TestWordTests(t *testing.T) {
+	for v := range 256 {
+		w := uint64(0x6161616161616161)
+		for at := range 8 {
+			x := w&^(0xff<<(8*at)) | uint64(v)<<(8*at)
+			if got, want := hasByte(x, '"'), v == '"'; got != want {
+				t.Errorf("hasByte(%#x, '\"') = %v", x, got)
+			}
+			if got, want := hasLess(x, 0x20), v < 0x20; got != want {
+				t.Errorf("hasLess(%#x, 0x20) = %v", x, got)
+			}
+			if got, want := plainWord(x), v >= 0x20 && v != '"' && v != '\\'; got != want {
+				t.Errorf("plainWord(%#x) = %v", x, got)
+			}
+		}
+	}
+}

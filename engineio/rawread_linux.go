@@ -1,0 +1,241 @@
+//go:build linux
+
+package engineio
+
+import (
+	"errors"
+	"io"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Waiting for the next message without a read that fails. Go's network poller resets the
+// readiness it recorded for a connection at the start of every read (poll.FD.Read and
+// syscall.RawConn.Read alike), so a reader that has drained the socket and wants to wait for
+// more has to try a read first: in a closed loop of requests and answers that read returns
+// EAGAIN once per message, a system call for nothing. Inside one syscall.RawConn.Read the
+// readiness is reset once, before its callback first runs; from then on every arrival of data
+// is recorded until the callback, returning false, waits for it. So the session reads the
+// messages of a lingering connection of its own inside one RawConn.Read: the callback reads
+// with a system call that does not wait, delivers the whole messages it finds in the read
+// buffer, and when a read returned less than it asked for (the kernel's receive queue of a TCP
+// socket was empty then), it waits for the next arrival without another read. Data that
+// arrived meanwhile was recorded and ends the wait at once.
+//
+// The callback holds the descriptor's read lock, which net.Conn.Close waits for: a Close while
+// the reader is inside it (the reader's own, after a close frame; or the application's, from
+// a handler) marks the connection to be closed by the reader when it leaves, and wakes it with
+// a read deadline in the past (see wsNetConn.Close).
+
+// errWouldBlock is what wsNetConn.Read returns inside the callback when the socket has nothing.
+var errWouldBlock = errors.New("engineio: read would block")
+
+// readResult says how readDirect ended.
+type readResult uint8
+
+const (
+	readIdle   readResult = iota // no message within the linger: watch the connection again
+	readUsual                    // read the next message the usual way (in parts, or large)
+	readClosed                   // the session or the connection closed
+)
+
+// readDirect delivers the messages of a plain websocket connection as they arrive, inside one
+// syscall.RawConn.Read, until none came within linger (as awaitData measures it), a message
+// does not fit the read buffer or arrived in part when the wait ended, or the connection
+// closed. The caller holds wc.readMu; the read buffer is empty.
+func (c *Conn) readDirect(ws *websocket.Conn, wc *wsNetConn, linger time.Duration) readResult {
+	epoch := c.srv.epoch
+	if err := wc.moveLinger(linger, epoch); err != nil {
+		return readUsual // the connection failed: the usual read reports it
+	}
+	wc.wmu.Lock()
+	wc.inDirect = true
+	wc.wmu.Unlock()
+
+	res := readIdle
+	wc.drained = false
+	err := wc.raw.Read(func(uintptr) bool {
+		wc.direct = true // fd is wc.fd, the descriptor the poller watches
+		defer func() { wc.direct = false }()
+		for {
+			switch wc.buffered() {
+			case bufferedMessage:
+				if !c.readOne(ws) {
+					res = readClosed
+					return true
+				}
+				if wc.moveLinger(linger, epoch) != nil {
+					res = readUsual
+					return true
+				}
+				continue
+			case bufferedControl:
+				if err := wc.readControl(ws); err != nil {
+					c.closeNow(ReasonTransportClose) // a close frame, or one that breaks the protocol
+					res = readClosed
+					return true
+				}
+				continue
+			case bufferedTooBig:
+				res = readUsual
+				return true
+			}
+			switch {
+			case wc.closeReq.Load():
+				return true
+			case wc.drained:
+				wc.drained = false
+				return false // wait for the next arrival
+			}
+			if _, err := wc.br.Peek(wc.br.Buffered() + 1); err != nil {
+				if errors.Is(err, errWouldBlock) {
+					return false
+				}
+				res = readUsual // the usual read reports the failure (bufio.Reader forgets it)
+				return true
+			}
+		}
+	})
+
+	wc.wmu.Lock()
+	wc.inDirect = false
+	closeReq := wc.closeReq.Load()
+	wc.wmu.Unlock()
+	if closeReq {
+		_ = wc.Conn.Close()
+		if res != readClosed {
+			c.closeNow(ReasonTransportClose)
+		}
+		return readClosed
+	}
+	if res != readIdle || err == nil {
+		return res
+	}
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return readUsual // the connection failed: the usual read reports it
+	}
+	if wc.br.Buffered() > 0 {
+		// A message that arrived in part: the usual read waits for the rest, as awaitData's
+		// caller does.
+		return readUsual
+	}
+	_ = wc.clearLinger()
+	return readIdle
+}
+
+// moveLinger sets the read deadline of the linger, as awaitData does: it is moved only when
+// less than d of it is left.
+func (wc *wsNetConn) moveLinger(d time.Duration, epoch time.Time) error {
+	if now := time.Since(epoch); wc.linger-now < d {
+		wc.linger = now + 2*d
+		return wc.Conn.SetReadDeadline(epoch.Add(wc.linger))
+	}
+	return nil
+}
+
+// readFD is wsNetConn.Read inside readDirect's callback: one read that does not wait. It
+// records whether the read drained the socket.
+func (wc *wsNetConn) readFD(p []byte) (int, error) {
+	for {
+		n, err := syscall.Read(wc.fd, p)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			wc.drained = false
+			return 0, errWouldBlock
+		case err != nil:
+			return 0, os.NewSyscallError("read", err)
+		case n == 0 && len(p) > 0:
+			return 0, errEOFDirect
+		}
+		wc.drained = n < len(p)
+		return n, nil
+	}
+}
+
+// errEOFDirect ends readDirect when the client closed its side; the usual read then reads the
+// end of the stream again and reports it.
+var errEOFDirect = errors.New("engineio: end of stream")
+
+// What the read buffer holds, for readDirect.
+const (
+	bufferedPart    = iota // part of a message, with room for more
+	bufferedMessage        // a whole data message (after any control frames between its fragments), or a frame refused from its header
+	bufferedControl        // a whole control frame, before any message
+	bufferedTooBig         // part of a message that does not fit the buffer
+)
+
+// buffered tells what the read buffer holds; readPlainMessage and readControl read only what
+// it reports whole, so they never need a read that would wait.
+func (wc *wsNetConn) buffered() int {
+	b, _ := wc.br.Peek(wc.br.Buffered())
+	size := int64(wc.br.Size())
+	part := bufferedPart
+	if int64(len(b)) >= size {
+		part = bufferedTooBig
+	}
+	for first := true; ; first = false {
+		if len(b) < 2 {
+			return part
+		}
+		op, masked, n := int(b[0]&0x0f), b[1]&0x80 != 0, int64(b[1]&0x7f)
+		final, control := b[0]&0x80 != 0, op >= websocket.CloseMessage
+		if b[0]&0x70 != 0 || !masked || op > websocket.PongMessage ||
+			(op > websocket.BinaryMessage && !control) || (control && (n > maxControlPayload || !final)) {
+			return bufferedMessage // readPlainMessage refuses it from its header
+		}
+		hl := int64(2)
+		switch n {
+		case 126:
+			if len(b) < 4 {
+				return part
+			}
+			n, hl = int64(b[2])<<8|int64(b[3]), 4
+		case 127:
+			if len(b) < 10 {
+				return part
+			}
+			n, hl = 0, 10
+			for _, x := range b[2:10] {
+				n = n<<8 | int64(x)
+			}
+			if n < 0 || n > size {
+				return bufferedTooBig // the usual read checks the limit
+			}
+		}
+		total := hl + 4 + n
+		if total > int64(len(b)) {
+			if total > size {
+				return bufferedTooBig
+			}
+			return part
+		}
+		switch {
+		case control && first:
+			return bufferedControl
+		case !control && final:
+			return bufferedMessage
+		}
+		b = b[total:]
+	}
+}
+
+// readControl reads the control frame at the start of the read buffer, which buffered
+// reported whole, and handles it as readPlainMessage does.
+func (wc *wsNetConn) readControl(ws *websocket.Conn) error {
+	h, _ := wc.br.Peek(6)
+	op, n := int(h[0]&0x0f), int(h[1]&0x7f)
+	key := [4]byte(h[2:6])
+	_, _ = wc.br.Discard(6)
+	var buf [maxControlPayload]byte
+	payload := buf[:n]
+	if _, err := io.ReadFull(wc.br, payload); err != nil {
+		return err
+	}
+	unmask(key, payload)
+	return controlFrame(ws, op, payload)
+}
