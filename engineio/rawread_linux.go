@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -55,50 +56,13 @@ func (c *Conn) readDirect(ws *websocket.Conn, wc *wsNetConn, linger time.Duratio
 	wc.inDirect = true
 	wc.wmu.Unlock()
 
-	res := readIdle
+	d := directReads.Get().(*directRead)
+	d.c, d.ws, d.wc, d.linger, d.res = c, ws, wc, linger, readIdle
 	wc.drained = false
-	err := wc.raw.Read(func(uintptr) bool {
-		wc.direct = true // fd is wc.fd, the descriptor the poller watches
-		defer func() { wc.direct = false }()
-		for {
-			switch wc.buffered() {
-			case bufferedMessage:
-				if !c.readOne(ws) {
-					res = readClosed
-					return true
-				}
-				if wc.moveLinger(linger, epoch) != nil {
-					res = readUsual
-					return true
-				}
-				continue
-			case bufferedControl:
-				if err := wc.readControl(ws); err != nil {
-					c.closeNow(ReasonTransportClose) // a close frame, or one that breaks the protocol
-					res = readClosed
-					return true
-				}
-				continue
-			case bufferedTooBig:
-				res = readUsual
-				return true
-			}
-			switch {
-			case wc.closeReq.Load():
-				return true
-			case wc.drained:
-				wc.drained = false
-				return false // wait for the next arrival
-			}
-			if _, err := wc.br.Peek(wc.br.Buffered() + 1); err != nil {
-				if errors.Is(err, errWouldBlock) {
-					return false
-				}
-				res = readUsual // the usual read reports the failure (bufio.Reader forgets it)
-				return true
-			}
-		}
-	})
+	err := wc.raw.Read(d.fn)
+	res := d.res
+	*d = directRead{fn: d.fn}
+	directReads.Put(d)
 
 	wc.wmu.Lock()
 	wc.inDirect = false
@@ -124,6 +88,69 @@ func (c *Conn) readDirect(ws *websocket.Conn, wc *wsNetConn, linger time.Duratio
 	}
 	_ = wc.clearLinger()
 	return readIdle
+}
+
+// directRead is the state of a readDirect, which its callback (fn, made once, so that a
+// readDirect allocates nothing) works with.
+type directRead struct {
+	c      *Conn
+	ws     *websocket.Conn
+	wc     *wsNetConn
+	linger time.Duration
+	res    readResult
+	fn     func(uintptr) bool
+}
+
+// directReads holds the directRead of the readers that are not inside readDirect.
+var directReads = sync.Pool{New: func() any {
+	d := new(directRead)
+	d.fn = d.callback
+	return d
+}}
+
+// callback is readDirect's syscall.RawConn.Read callback; see readDirect.
+func (d *directRead) callback(uintptr) bool {
+	c, ws, wc := d.c, d.ws, d.wc
+	wc.direct = true // the descriptor read is wc.fd, the one the poller watches
+	defer func() { wc.direct = false }()
+	for {
+		switch wc.buffered() {
+		case bufferedMessage:
+			if !c.readOne(ws) {
+				d.res = readClosed
+				return true
+			}
+			if wc.moveLinger(d.linger, c.srv.epoch) != nil {
+				d.res = readUsual
+				return true
+			}
+			continue
+		case bufferedControl:
+			if err := wc.readControl(ws); err != nil {
+				c.closeNow(ReasonTransportClose) // a close frame, or one that breaks the protocol
+				d.res = readClosed
+				return true
+			}
+			continue
+		case bufferedTooBig:
+			d.res = readUsual
+			return true
+		}
+		switch {
+		case wc.closeReq.Load():
+			return true
+		case wc.drained:
+			wc.drained = false
+			return false // wait for the next arrival
+		}
+		if _, err := wc.br.Peek(wc.br.Buffered() + 1); err != nil {
+			if errors.Is(err, errWouldBlock) {
+				return false
+			}
+			d.res = readUsual // the usual read reports the failure (bufio.Reader forgets it)
+			return true
+		}
+	}
 }
 
 // moveLinger sets the read deadline of the linger, as awaitData does: it is moved only when
