@@ -220,7 +220,9 @@ func (c *Conn) pushLocked(p outPacket) {
 // else: a handler that blocks applies backpressure to the client (the TCP window of a
 // websocket closes; a polling POST is answered later). A pong that is late because the handler
 // was running does not close the session. A panic in the handler is recovered, reported to
-// the server's error hook and closes the session. data belongs to the handler. Set it in the
+// the server's error hook and closes the session. data belongs to the handler. On Linux, a
+// websocket session closed while the handler runs may close its network connection only once
+// the handler returns (the reader holds the connection's read lock meanwhile). Set it in the
 // connection hook.
 func (c *Conn) OnMessage(fn func(data []byte, binary bool)) { c.onMessage.Store(&fn) }
 
