@@ -94,15 +94,6 @@ func (m *Memory) roomsLocked(id SocketID) *smallSet[Room] {
 	return e.rooms
 }
 
-// inRoomLocked reports whether socket id is in room r.
-func (m *Memory) inRoomLocked(id SocketID, r Room) bool {
-	if ownRoom(id, r) {
-		return m.ownerInLocked(r)
-	}
-	set := m.rooms[r]
-	return set != nil && set.has(id)
-}
-
 // emptyLocked reports whether room r has no member.
 func (m *Memory) emptyLocked(r Room) bool { return m.rooms[r] == nil && !m.ownerInLocked(r) }
 
@@ -265,11 +256,45 @@ func (m *Memory) DelAll(id SocketID) {
 	m.fire(evs)
 }
 
+// roomRef is a room as a selection looks it up once: the socket whose ID names it, whether
+// that socket is in it, and its other members.
+type roomRef struct {
+	owner   SocketID
+	ownerIn bool
+	members *memberSet // nil when it has none but its owner
+}
+
+// refLocked looks room r up.
+func (m *Memory) refLocked(r Room) roomRef {
+	return roomRef{owner: SocketID(r), ownerIn: m.ownerInLocked(r), members: m.rooms[r]}
+}
+
+// has reports whether socket id is in the room.
+func (ref *roomRef) has(id SocketID) bool {
+	if id == ref.owner {
+		return ref.ownerIn
+	}
+	return ref.members != nil && ref.members.has(id)
+}
+
+// maxRefs is how many rooms a selection looks up without allocating.
+const maxRefs = 4
+
 // selectLocked appends the sockets sel names to ids.
 func (m *Memory) selectLocked(sel *Selection, ids []Member) []Member {
+	if len(sel.Rooms) == 1 && len(sel.Except) == 0 {
+		return m.appendMembersLocked(sel.Rooms[0], ids) // the common case: one room, nothing to filter
+	}
+	// Every room of the selection is looked up once, not once per member.
+	var buf [2 * maxRefs]roomRef
+	refs := buf[:0]
+	for _, r := range sel.Except {
+		refs = append(refs, m.refLocked(r))
+	}
+	except := refs[:len(sel.Except):len(sel.Except)]
 	excluded := func(id SocketID) bool {
-		for _, r := range sel.Except {
-			if m.inRoomLocked(id, r) {
+		for i := range except {
+			if except[i].has(id) {
 				return true
 			}
 		}
@@ -283,12 +308,16 @@ func (m *Memory) selectLocked(sel *Selection, ids []Member) []Member {
 		}
 		return ids
 	}
+	for _, r := range sel.Rooms {
+		refs = append(refs, m.refLocked(r))
+	}
+	to := refs[len(except):]
 	for i, r := range sel.Rooms {
 		if slices.Contains(sel.Rooms[:i], r) { // the same room twice
 			continue
 		}
-		if i == 0 && len(sel.Except) == 0 {
-			ids = m.appendMembersLocked(r, ids) // the common case: one room, nothing to filter
+		if i == 0 && len(except) == 0 {
+			ids = m.appendMembersLocked(r, ids) // the first room has nothing to filter
 			continue
 		}
 		start := len(ids)
@@ -296,8 +325,8 @@ func (m *Memory) selectLocked(sel *Selection, ids []Member) []Member {
 		kept := ids[:start]
 	members:
 		for _, mb := range ids[start:] {
-			for _, earlier := range sel.Rooms[:i] {
-				if m.inRoomLocked(mb.ID, earlier) {
+			for j := range i {
+				if to[j].has(mb.ID) {
 					continue members // already selected through an earlier room
 				}
 			}

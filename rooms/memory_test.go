@@ -212,6 +212,11 @@ func testSelection(t *testing.T, kind string) {
 		{"ok, except wins over to", rooms.Selection{Rooms: []rooms.Room{"r1"}, Except: []rooms.Room{"r2"}}, "[a×1]"},
 		{"ok, everyone but a socket", rooms.Selection{Except: []rooms.Room{"c"}}, "[a×1 b×1 d×1]"},
 		{"ok, unknown room", rooms.Selection{Rooms: []rooms.Room{"nope"}}, "[]"},
+		{"ok, more rooms than a selection looks up on its stack", rooms.Selection{
+			Rooms:  []rooms.Room{"n1", "n2", "r2", "n3", "r1", "n4", "r2", "all"},
+			Except: []rooms.Room{"x1", "x2", "x3", "x4", "x5", "x6", "x7", "b", "x8"},
+		}, "[a×1 c×1 d×1]"},
+		{"ok, two rooms, except a socket's own room", rooms.Selection{Rooms: []rooms.Room{"r1", "r2"}, Except: []rooms.Room{"a"}}, "[b×1 c×1]"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -514,16 +519,58 @@ func TestReceivers(t *testing.T) {
 	rn.check(t, true)
 }
 
+// BenchmarkSelect10k measures a broadcast's selection in a room of 10,000 sockets (half of
+// them also in "half"), delivered to a namespace that takes the members by Receiver and does
+// nothing with them: to the room, to the room but the sender (Socket.To(room).Emit), and to
+// two rooms.
 func BenchmarkSelect10k(b *testing.B) {
-	m, _, _ := newMemory("by receiver")
+	n := &countingNsp{}
+	m := rooms.NewMemory(n)
 	for i := range 10000 {
 		id := rooms.SocketID(fmt.Sprint("s", i))
 		m.AddAll(id, rooms.Room(id), "room")
+		if i%2 == 0 {
+			m.AddAll(id, "half")
+		}
 	}
-	sel := rooms.Selection{Rooms: []rooms.Room{"room"}}
-	p := &parser.Packet{}
-	b.ReportAllocs()
-	for b.Loop() {
-		_ = m.Broadcast(p, sel)
+	for _, c := range []struct {
+		name string
+		sel  rooms.Selection
+	}{
+		{"room", rooms.Selection{Rooms: []rooms.Room{"room"}}},
+		{"room-except-sender", rooms.Selection{Rooms: []rooms.Room{"room"}, Except: []rooms.Room{"s1"}}},
+		{"two-rooms", rooms.Selection{Rooms: []rooms.Room{"half", "room"}}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			p := &parser.Packet{}
+			b.ReportAllocs()
+			n.members = 0
+			for b.Loop() {
+				_ = m.Broadcast(p, c.sel)
+			}
+			b.ReportMetric(float64(n.members)/float64(b.N), "members/op")
+		})
 	}
+}
+
+// countingNsp is a ReceiverNamespace that counts the members it is given, and does nothing
+// else.
+type countingNsp struct{ members int }
+
+func (n *countingNsp) Name() string { return "/" }
+func (n *countingNsp) Deliver(_ *parser.Packet, ids []rooms.SocketID, _ rooms.Flags) {
+	n.members += len(ids)
+}
+func (n *countingNsp) DeliverWithAck(*parser.Packet, []rooms.SocketID, rooms.Flags, rooms.AckFunc) int {
+	return 0
+}
+func (n *countingNsp) SocketInfo(rooms.SocketID) (sockets.Info, bool)        { return sockets.Info{}, false }
+func (n *countingNsp) Disconnect(rooms.SocketID, bool)                       {}
+func (n *countingNsp) ServerSideEmit(string, parser.Args, func(parser.Args)) {}
+func (n *countingNsp) Receiver(id rooms.SocketID) rooms.Receiver             { return &fakeReceiver{id: id} }
+func (n *countingNsp) DeliverTo(_ *parser.Packet, members []rooms.Member, _ rooms.Flags) {
+	n.members += len(members)
+}
+func (n *countingNsp) DeliverToWithAck(*parser.Packet, []rooms.Member, rooms.Flags, rooms.AckFunc) int {
+	return 0
 }
