@@ -156,8 +156,10 @@ type runner struct {
 	jobs  chan runnerJob // one slot: a job or the zero job is sent only to a runner taken from idle
 	timer *time.Timer
 	// Guarded by pool.mu: waiting is set while the runner is in idle; served counts the
-	// inboxes it ran, seen is served at the last check of its linger.
+	// inboxes it ran, seen is served at the last check of its linger; armed is set while the
+	// timer runs (it stops while the runner runs an inbox, so a long handler costs no timer).
 	waiting      bool
+	armed        bool
 	served, seen uint64
 }
 
@@ -183,18 +185,30 @@ func (p *runnerPool) wait(r *runner) {
 	r.served++
 	r.waiting = true
 	p.idle = append(p.idle, r)
-	if r.timer == nil { // under the lock expire reads it with
+	switch {
+	case r.timer == nil: // under the lock expire reads it with
 		r.timer = time.AfterFunc(runnerLinger, r.expire)
+		r.armed = true
+	case !r.armed:
+		r.seen = r.served
+		r.timer.Reset(runnerLinger)
+		r.armed = true
 	}
 	p.mu.Unlock()
 }
 
 // expire is r's linger timer: a runner that waited through a whole period without running an
-// inbox leaves the pool and is told to end; any other waits another period.
+// inbox leaves the pool and is told to end; one that ran an inbox since the last period waits
+// another; one that runs an inbox now lets the timer stop, and wait arms it again.
 func (r *runner) expire() {
 	p := r.pool
 	p.mu.Lock()
-	if !r.waiting || r.served != r.seen {
+	switch {
+	case !r.waiting:
+		r.armed = false
+		p.mu.Unlock()
+		return
+	case r.served != r.seen:
 		r.seen = r.served
 		r.timer.Reset(runnerLinger)
 		p.mu.Unlock()
@@ -203,6 +217,7 @@ func (r *runner) expire() {
 	i := slices.Index(p.idle, r)
 	p.idle = slices.Delete(p.idle, i, i+1)
 	r.waiting = false
+	r.armed = false
 	p.mu.Unlock()
 	r.jobs <- runnerJob{}
 }
