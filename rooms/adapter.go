@@ -1,10 +1,13 @@
 // Package rooms is the adapter of a Socket.IO namespace: it knows which socket is in which
 // room, and delivers broadcasts to the sockets a selection names.
 //
-// The adapter works with socket IDs and room names only, never with socket objects, so that a
+// The adapter works with socket IDs and room names, never with socket objects, so that a
 // cluster adapter (Redis, say) can implement the same interface and reach sockets on other
 // servers. The namespace it serves is the Namespace interface; package socketio implements
-// it. Memory is the default, single-server adapter.
+// it. Memory is the default, single-server adapter. A namespace that is a ReceiverNamespace,
+// as package socketio's are, also gives Memory an opaque handle (a Receiver) per local socket,
+// which Memory hands back with the members of a broadcast so that the namespace reaches them
+// without a lookup by ID.
 package rooms
 
 import (
