@@ -51,39 +51,57 @@ type outPacket struct {
 }
 
 // Conn is one Engine.IO session. Its methods are safe for concurrent use.
+//
+// The fields a send uses come first, on the first two cache lines of the struct (its size
+// class, 256 bytes, keeps it aligned on them): a broadcast touches them in each of thousands
+// of sessions, where each line is likely a cache miss.
 type Conn struct {
 	srv *Server
-	id  string
-	hs  handshakeRecord // what is kept of the handshake request (see request.go)
 
-	onMessage atomic.Pointer[func(data []byte, binary bool)]
-	onClose   atomic.Pointer[func(reason CloseReason)]
-
-	// The fields below are guarded by mu (the small ones are grouped at the end, so that the
-	// struct has no padding).
-	mu        sync.Mutex
-	reason    CloseReason // the reason of a graceful close in progress
-	transport string
+	// The fields below are guarded by mu, but for the atomics and those set at the handshake
+	// and never changed (protocol, id, hs).
+	mu    sync.Mutex
+	state connState
+	// base64 is set for a v3 client that asked, in its handshake, for binary data in base64
+	// (b64): its polling payloads never use the binary framing.
+	base64 bool
+	// clientClosed is set when the client's close packet closed the session: a pending poll
+	// is then released with a noop, not a close packet, as the official server does.
+	clientClosed bool
+	writing      bool // a websocket writer runs
+	awaitingPong bool
+	// protocol is the Engine.IO protocol revision of the session: 4, or 3 (AllowEIO3). It
+	// never changes.
+	protocol int
 	// queue holds the packets waiting; it is nil when none is (a drained queue goes back to
 	// the server's pool, see queuePool).
 	queue []outPacket
-	// done is made by the first Done and closed when the session closes; a session closed
-	// before anyone asked returns closedChan.
-	done chan struct{}
 
 	// Flush: taken counts the packets taken from the queue, written those a transport has
 	// written (websocket) or put in a response (polling); flushed is closed when written grows.
 	taken, written uint64
 	flushed        chan struct{}
 
-	// polling is the state of the polling transport and of the upgrade; nil for a session
-	// that started on a websocket.
-	polling *pollingState
-
 	ws *websocket.Conn // the websocket transport
 	// wc is ws's connection when the session writes it from the sender's goroutine without
 	// blocking (see directConn); nil otherwise. Set with ws, never changed after.
 	wc *wsNetConn
+
+	id string
+	hs handshakeRecord // what is kept of the handshake request (see request.go)
+
+	onMessage atomic.Pointer[func(data []byte, binary bool)]
+	onClose   atomic.Pointer[func(reason CloseReason)]
+
+	reason    CloseReason // the reason of a graceful close in progress
+	transport string
+	// done is made by the first Done and closed when the session closes; a session closed
+	// before anyone asked returns closedChan.
+	done chan struct{}
+
+	// polling is the state of the polling transport and of the upgrade; nil for a session
+	// that started on a websocket.
+	polling *pollingState
 
 	// delivery: one goroutine at a time hands the client's packets to the application, in
 	// order, across transports and upgrades (see deliver).
@@ -93,18 +111,6 @@ type Conn struct {
 	// heartbeat
 	hbTimer *time.Timer
 	hbDue   time.Duration // since srv.epoch: when the heartbeat is due (see armHeartbeatLocked)
-
-	// protocol is the Engine.IO protocol revision of the session: 4, or 3 (AllowEIO3).
-	protocol int
-	state    connState
-	// base64 is set for a v3 client that asked, in its handshake, for binary data in base64
-	// (b64): its polling payloads never use the binary framing.
-	base64 bool
-	// clientClosed is set when the client's close packet closed the session: a pending poll
-	// is then released with a noop, not a close packet, as the official server does.
-	clientClosed bool
-	writing      bool // a websocket writer runs
-	awaitingPong bool
 }
 
 // pollingState is what a session that started on polling keeps for its polls and for its

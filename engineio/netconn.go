@@ -48,11 +48,8 @@ const readBufferSize = 288
 var wbufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 type wsNetConn struct {
-	net.Conn
-	raw syscall.RawConn // nil when the connection has no file descriptor (TLS, a wrapper)
-	br  *bufio.Reader   // the reader gorilla/websocket reads through
-
-	// The write side, guarded by wmu: the fields a delivery uses come first.
+	// The write side, guarded by wmu: the fields a delivery uses come first, so that they
+	// share a cache line.
 	wmu sync.Mutex
 	// wfd is the descriptor written by the writes that do not block, -1 when there is none
 	// (no poller, or no descriptor): the writer then hands every batch to a goroutine.
@@ -72,6 +69,10 @@ type wsNetConn struct {
 	flushing        bool      // a blocking write runs, or is due (flush): writes are buffered
 	deadline        time.Time // the deadline of the next blocking write
 	applied         time.Time // the write deadline set on the connection
+
+	net.Conn
+	raw syscall.RawConn // nil when the connection has no file descriptor (TLS, a wrapper)
+	br  *bufio.Reader   // the reader gorilla/websocket reads through
 
 	// readMu is held by the goroutine reading the connection: successive readers started by
 	// the poller are ordered by it.

@@ -369,14 +369,16 @@ func (c *Conn) writePackets(ws *websocket.Conn, wc *wsNetConn, inline bool, batc
 		if batch == nil {
 			if len(c.queue) == 0 || c.ws != ws || c.state == stateClosed {
 				c.writing = false
-				closing, reason := c.state == stateClosing, c.reason
+				if c.state != stateClosing {
+					c.mu.Unlock()
+					return
+				}
+				reason := c.reason // read only here: it is not on the cache lines of a send
 				c.mu.Unlock()
-				if closing {
-					if inline { // the close hooks never run on the sender's goroutine
-						go c.finishWebsocketClose(ws, reason)
-					} else {
-						c.finishWebsocketClose(ws, reason)
-					}
+				if inline { // the close hooks never run on the sender's goroutine
+					go c.finishWebsocketClose(ws, reason)
+				} else {
+					c.finishWebsocketClose(ws, reason)
 				}
 				return
 			}
