@@ -93,11 +93,14 @@ type wsNetConn struct {
 	inDirect bool
 	closeReq atomic.Bool
 	// poll is the server's poller, set when the connection has a file descriptor. The
-	// registration is guarded by the poller's lock.
+	// registration is guarded by the poller's lock. unwatched is set by the first unregister
+	// (Close, before the descriptor is closed): a registration after it would watch a
+	// descriptor that may belong to another connection by then, and fails.
 	poll       *poller
 	token      uint64
 	fd         int
 	registered bool
+	unwatched  bool
 	onReadable func()
 }
 

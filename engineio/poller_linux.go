@@ -4,6 +4,7 @@ package engineio
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"sync"
 	"syscall"
@@ -49,6 +50,10 @@ func (p *poller) register(wc *wsNetConn, onReadable func()) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if wc.unwatched {
+		// Closed since fd was read: the number may already be another connection's.
+		return fmt.Errorf("engineio: poller: %w", net.ErrClosed)
+	}
 	if !p.running {
 		if err := p.startLocked(); err != nil {
 			return err
@@ -86,6 +91,7 @@ func (p *poller) rearm(wc *wsNetConn) {
 func (p *poller) unregister(wc *wsNetConn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	wc.unwatched = true
 	if !wc.registered {
 		return
 	}
