@@ -30,8 +30,9 @@ import (
 // the rest of a delivery's userland work. It is safe because the descriptor cannot be closed,
 // and reused by another connection, while such a write runs: the write runs under wmu with
 // closed clear, and the connection is closed only by Close and flush, which set closed under
-// wmu first (or, when they find the reader inside readDirect, by that reader afterwards). Nothing else closes the net.Conn: gorilla/websocket closes the wsNetConn it was
-// given, and net/http forgets a hijacked connection.
+// wmu first (or, when they find the reader inside readDirect, by that reader afterwards).
+// Nothing else closes the net.Conn: gorilla/websocket closes the wsNetConn it was given, and
+// net/http forgets a hijacked connection.
 //
 // Reads. gorilla/websocket reads through the bufio.Reader handed to it at the hijack, so the
 // session knows how many bytes it holds: a frame already in that buffer gets no readiness
