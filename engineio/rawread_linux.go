@@ -4,7 +4,6 @@ package engineio
 
 import (
 	"errors"
-	"io"
 	"os"
 	"sync"
 	"syscall"
@@ -258,11 +257,5 @@ func (wc *wsNetConn) readControl(ws *websocket.Conn) error {
 	op, n := int(h[0]&0x0f), int(h[1]&0x7f)
 	key := [4]byte(h[2:6])
 	_, _ = wc.br.Discard(6)
-	var buf [maxControlPayload]byte
-	payload := buf[:n]
-	if _, err := io.ReadFull(wc.br, payload); err != nil {
-		return err
-	}
-	unmask(key, payload)
-	return controlFrame(ws, op, payload)
+	return wc.readControlPayload(ws, op, n, key)
 }

@@ -97,13 +97,7 @@ func (wc *wsNetConn) readPlainMessage(ws *websocket.Conn, limit int64) (int, []b
 		_, _ = wc.br.Discard(4)
 
 		if control {
-			var buf [maxControlPayload]byte
-			payload := buf[:int(n)]
-			if _, err := io.ReadFull(wc.br, payload); err != nil {
-				return 0, nil, err
-			}
-			unmask(key, payload)
-			if err := controlFrame(ws, op, payload); err != nil {
+			if err := wc.readControlPayload(ws, op, int(n), key); err != nil {
 				return 0, nil, err
 			}
 			continue
@@ -129,6 +123,18 @@ func (wc *wsNetConn) readPlainMessage(ws *websocket.Conn, limit int64) (int, []b
 			return msgType, data, nil
 		}
 	}
+}
+
+// readControlPayload reads the n-byte payload of a control frame with opcode op, masked with
+// key, whose header was read, and handles the frame (see controlFrame).
+func (wc *wsNetConn) readControlPayload(ws *websocket.Conn, op, n int, key [4]byte) error {
+	var buf [maxControlPayload]byte
+	payload := buf[:n]
+	if _, err := io.ReadFull(wc.br, payload); err != nil {
+		return err
+	}
+	unmask(key, payload)
+	return controlFrame(ws, op, payload)
 }
 
 // controlFrame handles a control frame of the client: it answers a ping, and a close frame,
