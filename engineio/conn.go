@@ -278,8 +278,12 @@ func (c *Conn) SendPrepared(ps ...*Prepared) error {
 // request together with those queued after them, as on the official server. It also returns
 // when the session closes, and after WriteTimeout at most.
 func (c *Conn) Flush() {
-	timer := time.NewTimer(c.srv.opts.WriteTimeout)
-	defer timer.Stop()
+	var timer *time.Timer // made only when Flush has to wait, which a written queue does not
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	c.mu.Lock()
 	target := c.taken + uint64(len(c.queue))
 	for c.written < target && c.state == stateOpen && (c.transport == TransportWebsocket || c.polling.active) {
@@ -288,6 +292,9 @@ func (c *Conn) Flush() {
 		}
 		ch, done := c.flushed, c.doneLocked()
 		c.mu.Unlock()
+		if timer == nil {
+			timer = time.NewTimer(c.srv.opts.WriteTimeout)
+		}
 		select {
 		case <-ch:
 		case <-done:

@@ -84,6 +84,36 @@ func newSocket(nsp *Namespace, c *client, auth json.RawMessage) *Socket {
 	return s
 }
 
+// connectPayload returns the payload of the v4 CONNECT answer: {"sid":sid}, with "pid" when
+// pid is not empty. The IDs this package makes are base64url text, which JSON takes as it is;
+// any other text goes through encoding/json.
+func connectPayload(sid, pid string) json.RawMessage {
+	if !plainID(sid) || !plainID(pid) {
+		data, _ := json.Marshal(struct {
+			SID string `json:"sid"`
+			PID string `json:"pid,omitempty"`
+		}{sid, pid})
+		return data
+	}
+	b := make([]byte, 0, len(`{"sid":"","pid":""}`)+len(sid)+len(pid))
+	b = append(append(append(b, `{"sid":"`...), sid...), '"')
+	if pid != "" {
+		b = append(append(append(b, `,"pid":"`...), pid...), '"')
+	}
+	return append(b, '}')
+}
+
+// plainID reports whether id holds only base64url characters.
+func plainID(id string) bool {
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 func newID() string {
 	var b [15]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
@@ -574,10 +604,7 @@ func (s *Socket) onConnect(hooks []func(*Socket), missed []*parser.Packet) {
 	}
 	var data json.RawMessage
 	if !s.client.isV3() { // the v4 protocol's CONNECT answer has no payload
-		data, _ = json.Marshal(struct {
-			SID string `json:"sid"`
-			PID string `json:"pid,omitempty"`
-		}{string(s.id), pid})
+		data = connectPayload(string(s.id), pid)
 	}
 	_ = s.client.send(&parser.Packet{Type: parser.Connect, Namespace: s.nsp.name, Data: data}, false)
 	s.client.conn.Flush()
