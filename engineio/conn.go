@@ -160,8 +160,7 @@ func (p *queuePool) put(pkts []outPacket) {
 
 func newConn(s *Server, r *http.Request, id, transport string) *Conn {
 	protocol := 4
-	q := r.URL.Query()
-	if q.Get("EIO") == "3" {
+	if queryGet(r.URL.RawQuery, "EIO") == "3" {
 		protocol = 3
 	}
 	c := &Conn{
@@ -169,7 +168,7 @@ func newConn(s *Server, r *http.Request, id, transport string) *Conn {
 		id:        id,
 		hs:        newHandshakeRecord(r),
 		protocol:  protocol,
-		base64:    q.Get("b64") != "",
+		base64:    queryGet(r.URL.RawQuery, "b64") != "",
 		transport: transport,
 	}
 	if transport == TransportPolling { // a websocket session never polls

@@ -112,7 +112,7 @@ func newWSNetConn(nc net.Conn, p *poller) *wsNetConn {
 			if raw, err := sc.SyscallConn(); err == nil {
 				wc.raw = raw
 				wc.poll = p
-				_ = raw.Control(func(fd uintptr) { wc.wfd = int(fd) })
+				_ = raw.Control(func(fd uintptr) { wc.wfd, wc.fd = int(fd), int(fd) })
 			}
 		}
 	}
@@ -420,7 +420,7 @@ func (wc *wsNetConn) Close() error {
 // descriptor lock net.Conn.Close would wait for, and the caller may be the reader itself),
 // leaves that to the reader: it marks the connection and wakes the reader's wait with a read
 // deadline in the past. The reader may be delivering a message meanwhile; it closes the
-// connection once the delivery returns (within 2*readLinger if it moved the deadline again).
+// connection once the delivery returns (within twice the linger if it moved the deadline again).
 func (wc *wsNetConn) closeConn() error {
 	wc.wmu.Lock()
 	if wc.inDirect {

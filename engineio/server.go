@@ -51,6 +51,10 @@ type Server struct {
 	poll *poller
 
 	epoch time.Time // the server's creation, the origin of the sessions' heartbeat times
+
+	// linger is how long a reader waits for the next message before the connection is
+	// watched by the poller again: readLinger (tests set it otherwise).
+	linger time.Duration
 }
 
 // NewServer returns a server configured by opts; unset options take their defaults. It panics
@@ -61,6 +65,7 @@ func NewServer(opts Options) *Server {
 		sessions: make(map[string]*Conn),
 		poll:     newPoller(),
 		epoch:    time.Now(),
+		linger:   readLinger,
 	}
 	s.logger = s.opts.Logger
 	if s.opts.Forwarding != nil {
@@ -113,7 +118,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the session's node answered
 	}
 	if !s.applyCORS(w, r) {
-		if r.URL.Query().Get("sid") == "" {
+		if queryGet(r.URL.RawQuery, "sid") == "" {
 			s.observeRefused(r, ErrForbidden)
 		}
 		refuse(w, r, ErrForbidden)
@@ -123,16 +128,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	q := r.URL.Query()
-	transport := q.Get("transport")
+	// The query is scanned for the few parameters read here, not parsed into a map.
+	transport := queryGet(r.URL.RawQuery, "transport")
+	sid := queryGet(r.URL.RawQuery, "sid")
 	if !s.opts.allows(transport) {
-		if q.Get("sid") == "" {
+		if sid == "" {
 			s.observeRefused(r, ErrTransportUnknown)
 		}
 		refuse(w, r, ErrTransportUnknown)
 		return
 	}
-	if sid := q.Get("sid"); sid != "" {
+	if sid != "" {
 		c := s.Session(sid)
 		if c == nil {
 			refuse(w, r, ErrUnknownSID)
@@ -165,7 +171,7 @@ func (s *Server) verifyHandshake(r *http.Request, transport string) *Error {
 	if transport == TransportWebsocket && !websocket.IsWebSocketUpgrade(r) {
 		return ErrBadRequest
 	}
-	if eio := r.URL.Query().Get("EIO"); eio != "4" && (eio != "3" || !s.opts.AllowEIO3) {
+	if eio := queryGet(r.URL.RawQuery, "EIO"); eio != "4" && (eio != "3" || !s.opts.AllowEIO3) {
 		return ErrUnsupportedProtocol
 	}
 	if s.opts.AllowRequest != nil {

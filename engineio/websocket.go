@@ -31,15 +31,65 @@ func (c *Conn) attachWebsocket(ws *websocket.Conn) {
 	}
 	c.ws = ws
 	c.wc = directConn(ws)
-	if c.state == stateClosing {
+	switch {
+	case c.wc != nil && !c.writing && (len(c.queue) > 0 || c.state == stateClosing):
+		// The open packet, what the connection hook queued and, when the hook closed the
+		// session, the close: written from this goroutine without blocking, as a send is
+		// (see sendNowLocked); a writer goroutine starts only for what the socket does not
+		// take at once.
+		c.writing = true
+		c.writePackets(ws, c.wc, true, nil) // unlocks c.mu
+	case c.state == stateClosing:
 		// Closed by the connection hook: send the open packet and what the hook queued.
 		c.writing = true
+		c.mu.Unlock()
 		go c.writeLoop(ws)
-	} else {
+	default:
 		c.kickLocked()
+		c.mu.Unlock()
 	}
-	c.mu.Unlock()
+	if wc, _ := ws.NetConn().(*wsNetConn); wc != nil && wc.poll != nil && wc.plain {
+		c.readFirst(ws, wc)
+		return
+	}
 	c.startReading(ws, true)
+}
+
+// readFirst reads the first messages of a session that starts on a websocket on the goroutine
+// that made the handshake, as readReady reads those of a connection the poller found readable:
+// the client answers the open packet at once (a Socket.IO client sends its CONNECT), so that
+// message is read here, within the linger, and the connection is watched by the poller only
+// when the linger ends with nothing to read. A session that closes meanwhile is never watched.
+// The connection is a plain one with a file descriptor and a poller (see attachWebsocket).
+func (c *Conn) readFirst(ws *websocket.Conn, wc *wsNetConn) {
+	ws.SetReadLimit(c.srv.opts.MaxHTTPBufferSize)
+	wc.readMu.Lock()
+	for {
+		for wc.br.Buffered() > 0 {
+			if !c.readOne(ws) {
+				wc.readMu.Unlock()
+				return
+			}
+		}
+		switch c.readDirect(ws, wc, c.srv.linger) {
+		case readClosed:
+			wc.readMu.Unlock()
+			return
+		case readUsual:
+			if !c.readOne(ws) {
+				wc.readMu.Unlock()
+				return
+			}
+			continue
+		}
+		break
+	}
+	err := wc.poll.register(wc, func() { c.readReady(ws, wc) })
+	wc.readMu.Unlock()
+	if err != nil {
+		c.srv.logger.Debug("engineio: websocket read by a goroutine", "sid", c.id, "err", err)
+		go c.readLoop(ws)
+	}
 }
 
 // startReading reads ws from now on: through the poller when the connection has a file
@@ -93,7 +143,7 @@ func (c *Conn) readReady(ws *websocket.Conn, wc *wsNetConn) {
 			continue
 		}
 		if wc.plain {
-			res := c.readDirect(ws, wc, readLinger)
+			res := c.readDirect(ws, wc, c.srv.linger)
 			if res == readClosed {
 				return
 			}
@@ -102,7 +152,7 @@ func (c *Conn) readReady(ws *websocket.Conn, wc *wsNetConn) {
 			}
 			break
 		}
-		if !wc.awaitData(readLinger, c.srv.epoch) {
+		if !wc.awaitData(c.srv.linger, c.srv.epoch) {
 			break
 		}
 	}

@@ -1,0 +1,179 @@
+//go:build linux
+
+package engineio
+
+import (
+	"context"
+	"net/http/httptest"
+	"runtime/metrics"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// firstReadServer serves a server whose sessions echo their messages, with the given linger,
+// and returns its websocket URL and a function that returns the session opened last.
+func firstReadServer(t *testing.T, linger time.Duration) (*Server, string, func() *Conn) {
+	t.Helper()
+	var mu sync.Mutex
+	var last *Conn
+	srv := NewServer(Options{})
+	srv.linger = linger
+	srv.OnConnection(func(c *Conn) {
+		c.OnMessage(func(data []byte, binary bool) { _ = c.Send(data, binary) })
+		mu.Lock()
+		last = c
+		mu.Unlock()
+	})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		hs.CloseClientConnections()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		hs.Close()
+	})
+	return srv, "ws" + strings.TrimPrefix(hs.URL, "http") + "/?EIO=4&transport=websocket", func() *Conn {
+		mu.Lock()
+		defer mu.Unlock()
+		return last
+	}
+}
+
+// dialOpen opens a websocket session and reads its open packet.
+func dialOpen(t *testing.T, url string) *websocket.Conn {
+	t.Helper()
+	ws, _, err := (&websocket.Dialer{}).Dial(url, nil) // no handshake timeout: its context would start a goroutine
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ws.Close() })
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, msg, err := ws.ReadMessage(); err != nil || !strings.HasPrefix(string(msg), `0{"sid":`) {
+		t.Fatalf("open packet: %q %v", msg, err)
+	}
+	return ws
+}
+
+func echo(t *testing.T, ws *websocket.Conn, msg string) {
+	t.Helper()
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, got, err := ws.ReadMessage(); err != nil || string(got) != msg {
+		t.Fatalf("echo: %q %v, want %q", got, err, msg)
+	}
+}
+
+func (c *Conn) watched() bool {
+	wc := c.wc
+	wc.poll.mu.Lock()
+	defer wc.poll.mu.Unlock()
+	return wc.registered
+}
+
+// The messages a client sends at once after the open packet are read by the goroutine that
+// made the handshake, while it lingers: the connection is not watched by the poller meanwhile
+// (the poller has not even started), and is once the linger ends with nothing to read.
+func TestFirstMessagesReadByTheHandshake(t *testing.T) {
+	srv, url, session := firstReadServer(t, time.Minute)
+	ws := dialOpen(t, url)
+	for _, m := range []string{"40", "4second", "4third"} {
+		echo(t, ws, m)
+	}
+	c := session()
+	if c.watched() {
+		t.Fatal("the connection is watched by the poller while the handshake's goroutine reads it")
+	}
+	srv.poll.mu.Lock()
+	running := srv.poll.running
+	srv.poll.mu.Unlock()
+	if running {
+		t.Fatal("the poller started for a connection read by the handshake's goroutine")
+	}
+	c.Close()
+	select {
+	case <-c.Done():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the session did not close")
+	}
+
+	// With a short linger the connection is watched once it is idle, and still read.
+	srv, url, session = firstReadServer(t, 20*time.Millisecond)
+	ws = dialOpen(t, url)
+	echo(t, ws, "40")
+	c = session()
+	for deadline := time.Now().Add(20 * time.Second); !c.watched(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("an idle connection is not watched by the poller after the linger")
+		}
+	}
+	echo(t, ws, "4after the linger")
+	_ = srv
+}
+
+// A session closed by the server while the handshake's goroutine waits for the client's first
+// messages (a minute, here) ends without waiting for the linger to end: the connection is
+// closed, the client sees it, and the goroutine returns.
+func TestCloseDuringTheFirstLinger(t *testing.T) {
+	for _, abort := range []bool{false, true} {
+		_, url, session := firstReadServer(t, time.Minute)
+		ws := dialOpen(t, url)
+		if abort {
+			echo(t, ws, "40") // a message delivered first
+		}
+		c := session()
+		start := time.Now()
+		if abort {
+			c.Abort()
+		} else {
+			c.Close()
+		}
+		select {
+		case <-c.Done():
+		case <-time.After(20 * time.Second):
+			t.Fatal("the session did not close")
+		}
+		_ = ws.SetReadDeadline(time.Now().Add(20 * time.Second))
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				if _, ok := err.(*websocket.CloseError); !ok {
+					t.Fatalf("the client's read failed with %v, want a close frame", err)
+				}
+				break
+			}
+		}
+		if c.watched() {
+			t.Fatal("a connection closed during the first linger is watched by the poller")
+		}
+		if d := time.Since(start); d > 30*time.Second {
+			t.Fatalf("the session took %v to close", d)
+		}
+	}
+}
+
+func goroutinesStarted() uint64 {
+	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// The open packet of a websocket session is written by the goroutine that made the handshake:
+// opening a session starts no writer goroutine, nor any other but the two net/http starts for
+// a request (the connection's, and its background read, which the hijack ends).
+func TestOpenPacketWrittenByTheHandshake(t *testing.T) {
+	_, url, _ := firstReadServer(t, time.Minute)
+	dialOpen(t, url) // whatever starts once, before counting
+	const n = 20
+	before := goroutinesStarted()
+	for range n {
+		dialOpen(t, url)
+	}
+	if started := goroutinesStarted() - before; started > 2*n+n/2 {
+		t.Fatalf("opening %d sessions started %d goroutines", n, started)
+	}
+}
