@@ -67,9 +67,13 @@ type wsNetConn struct {
 	// closeAfterFlush is set by Close during a blocking write: flush closes the connection.
 	closeAfterFlush bool
 	batch           bool
-	flushing        bool      // a blocking write runs, or is due (flush): writes are buffered
-	deadline        time.Time // the deadline of the next blocking write
-	applied         time.Time // the write deadline set on the connection
+	flushing        bool // a blocking write runs, or is due (flush): writes are buffered
+	// corked is set at the hijack of a handshake: the first Write (gorilla/websocket's
+	// response to the upgrade) is then buffered and leaves with the first frame, the open
+	// packet, in one system call.
+	corked   bool
+	deadline time.Time // the deadline of the next blocking write
+	applied  time.Time // the write deadline set on the connection
 
 	net.Conn
 	raw syscall.RawConn // nil when the connection has no file descriptor (TLS, a wrapper)
@@ -185,15 +189,25 @@ func (wc *wsNetConn) SetWriteDeadline(t time.Time) error {
 
 // Write buffers p during a batch or while a blocking write is in progress (the flushing
 // goroutine sends it next, so a control frame never waits behind a blocked socket), and
-// writes it at once otherwise.
+// writes it at once otherwise. The first Write of a corked connection is buffered too (see
+// corked); a Write that finds it still buffered sends both.
 func (wc *wsNetConn) Write(p []byte) (int, error) {
 	wc.wmu.Lock()
-	if wc.batch || wc.flushing {
+	if wc.batch || wc.flushing || wc.corked {
+		wc.corked = false
 		if wc.wbuf == nil {
 			wc.wbuf = wbufPool.Get().(*[]byte)
 		}
 		*wc.wbuf = append(*wc.wbuf, p...)
 		wc.wmu.Unlock()
+		return len(p), nil
+	}
+	if wc.wbuf != nil { // the response to the upgrade, which no frame has taken along yet
+		*wc.wbuf = append(*wc.wbuf, p...)
+		wc.wmu.Unlock()
+		if err := wc.flush(); err != nil {
+			return 0, err
+		}
 		return len(p), nil
 	}
 	defer wc.wmu.Unlock()
@@ -411,6 +425,13 @@ func (wc *wsNetConn) Close() error {
 			return nil
 		}
 	}
+	if wc.wbuf != nil && wc.wfd >= 0 && !wc.flushing && !wc.closed {
+		// The response to the upgrade, held for a first frame that never came: it goes if
+		// the socket takes it at once, so that the client sees the handshake end before the
+		// connection does.
+		_, _ = writeFD(wc.wfd, *wc.wbuf)
+		wc.releaseLocked()
+	}
 	wc.closed = true
 	wc.wmu.Unlock()
 	return wc.closeConn()
@@ -442,6 +463,10 @@ type hijacker struct {
 	poll *poller // nil where the platform has none
 	// plain is set when the handshake cannot negotiate an extension (see wsNetConn.plain).
 	plain bool
+	// cork holds the response to the upgrade back until the first frame (see
+	// wsNetConn.corked): set for a handshake, whose open packet follows at once, not for the
+	// upgrade of a polling session, whose client waits for the response before it probes.
+	cork bool
 }
 
 // offersDeflate reports whether a websocket handshake request offers permessage-deflate, which
@@ -464,6 +489,6 @@ func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nc, brw, nil // the upgrader refuses a client that sent data too early
 	}
 	wc := newWSNetConn(nc, h.poll)
-	wc.plain = h.plain
+	wc.plain, wc.corked = h.plain, h.cork && h.plain
 	return wc, bufio.NewReadWriter(wc.br, brw.Writer), nil
 }

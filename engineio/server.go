@@ -195,7 +195,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 	var ws *websocket.Conn
 	if transport == TransportWebsocket {
 		var err error
-		ws, err = s.upgradeWebsocket(w, r, s.cookieHeader(sid))
+		ws, err = s.upgradeWebsocket(w, r, s.cookieHeader(sid), true)
 		if err != nil {
 			return // the upgrader has answered
 		}
@@ -294,10 +294,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // upgradeWebsocket completes a websocket handshake. The connection gorilla/websocket gets is a
-// wsNetConn, with the read buffer the session inspects.
-func (s *Server) upgradeWebsocket(w http.ResponseWriter, r *http.Request, h http.Header) (*websocket.Conn, error) {
+// wsNetConn, with the read buffer the session inspects. With cork its response waits for the
+// first frame (see hijacker.cork).
+func (s *Server) upgradeWebsocket(w http.ResponseWriter, r *http.Request, h http.Header, cork bool) (*websocket.Conn, error) {
 	plain := !s.upgrader.EnableCompression || !offersDeflate(r.Header)
-	return s.upgrader.Upgrade(hijacker{ResponseWriter: w, poll: s.poll, plain: plain}, r, h)
+	return s.upgrader.Upgrade(hijacker{ResponseWriter: w, poll: s.poll, plain: plain, cork: cork}, r, h)
 }
 
 // newSessionID returns a random, URL-safe session ID of 20 characters.

@@ -24,7 +24,7 @@ func (c *Conn) handleUpgrade(w http.ResponseWriter, r *http.Request) {
 		// As the official server does, the websocket handshake completes and the websocket is
 		// closed at once: clients that do not expect an HTTP error on an upgrade (a second
 		// websocket for a session that has one, say) see a plain close.
-		if ws, err := c.srv.upgradeWebsocket(w, r, nil); err == nil {
+		if ws, err := c.srv.upgradeWebsocket(w, r, nil, false); err == nil {
 			refuseWebsocket(ws)
 		}
 		return
@@ -32,7 +32,7 @@ func (c *Conn) handleUpgrade(w http.ResponseWriter, r *http.Request) {
 	c.polling.upgrading = true
 	c.mu.Unlock()
 
-	ws, err := c.srv.upgradeWebsocket(w, r, nil)
+	ws, err := c.srv.upgradeWebsocket(w, r, nil, false)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil || c.state != stateOpen {
