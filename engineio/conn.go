@@ -395,15 +395,29 @@ func (c *Conn) recycleLocked(batch []outPacket) {
 	}
 }
 
-func (c *Conn) sendOpen(transport string) {
+// openPrefix starts the data of every open packet; the session ID follows, then the server's
+// openTail for the transport.
+const openPrefix = `{"sid":"`
+
+// openTail returns what follows the session ID in the data of an open packet on a transport:
+// the upgrades and the server's options. NewServer builds it once per transport.
+func openTail(o *Options, transport string) string {
 	upgrades := `[]`
-	if transport == TransportPolling && !c.srv.opts.DisableUpgrades && c.srv.opts.allows(TransportWebsocket) {
+	if transport == TransportPolling && !o.DisableUpgrades && o.allows(TransportWebsocket) {
 		upgrades = `["websocket"]`
 	}
-	o := c.srv.opts
-	data := `{"sid":"` + c.id + `","upgrades":` + upgrades + `,"pingInterval":` + msString(o.PingInterval) +
+	return `","upgrades":` + upgrades + `,"pingInterval":` + msString(o.PingInterval) +
 		`,"pingTimeout":` + msString(o.PingTimeout) + `,"maxPayload":` + itoa64(o.MaxHTTPBufferSize) + `}`
-	_ = c.enqueue(outPacket{pkt: parser.Packet{Type: parser.Open, Data: []byte(data)}}, true)
+}
+
+func (c *Conn) sendOpen(transport string) {
+	tail := c.srv.openTailWS
+	if transport == TransportPolling {
+		tail = c.srv.openTailPolling
+	}
+	data := make([]byte, 0, len(openPrefix)+len(c.id)+len(tail))
+	data = append(append(append(data, openPrefix...), c.id...), tail...)
+	_ = c.enqueue(outPacket{pkt: parser.Packet{Type: parser.Open, Data: data}}, true)
 }
 
 // onPacket handles one packet from the client.

@@ -19,8 +19,9 @@ import (
 // another kind (an application's own type, WithTimeout, WithoutCancel, ...) is kept under
 // that context, behind context.WithoutCancel.
 func detachContext(ctx context.Context) context.Context {
-	var nodes []reflect.Value // the contexts of the chain, from ctx down, as *context.xxxCtx
-	lowest := -1              // the index of the lowest cancelable one
+	var nodeBuf [8]reflect.Value // a request's chain is shorter: no allocation for the walk
+	nodes := nodeBuf[:0]         // the contexts of the chain, from ctx down, as *context.xxxCtx
+	lowest := -1                 // the index of the lowest cancelable one
 	n := ctx
 	for {
 		t := reflect.TypeOf(n)

@@ -490,5 +490,6 @@ func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	wc := newWSNetConn(nc, h.poll)
 	wc.plain, wc.corked = h.plain, h.cork && h.plain
-	return wc, bufio.NewReadWriter(wc.br, brw.Writer), nil
+	brw.Reader = wc.br // brw is made for this hijack: no other reader of it
+	return wc, brw, nil
 }

@@ -50,7 +50,8 @@ func newHandshakeRecord(r *http.Request) handshakeRecord {
 			ustr = "/"
 		}
 	}
-	keys := make([]string, 0, len(r.Header))
+	var keyBuf [24]string // most requests have fewer headers: no allocation for the keys
+	keys := keyBuf[:0]
 	n := len(r.Method) + len(uri) + len(ustr) + len(r.Proto) + len(r.Host) + len(r.RemoteAddr) + len(r.Pattern) + 2*hsFields
 	for k, vs := range r.Header {
 		keys = append(keys, k)
@@ -60,31 +61,33 @@ func newHandshakeRecord(r *http.Request) handshakeRecord {
 		}
 	}
 	slices.Sort(keys)
-	b := make([]byte, 0, n)
+	var b strings.Builder // its String is the bytes written, not a copy
+	b.Grow(n)
 	for _, s := range [hsFields]string{r.Method, uri, ustr, r.Proto, r.Host, r.RemoteAddr, r.Pattern} {
-		b = appendPacked(b, s)
+		writePacked(&b, s)
 	}
 	for _, k := range keys {
 		vs := r.Header[k]
-		b = appendPacked(b, k)
-		b = appendUvarint(b, uint64(len(vs)))
+		writePacked(&b, k)
+		writeUvarint(&b, uint64(len(vs)))
 		for _, v := range vs {
-			b = appendPacked(b, v)
+			writePacked(&b, v)
 		}
 	}
-	return handshakeRecord{ctx: detachContext(r.Context()), tls: r.TLS, data: string(b)}
+	return handshakeRecord{ctx: detachContext(r.Context()), tls: r.TLS, data: b.String()}
 }
 
-func appendUvarint(b []byte, n uint64) []byte {
+func writeUvarint(b *strings.Builder, n uint64) {
 	for n >= 0x80 {
-		b = append(b, byte(n)|0x80)
+		b.WriteByte(byte(n) | 0x80)
 		n >>= 7
 	}
-	return append(b, byte(n))
+	b.WriteByte(byte(n))
 }
 
-func appendPacked(b []byte, s string) []byte {
-	return append(appendUvarint(b, uint64(len(s))), s...)
+func writePacked(b *strings.Builder, s string) {
+	writeUvarint(b, uint64(len(s)))
+	b.WriteString(s)
 }
 
 // packedReader reads the fields of handshakeRecord.data in order. The data is written by

@@ -52,6 +52,9 @@ type Server struct {
 
 	epoch time.Time // the server's creation, the origin of the sessions' heartbeat times
 
+	// openTailWS and openTailPolling end the data of the open packets (see openTail).
+	openTailWS, openTailPolling string
+
 	// linger is how long a reader waits for the next message before the connection is
 	// watched by the poller again: readLinger (tests set it otherwise).
 	linger time.Duration
@@ -68,6 +71,7 @@ func NewServer(opts Options) *Server {
 		linger:   readLinger,
 	}
 	s.logger = s.opts.Logger
+	s.openTailWS, s.openTailPolling = openTail(&s.opts, TransportWebsocket), openTail(&s.opts, TransportPolling)
 	if s.opts.Forwarding != nil {
 		fw, err := newForwarder(s.opts.Forwarding)
 		if err != nil {
