@@ -4,6 +4,7 @@ package engineio
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"runtime/metrics"
 	"strings"
@@ -114,6 +115,27 @@ func TestFirstMessagesReadByTheHandshake(t *testing.T) {
 	}
 	echo(t, ws, "4after the linger")
 	_ = srv
+}
+
+// A client that keeps sending does not keep the handshake's goroutine (and its HTTP handler)
+// for long: once firstReadTime has passed, the connection goes to the poller, however long
+// the linger, and is read on.
+func TestFirstReadsEndForAClientThatKeepsSending(t *testing.T) {
+	srv, url, session := firstReadServer(t, time.Minute)
+	srv.firstReadTime = 50 * time.Millisecond
+	ws := dialOpen(t, url)
+	echo(t, ws, "40")
+	c := session()
+	for i := 0; !c.watched(); i++ {
+		if i == 2000 {
+			t.Fatal("the connection of a client that keeps sending is never watched by the poller")
+		}
+		echo(t, ws, fmt.Sprintf("4message %d", i))
+		time.Sleep(5 * time.Millisecond)
+	}
+	for i := range 3 {
+		echo(t, ws, fmt.Sprintf("4after %d", i))
+	}
 }
 
 // A session closed by the server while the handshake's goroutine waits for the client's first

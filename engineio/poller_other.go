@@ -39,7 +39,9 @@ const (
 	readClosed
 )
 
-func (c *Conn) readDirect(*websocket.Conn, *wsNetConn, time.Duration) readResult { return readUsual }
+func (c *Conn) readDirect(*websocket.Conn, *wsNetConn, time.Duration, time.Duration) readResult {
+	return readUsual
+}
 
 func (wc *wsNetConn) readFD([]byte) (int, error) {
 	return 0, errors.New("engineio: read: not supported on this platform")

@@ -45,8 +45,10 @@ const (
 // readDirect delivers the messages of a plain websocket connection as they arrive, inside one
 // syscall.RawConn.Read, until none came within linger (as awaitData measures it), a message
 // does not fit the read buffer or arrived in part when the wait ended, or the connection
-// closed. The caller holds wc.readMu; the read buffer is empty.
-func (c *Conn) readDirect(ws *websocket.Conn, wc *wsNetConn, linger time.Duration) readResult {
+// closed. With until (a time since the server's epoch) not zero, it also ends, as readIdle,
+// when it is about to wait for data after until, with nothing in the read buffer. The caller
+// holds wc.readMu; the read buffer is empty.
+func (c *Conn) readDirect(ws *websocket.Conn, wc *wsNetConn, linger, until time.Duration) readResult {
 	epoch := c.srv.epoch
 	if err := wc.moveLinger(linger, epoch); err != nil {
 		return readUsual // the connection failed: the usual read reports it
@@ -56,7 +58,7 @@ func (c *Conn) readDirect(ws *websocket.Conn, wc *wsNetConn, linger time.Duratio
 	wc.wmu.Unlock()
 
 	d := directReads.Get().(*directRead)
-	d.c, d.ws, d.wc, d.linger, d.res = c, ws, wc, linger, readIdle
+	d.c, d.ws, d.wc, d.linger, d.until, d.res = c, ws, wc, linger, until, readIdle
 	wc.drained = false
 	err := wc.raw.Read(d.fn)
 	res := d.res
@@ -74,7 +76,11 @@ func (c *Conn) readDirect(ws *websocket.Conn, wc *wsNetConn, linger time.Duratio
 		}
 		return readClosed
 	}
-	if res != readIdle || err == nil {
+	if res == readIdle && err == nil { // until passed
+		_ = wc.clearLinger()
+		return readIdle
+	}
+	if res != readIdle {
 		return res
 	}
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -96,6 +102,7 @@ type directRead struct {
 	ws     *websocket.Conn
 	wc     *wsNetConn
 	linger time.Duration
+	until  time.Duration
 	res    readResult
 	fn     func(uintptr) bool
 }
@@ -140,16 +147,22 @@ func (d *directRead) callback(uintptr) bool {
 			return true
 		case wc.drained:
 			wc.drained = false
-			return false // wait for the next arrival
+			return d.stop() // wait for the next arrival
 		}
 		if _, err := wc.br.Peek(wc.br.Buffered() + 1); err != nil {
 			if errors.Is(err, errWouldBlock) {
-				return false
+				return d.stop()
 			}
 			d.res = readUsual // the usual read reports the failure (bufio.Reader forgets it)
 			return true
 		}
 	}
+}
+
+// stop is the callback's answer when it is about to wait for data: true (with res readIdle)
+// once until has passed and the read buffer is empty, false (wait) otherwise.
+func (d *directRead) stop() bool {
+	return d.until != 0 && d.wc.br.Buffered() == 0 && time.Since(d.c.srv.epoch) >= d.until
 }
 
 // moveLinger sets the read deadline of the linger, as awaitData does: it is moved only when

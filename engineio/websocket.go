@@ -61,8 +61,13 @@ func (c *Conn) attachWebsocket(ws *websocket.Conn) {
 // message is read here, within the linger, and the connection is watched by the poller only
 // when the linger ends with nothing to read. A session that closes meanwhile is never watched.
 // The connection is a plain one with a file descriptor and a poller (see attachWebsocket).
+//
+// The HTTP handler of the handshake returns when readFirst does: after the linger, or, for a
+// client that keeps sending, once firstReadTime has passed (and the message handler running
+// then, if any, has returned), when the connection goes to the poller all the same.
 func (c *Conn) readFirst(ws *websocket.Conn, wc *wsNetConn) {
 	ws.SetReadLimit(c.srv.opts.MaxHTTPBufferSize)
+	until := time.Since(c.srv.epoch) + c.srv.firstReadTime
 	wc.readMu.Lock()
 	for {
 		for wc.br.Buffered() > 0 {
@@ -71,7 +76,10 @@ func (c *Conn) readFirst(ws *websocket.Conn, wc *wsNetConn) {
 				return
 			}
 		}
-		switch c.readDirect(ws, wc, c.srv.linger) {
+		if time.Since(c.srv.epoch) >= until {
+			break
+		}
+		switch c.readDirect(ws, wc, c.srv.linger, until) {
 		case readClosed:
 			wc.readMu.Unlock()
 			return
@@ -83,6 +91,9 @@ func (c *Conn) readFirst(ws *websocket.Conn, wc *wsNetConn) {
 			continue
 		}
 		break
+	}
+	if wc.linger != 0 {
+		_ = wc.clearLinger() // left by a message read the usual way
 	}
 	err := wc.poll.register(wc, func() { c.readReady(ws, wc) })
 	wc.readMu.Unlock()
@@ -129,6 +140,10 @@ func (c *Conn) startReading(ws *websocket.Conn, spawn bool) {
 // connection owns no goroutine once the linger is over.
 const readLinger = 20 * time.Millisecond
 
+// firstReadTime bounds the time the goroutine of a websocket handshake reads the session's
+// first messages (see readFirst).
+const firstReadTime = time.Second
+
 // readReady reads the messages that are available on a connection the poller found readable,
 // waits readLinger for more, then has it watched again. A frame that arrived in part blocks it
 // until the rest arrives, or the heartbeat closes the session.
@@ -143,7 +158,7 @@ func (c *Conn) readReady(ws *websocket.Conn, wc *wsNetConn) {
 			continue
 		}
 		if wc.plain {
-			res := c.readDirect(ws, wc, c.srv.linger)
+			res := c.readDirect(ws, wc, c.srv.linger, 0)
 			if res == readClosed {
 				return
 			}
