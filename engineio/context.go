@@ -33,8 +33,8 @@ func detachContext(ctx context.Context) context.Context {
 			break
 		}
 		v := reflect.ValueOf(n)
-		f := v.Elem().FieldByName("Context")
-		if !f.IsValid() || !f.CanInterface() {
+		f := v.Elem().Field(0) // Context, the parent (see contextKind)
+		if !f.CanInterface() {
 			break
 		}
 		parent, ok := f.Interface().(context.Context)
@@ -55,7 +55,7 @@ func detachContext(ctx context.Context) context.Context {
 		}
 		return context.WithoutCancel(ctx)
 	}
-	base := nodes[lowest].Elem().FieldByName("Context").Interface().(context.Context)
+	base := nodes[lowest].Elem().Field(0).Interface().(context.Context)
 	if !clean {
 		base = context.WithoutCancel(base)
 	}
@@ -65,24 +65,52 @@ func detachContext(ctx context.Context) context.Context {
 		}
 		cp := reflect.New(nodes[i].Type().Elem())
 		cp.Elem().Set(nodes[i].Elem())
-		cp.Elem().FieldByName("Context").Set(reflect.ValueOf(&base).Elem())
+		cp.Elem().Field(0).Set(reflect.ValueOf(&base).Elem())
 		base = cp.Interface().(context.Context)
 	}
 	return base
 }
 
 // contextKind returns "cancelCtx" or "valueCtx" for the contexts made by context.WithCancel
-// and context.WithValue, and "" for any other type.
+// and context.WithValue, and "" for any other type, or when such a context does not have its
+// parent as its first field, named Context (see parentFirst).
 func contextKind(t reflect.Type) string {
-	if t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct || t.Elem().PkgPath() != "context" {
-		return ""
-	}
-	switch name := t.Elem().Name(); name {
-	case "cancelCtx", "valueCtx":
-		return name
+	switch {
+	case t == cancelCtxType && cancelCtxWalkable:
+		return "cancelCtx"
+	case t == valueCtxType && valueCtxWalkable:
+		return "valueCtx"
 	}
 	return ""
 }
+
+// The types of the contexts that context.WithCancel and context.WithValue make, and whether
+// detachContext can walk them, found once: they never change.
+var (
+	cancelCtxType = func() reflect.Type {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		return reflect.TypeOf(ctx)
+	}()
+	valueCtxType      = reflect.TypeOf(context.WithValue(context.Background(), ctxProbeKey{}, nil))
+	cancelCtxWalkable = parentFirst(cancelCtxType)
+	valueCtxWalkable  = parentFirst(valueCtxType)
+)
+
+type ctxProbeKey struct{}
+
+// parentFirst reports whether t, a pointer to a struct of package context, holds the parent
+// context in its first field, named Context, as detachContext expects.
+func parentFirst(t reflect.Type) bool {
+	if t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct || t.Elem().PkgPath() != "context" ||
+		t.Elem().NumField() == 0 {
+		return false
+	}
+	f := t.Elem().Field(0)
+	return f.Name == "Context" && f.Type == contextType
+}
+
+var contextType = reflect.TypeFor[context.Context]()
 
 // isRootContext reports whether t is the type of context.Background or context.TODO.
 func isRootContext(t reflect.Type) bool {

@@ -130,3 +130,18 @@ func TestDetachContextOfAServedRequest(t *testing.T) {
 		t.Errorf("cancelable contexts %d before, %d after; net/http's values kept: %v", r.walked, r.cancelable, r.local)
 	}
 }
+
+// BenchmarkDetachContext detaches the context of a request as net/http makes it: two values
+// (the server, the local address), the connection's and the request's cancelable contexts.
+func BenchmarkDetachContext(b *testing.B) {
+	ctx := context.WithValue(context.Background(), http.ServerContextKey, "server")
+	ctx = context.WithValue(ctx, http.LocalAddrContextKey, "address")
+	conn, cancelConn := context.WithCancel(ctx)
+	defer cancelConn()
+	req, cancelReq := context.WithCancel(conn)
+	defer cancelReq()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = detachContext(req)
+	}
+}
