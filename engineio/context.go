@@ -114,5 +114,11 @@ var contextType = reflect.TypeFor[context.Context]()
 
 // isRootContext reports whether t is the type of context.Background or context.TODO.
 func isRootContext(t reflect.Type) bool {
-	return t != nil && t.PkgPath() == "context" && (t.Name() == "backgroundCtx" || t.Name() == "todoCtx")
+	return t != nil && (t == backgroundCtxType || t == todoCtxType)
 }
+
+// The types of context.Background and context.TODO.
+var (
+	backgroundCtxType = reflect.TypeOf(context.Background())
+	todoCtxType       = reflect.TypeOf(context.TODO())
+)
