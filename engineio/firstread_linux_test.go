@@ -4,7 +4,6 @@ package engineio
 
 import (
 	"context"
-	"fmt"
 	"net/http/httptest"
 	"runtime/metrics"
 	"strings"
@@ -77,18 +76,18 @@ func (c *Conn) watched() bool {
 	return wc.registered
 }
 
-// The messages a client sends at once after the open packet are read by the goroutine that
-// made the handshake, while it lingers: the connection is not watched by the poller meanwhile
-// (the poller has not even started), and is once the linger ends with nothing to read.
+// The goroutine that made the handshake waits for the client's first message and reads it:
+// the connection is not watched by the poller meanwhile (the poller has not even started). It
+// does not linger after that message: the connection is watched once the message is read,
+// however long the linger. A client that sends nothing has its connection watched once the
+// linger ends. Either way the connection is read on.
 func TestFirstMessagesReadByTheHandshake(t *testing.T) {
 	srv, url, session := firstReadServer(t, time.Minute)
 	ws := dialOpen(t, url)
-	for _, m := range []string{"40", "4second", "4third"} {
-		echo(t, ws, m)
-	}
 	c := session()
+	time.Sleep(20 * time.Millisecond)
 	if c.watched() {
-		t.Fatal("the connection is watched by the poller while the handshake's goroutine reads it")
+		t.Fatal("the connection is watched by the poller while the handshake's goroutine waits for it")
 	}
 	srv.poll.mu.Lock()
 	running := srv.poll.running
@@ -96,46 +95,28 @@ func TestFirstMessagesReadByTheHandshake(t *testing.T) {
 	if running {
 		t.Fatal("the poller started for a connection read by the handshake's goroutine")
 	}
-	c.Close()
-	select {
-	case <-c.Done():
-	case <-time.After(20 * time.Second):
-		t.Fatal("the session did not close")
+	echo(t, ws, "40")
+	for deadline := time.Now().Add(20 * time.Second); !c.watched(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the connection is not watched by the poller once its first message is read")
+		}
+	}
+	for _, m := range []string{"4second", "4third"} {
+		echo(t, ws, m)
 	}
 
-	// With a short linger the connection is watched once it is idle, and still read.
-	srv, url, session = firstReadServer(t, 20*time.Millisecond)
+	// With a short linger, a client that sends nothing has its connection watched once the
+	// linger ends, and it is still read.
+	_, url, session = firstReadServer(t, 20*time.Millisecond)
 	ws = dialOpen(t, url)
-	echo(t, ws, "40")
 	c = session()
 	for deadline := time.Now().Add(20 * time.Second); !c.watched(); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("an idle connection is not watched by the poller after the linger")
 		}
 	}
-	echo(t, ws, "4after the linger")
-	_ = srv
-}
-
-// A client that keeps sending does not keep the handshake's goroutine (and its HTTP handler)
-// for long: once firstReadTime has passed, the connection goes to the poller, however long
-// the linger, and is read on.
-func TestFirstReadsEndForAClientThatKeepsSending(t *testing.T) {
-	srv, url, session := firstReadServer(t, time.Minute)
-	srv.firstReadTime = 50 * time.Millisecond
-	ws := dialOpen(t, url)
 	echo(t, ws, "40")
-	c := session()
-	for i := 0; !c.watched(); i++ {
-		if i == 2000 {
-			t.Fatal("the connection of a client that keeps sending is never watched by the poller")
-		}
-		echo(t, ws, fmt.Sprintf("4message %d", i))
-		time.Sleep(5 * time.Millisecond)
-	}
-	for i := range 3 {
-		echo(t, ws, fmt.Sprintf("4after %d", i))
-	}
+	echo(t, ws, "4after the linger")
 }
 
 // A session closed by the server while the handshake's goroutine waits for the client's first
@@ -145,9 +126,6 @@ func TestCloseDuringTheFirstLinger(t *testing.T) {
 	for _, abort := range []bool{false, true} {
 		_, url, session := firstReadServer(t, time.Minute)
 		ws := dialOpen(t, url)
-		if abort {
-			echo(t, ws, "40") // a message delivered first
-		}
 		c := session()
 		start := time.Now()
 		if abort {

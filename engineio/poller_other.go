@@ -39,7 +39,7 @@ const (
 	readClosed
 )
 
-func (c *Conn) readDirect(*websocket.Conn, *wsNetConn, time.Duration, time.Duration) readResult {
+func (c *Conn) readDirect(*websocket.Conn, *wsNetConn, time.Duration, bool) readResult {
 	return readUsual
 }
 

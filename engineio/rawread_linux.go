@@ -45,10 +45,10 @@ const (
 // readDirect delivers the messages of a plain websocket connection as they arrive, inside one
 // syscall.RawConn.Read, until none came within linger (as awaitData measures it), a message
 // does not fit the read buffer or arrived in part when the wait ended, or the connection
-// closed. With until (a time since the server's epoch) not zero, it also ends, as readIdle,
-// when it is about to wait for data after until, with nothing in the read buffer. The caller
-// holds wc.readMu; the read buffer is empty.
-func (c *Conn) readDirect(ws *websocket.Conn, wc *wsNetConn, linger, until time.Duration) readResult {
+// closed. With first, it also ends, as readIdle, once it delivered a message, when it is
+// about to wait for data with nothing in the read buffer. The caller holds wc.readMu; the read
+// buffer is empty.
+func (c *Conn) readDirect(ws *websocket.Conn, wc *wsNetConn, linger time.Duration, first bool) readResult {
 	epoch := c.srv.epoch
 	if err := wc.moveLinger(linger, epoch); err != nil {
 		return readUsual // the connection failed: the usual read reports it
@@ -58,7 +58,7 @@ func (c *Conn) readDirect(ws *websocket.Conn, wc *wsNetConn, linger, until time.
 	wc.wmu.Unlock()
 
 	d := directReads.Get().(*directRead)
-	d.c, d.ws, d.wc, d.linger, d.until, d.res = c, ws, wc, linger, until, readIdle
+	d.c, d.ws, d.wc, d.linger, d.first, d.res = c, ws, wc, linger, first, readIdle
 	wc.drained = false
 	err := wc.raw.Read(d.fn)
 	res := d.res
@@ -76,7 +76,7 @@ func (c *Conn) readDirect(ws *websocket.Conn, wc *wsNetConn, linger, until time.
 		}
 		return readClosed
 	}
-	if res == readIdle && err == nil { // until passed
+	if res == readIdle && err == nil { // first delivered its messages
 		_ = wc.clearLinger()
 		return readIdle
 	}
@@ -102,7 +102,8 @@ type directRead struct {
 	ws     *websocket.Conn
 	wc     *wsNetConn
 	linger time.Duration
-	until  time.Duration
+	first  bool // end at the next wait for data once a message is delivered (done)
+	done   bool // first's message was delivered
 	res    readResult
 	fn     func(uintptr) bool
 }
@@ -126,6 +127,7 @@ func (d *directRead) callback(uintptr) bool {
 				d.res = readClosed
 				return true
 			}
+			d.done = d.first // the next wait for data ends the read
 			if wc.moveLinger(d.linger, c.srv.epoch) != nil {
 				d.res = readUsual
 				return true
@@ -160,9 +162,9 @@ func (d *directRead) callback(uintptr) bool {
 }
 
 // stop is the callback's answer when it is about to wait for data: true (with res readIdle)
-// once until has passed and the read buffer is empty, false (wait) otherwise.
+// once first's message was delivered and the read buffer is empty, false (wait) otherwise.
 func (d *directRead) stop() bool {
-	return d.until != 0 && d.wc.br.Buffered() == 0 && time.Since(d.c.srv.epoch) >= d.until
+	return d.done && d.wc.br.Buffered() == 0
 }
 
 // moveLinger sets the read deadline of the linger, as awaitData does: it is moved only when

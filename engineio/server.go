@@ -58,9 +58,6 @@ type Server struct {
 	// linger is how long a reader waits for the next message before the connection is
 	// watched by the poller again: readLinger (tests set it otherwise).
 	linger time.Duration
-	// firstReadTime bounds the reads of the handshake's goroutine: firstReadTime (tests set
-	// it otherwise).
-	firstReadTime time.Duration
 }
 
 // NewServer returns a server configured by opts; unset options take their defaults. It panics
@@ -72,8 +69,6 @@ func NewServer(opts Options) *Server {
 		poll:     newPoller(),
 		epoch:    time.Now(),
 		linger:   readLinger,
-
-		firstReadTime: firstReadTime,
 	}
 	s.logger = s.opts.Logger
 	s.openTailWS, s.openTailPolling = openTail(&s.opts, TransportWebsocket), openTail(&s.opts, TransportPolling)

@@ -58,28 +58,30 @@ func (c *Conn) attachWebsocket(ws *websocket.Conn) {
 // readFirst reads the first messages of a session that starts on a websocket on the goroutine
 // that made the handshake, as readReady reads those of a connection the poller found readable:
 // the client answers the open packet at once (a Socket.IO client sends its CONNECT), so that
-// message is read here, within the linger, and the connection is watched by the poller only
-// when the linger ends with nothing to read. A session that closes meanwhile is never watched.
-// The connection is a plain one with a file descriptor and a poller (see attachWebsocket).
+// message is read here, and the connection is watched by the poller once the messages that
+// came with it are read, or when the linger ends with none. It does not linger after them:
+// the handshake's goroutine, whose stack net/http grew, is not kept for a client that may stay
+// quiet from then on. A session that closes meanwhile is never watched. The connection is a
+// plain one with a file descriptor and a poller (see attachWebsocket).
 //
-// The HTTP handler of the handshake returns when readFirst does: after the linger, or, for a
-// client that keeps sending, once firstReadTime has passed (and the message handler running
-// then, if any, has returned), when the connection goes to the poller all the same.
+// The HTTP handler of the handshake returns when readFirst does: one round trip after the
+// open packet (and the handling of the messages read) for a client that answers it, after the
+// linger for one that does not.
 func (c *Conn) readFirst(ws *websocket.Conn, wc *wsNetConn) {
 	ws.SetReadLimit(c.srv.opts.MaxHTTPBufferSize)
-	until := time.Since(c.srv.epoch) + c.srv.firstReadTime
 	wc.readMu.Lock()
-	for {
+	for read := false; ; {
 		for wc.br.Buffered() > 0 {
 			if !c.readOne(ws) {
 				wc.readMu.Unlock()
 				return
 			}
+			read = true
 		}
-		if time.Since(c.srv.epoch) >= until {
+		if read {
 			break
 		}
-		switch c.readDirect(ws, wc, c.srv.linger, until) {
+		switch c.readDirect(ws, wc, c.srv.linger, true) {
 		case readClosed:
 			wc.readMu.Unlock()
 			return
@@ -88,6 +90,7 @@ func (c *Conn) readFirst(ws *websocket.Conn, wc *wsNetConn) {
 				wc.readMu.Unlock()
 				return
 			}
+			read = true
 			continue
 		}
 		break
@@ -140,10 +143,6 @@ func (c *Conn) startReading(ws *websocket.Conn, spawn bool) {
 // connection owns no goroutine once the linger is over.
 const readLinger = 20 * time.Millisecond
 
-// firstReadTime bounds the time the goroutine of a websocket handshake reads the session's
-// first messages (see readFirst).
-const firstReadTime = time.Second
-
 // readReady reads the messages that are available on a connection the poller found readable,
 // waits readLinger for more, then has it watched again. A frame that arrived in part blocks it
 // until the rest arrives, or the heartbeat closes the session.
@@ -158,7 +157,7 @@ func (c *Conn) readReady(ws *websocket.Conn, wc *wsNetConn) {
 			continue
 		}
 		if wc.plain {
-			res := c.readDirect(ws, wc, c.srv.linger, 0)
+			res := c.readDirect(ws, wc, c.srv.linger, false)
 			if res == readClosed {
 				return
 			}
