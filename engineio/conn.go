@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/echo-socketio/echo-socketio/engineio/parser"
+	"github.com/echo-socketio/echo-socketio/internal/rawquery"
 )
 
 // CloseReason tells why a session closed. The values are those of the official server.
@@ -160,7 +161,7 @@ func (p *queuePool) put(pkts []outPacket) {
 
 func newConn(s *Server, r *http.Request, id, transport string) *Conn {
 	protocol := 4
-	if queryGet(r.URL.RawQuery, "EIO") == "3" {
+	if rawquery.Get(r.URL.RawQuery, "EIO") == "3" {
 		protocol = 3
 	}
 	c := &Conn{
@@ -168,7 +169,7 @@ func newConn(s *Server, r *http.Request, id, transport string) *Conn {
 		id:        id,
 		hs:        newHandshakeRecord(r),
 		protocol:  protocol,
-		base64:    queryGet(r.URL.RawQuery, "b64") != "",
+		base64:    rawquery.Get(r.URL.RawQuery, "b64") != "",
 		transport: transport,
 	}
 	if transport == TransportPolling { // a websocket session never polls

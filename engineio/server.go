@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/echo-socketio/echo-socketio/internal/rawquery"
 )
 
 // Server is an Engine.IO server. Create it with NewServer; it is safe for concurrent use.
@@ -122,7 +124,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the session's node answered
 	}
 	if !s.applyCORS(w, r) {
-		if queryGet(r.URL.RawQuery, "sid") == "" {
+		if rawquery.Get(r.URL.RawQuery, "sid") == "" {
 			s.observeRefused(r, ErrForbidden)
 		}
 		refuse(w, r, ErrForbidden)
@@ -133,8 +135,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The query is scanned for the few parameters read here, not parsed into a map.
-	transport := queryGet(r.URL.RawQuery, "transport")
-	sid := queryGet(r.URL.RawQuery, "sid")
+	transport := rawquery.Get(r.URL.RawQuery, "transport")
+	sid := rawquery.Get(r.URL.RawQuery, "sid")
 	if !s.opts.allows(transport) {
 		if sid == "" {
 			s.observeRefused(r, ErrTransportUnknown)
@@ -175,7 +177,7 @@ func (s *Server) verifyHandshake(r *http.Request, transport string) *Error {
 	if transport == TransportWebsocket && !websocket.IsWebSocketUpgrade(r) {
 		return ErrBadRequest
 	}
-	if eio := queryGet(r.URL.RawQuery, "EIO"); eio != "4" && (eio != "3" || !s.opts.AllowEIO3) {
+	if eio := rawquery.Get(r.URL.RawQuery, "EIO"); eio != "4" && (eio != "3" || !s.opts.AllowEIO3) {
 		return ErrUnsupportedProtocol
 	}
 	if s.opts.AllowRequest != nil {

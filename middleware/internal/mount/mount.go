@@ -8,9 +8,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
+	"github.com/echo-socketio/echo-socketio/internal/rawquery"
 	"github.com/echo-socketio/echo-socketio/socketio"
 )
 
@@ -93,25 +93,8 @@ func Matcher(path string) func(string) bool {
 // IsHandshake reports whether r opens an Engine.IO connection (it names no session yet). The
 // request of the handshake is the one a connection keeps.
 func IsHandshake(r *http.Request) bool {
-	return !hasQueryKey(r.URL.RawQuery, "sid")
-}
-
-// hasQueryKey reports whether the query raw names key, as url.ParseQuery(raw).Has(key) would.
-// A query without escapes and without semicolons is scanned as it is, without the map of
-// url.ParseQuery; any other goes through url.ParseQuery.
-func hasQueryKey(raw, key string) bool {
-	if strings.ContainsAny(raw, "%+;") || strings.Count(raw, "&") >= 10000 {
-		q, _ := url.ParseQuery(raw)
-		return q.Has(key)
-	}
-	for raw != "" {
-		var pair string
-		pair, raw, _ = strings.Cut(raw, "&")
-		if k, _, _ := strings.Cut(pair, "="); k == key && pair != "" {
-			return true
-		}
-	}
-	return false
+	_, named := rawquery.Lookup(r.URL.RawQuery, "sid")
+	return !named
 }
 
 // Unwrap returns the writer under the wrappers that middlewares put around a connection's own
