@@ -49,17 +49,27 @@ type inboxItem struct {
 }
 
 // eventTask is the handling of an EVENT packet, and the state of its acknowledgement: one
-// allocation per event serves the inbox and the Ack handed to the handler.
+// allocation per event serves the inbox, the event's arguments (when there are at most
+// eventArgsInline, the name included) and the Ack handed to the handler. A task is never
+// reused: the handler may keep its arguments.
 type eventTask struct {
 	c     *client
 	s     *Socket // nil when the event came while the CONNECT of its namespace was handled
-	p     *parser.Packet
+	nsp   string
+	id    uint64
+	hasID bool
 	acked atomic.Bool
+	args  Args // the elements of the payload, the event name first; in argv when they fit
+	argv  [eventArgsInline]Arg
 }
+
+// eventArgsInline is the number of payload elements an eventTask holds without another
+// allocation: the event name and one argument, the most common event.
+const eventArgsInline = 2
 
 func (t *eventTask) run() {
 	if t.s == nil {
-		t.s = t.c.socket(t.p.Namespace)
+		t.s = t.c.socket(t.nsp)
 	}
 	if t.s != nil {
 		t.s.onEvent(t)
@@ -71,7 +81,7 @@ func (t *eventTask) ack(args ...any) error {
 	if !t.acked.CompareAndSwap(false, true) {
 		return ErrAlreadyAcked
 	}
-	return t.s.sendAck(t.p.ID, args)
+	return t.s.sendAck(t.id, args)
 }
 
 // runnerJob hands a client to the goroutine that runs its inbox, with the first item, which
@@ -337,6 +347,20 @@ func (c *client) finishLocked() bool {
 }
 
 func (c *client) onMessage(data []byte, binary bool) {
+	if d, ok := c.dec.(*parser.Decoder); ok && !binary {
+		// The packet lives on the stack: what outlives the call (an event's task, a
+		// binary packet waiting for its attachments) is copied out of it.
+		var p parser.Packet
+		complete, err := d.DecodeTextTo(data, &p)
+		if err != nil {
+			c.close(ReasonForcedClose, true) // as Node: a packet that does not decode closes the connection
+			return
+		}
+		if complete {
+			c.onPacket(&p)
+		}
+		return
+	}
 	var p *parser.Packet
 	var complete bool
 	var err error
@@ -405,7 +429,23 @@ func (c *client) onPacket(p *parser.Packet) {
 		if !c.admit(size) {
 			return
 		}
-		c.queue(inboxItem{ev: &eventTask{c: c, s: s, p: p}, size: size})
+		t := &eventTask{c: c, s: s, nsp: nsp, id: p.ID, hasID: p.HasID}
+		args, err := parser.AppendArgs(t.argv[:0], p.Data, p.Attachments)
+		if err != nil {
+			known := s // not s itself: a variable a closure writes to would be allocated
+			c.dispatch(func() {
+				s := known
+				if s == nil {
+					s = c.socket(nsp)
+				}
+				if s != nil {
+					s.reportError(fmt.Errorf("socketio: bad event payload: %w", err))
+				}
+			}, size)
+			return
+		}
+		t.args = args
+		c.queue(inboxItem{ev: t, size: size})
 	case parser.Disconnect:
 		if s != nil {
 			s.onClose(ReasonClientNamespaceDisconnect)

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -705,10 +706,9 @@ func packetArgs(p *parser.Packet) (Args, error) {
 }
 
 func (s *Socket) onEvent(t *eventTask) {
-	p := t.p
-	all, err := packetArgs(p)
-	if err != nil || len(all) == 0 {
-		s.reportError(fmt.Errorf("socketio: bad event payload: %w", err))
+	all := t.args
+	if len(all) == 0 {
+		s.reportError(errors.New("socketio: bad event payload: no event name"))
 		return
 	}
 	event, err := eventName(all[0].JSON())
@@ -744,7 +744,7 @@ func (s *Socket) onEvent(t *eventTask) {
 		return
 	}
 	ack := noAck
-	if p.HasID {
+	if t.hasID {
 		ack = t.ack
 	}
 	var herr error

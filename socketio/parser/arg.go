@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -32,8 +33,27 @@ import (
 // small value that aliases the bytes it was made from: it must not be
 // modified, and its binary values must not be written to, while it is used.
 type Arg struct {
-	data []byte   // JSON text; placeholders name atts; nil for the zero Arg
-	atts [][]byte // binary values, numbered from 0
+	data []byte    // JSON text; placeholders name the binary values; nil for the zero Arg
+	atts *[][]byte // binary values, numbered from 0; nil when there are none
+}
+
+// binaryValues holds the single binary value of a binary Arg (BinaryArg) in one allocation.
+// The binary values are kept out of line so that the far more common argument without them
+// is smaller.
+type binaryValues struct {
+	list [][]byte
+	one  [1][]byte // backs list
+}
+
+// newBinaryValues returns the binary values list, which must not be empty, for an Arg.
+func newBinaryValues(list [][]byte) *[][]byte { return &list }
+
+// bin returns the binary values of the argument.
+func (a Arg) bin() [][]byte {
+	if a.atts == nil {
+		return nil
+	}
+	return *a.atts
 }
 
 // placeholder0 is the JSON text of a binary argument.
@@ -45,7 +65,10 @@ func BinaryArg(b []byte) Arg {
 	if b == nil {
 		b = []byte{}
 	}
-	return Arg{data: []byte(placeholder0), atts: [][]byte{b}}
+	v := &binaryValues{}
+	v.one[0] = b
+	v.list = v.one[:]
+	return Arg{data: []byte(placeholder0), atts: &v.list}
 }
 
 // NewArg returns the argument whose JSON text is data and whose binary
@@ -65,12 +88,12 @@ func NewArg(data json.RawMessage, attachments [][]byte) (Arg, error) {
 	if err := checkPlaceholders(data, len(attachments)); err != nil {
 		return Arg{}, err
 	}
-	return Arg{data: data, atts: attachments}, nil
+	return Arg{data: data, atts: newBinaryValues(attachments)}, nil
 }
 
 // IsBinary reports whether the argument is a binary value.
 func (a Arg) IsBinary() bool {
-	return len(a.atts) == 1 && string(a.data) == placeholder0
+	return a.atts != nil && len(*a.atts) == 1 && string(a.data) == placeholder0
 }
 
 // Bytes returns the value of a binary argument, or nil when the argument is
@@ -79,11 +102,11 @@ func (a Arg) Bytes() []byte {
 	if !a.IsBinary() {
 		return nil
 	}
-	return a.atts[0]
+	return (*a.atts)[0]
 }
 
 // HasBinary reports whether the argument is binary or holds binary values.
-func (a Arg) HasBinary() bool { return len(a.atts) > 0 }
+func (a Arg) HasBinary() bool { return len(a.bin()) > 0 }
 
 // Parts returns the JSON text of the argument, where placeholders
 // {"_placeholder":true,"num":N} stand for its binary values, and the binary
@@ -94,7 +117,7 @@ func (a Arg) Parts() (data json.RawMessage, attachments [][]byte) {
 	if a.data == nil {
 		return json.RawMessage("null"), nil
 	}
-	return a.data, a.atts
+	return a.data, a.bin()
 }
 
 // JSON returns the argument as plain JSON: its binary values are written as
@@ -105,10 +128,10 @@ func (a Arg) JSON() json.RawMessage {
 	if a.data == nil {
 		return json.RawMessage("null")
 	}
-	if len(a.atts) == 0 {
+	if len(a.bin()) == 0 {
 		return a.data
 	}
-	out, err := Reconstruct(a.data, a.atts)
+	out, err := Reconstruct(a.data, a.bin())
 	if err != nil { // cannot happen: the placeholders were checked
 		return json.RawMessage("null")
 	}
@@ -137,11 +160,11 @@ func (a Arg) Decode(v any) error {
 		return nil
 	case *[]byte:
 		if a.IsBinary() {
-			*p = a.atts[0]
+			*p = (*a.atts)[0]
 			return nil
 		}
 	case *any:
-		if len(a.atts) > 0 {
+		if len(a.bin()) > 0 {
 			var val any
 			if err := json.Unmarshal(a.data, &val); err != nil {
 				return fmt.Errorf("socketio/parser: decode argument: %w", err)
@@ -162,8 +185,8 @@ func (a Arg) restore(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		if ph, _ := x["_placeholder"].(bool); ph {
-			if n, ok := x["num"].(float64); ok && n >= 0 && n < float64(len(a.atts)) && n == float64(int(n)) {
-				return a.atts[int(n)]
+			if n, ok := x["num"].(float64); ok && n >= 0 && n < float64(len(a.bin())) && n == float64(int(n)) {
+				return (*a.atts)[int(n)]
 			}
 		}
 		for k, e := range x {
@@ -184,13 +207,13 @@ func (a Arg) appendTo(dst []byte, base int) ([]byte, error) {
 	if a.data == nil {
 		return append(dst, "null"...), nil
 	}
-	if len(a.atts) == 0 {
+	if len(a.bin()) == 0 {
 		return append(dst, a.data...), nil
 	}
 	if base == 0 {
 		return append(dst, a.data...), nil
 	}
-	return walkPlaceholders(a.data, len(a.atts), dst, func(out []byte, num int) []byte {
+	return walkPlaceholders(a.data, len(a.bin()), dst, func(out []byte, num int) []byte {
 		return appendPlaceholder(out, base+num)
 	})
 }
@@ -240,19 +263,36 @@ func (as Args) Any() []any {
 // an error wrapping ErrInvalidAttachments. The arguments alias data and
 // attachments.
 func SplitArgs(data json.RawMessage, attachments [][]byte) (Args, error) {
-	var small [8]json.RawMessage
-	raw, err := SplitArray(data, small[:0])
+	args, err := AppendArgs(nil, data, attachments)
 	if err != nil {
 		return nil, err
 	}
-	args := make(Args, len(raw))
+	if args == nil {
+		args = Args{} // an empty array gives an empty list, not nil
+	}
+	return args, nil
+}
+
+// AppendArgs appends the arguments of the JSON array data to dst, as SplitArgs returns them,
+// and returns the extended list; on error it returns dst unchanged. A caller that keeps room
+// for the usual number of arguments in a struct it allocates anyway splits a payload without
+// allocating.
+func AppendArgs(dst Args, data json.RawMessage, attachments [][]byte) (Args, error) {
+	var small [8]json.RawMessage
+	raw, err := SplitArray(data, small[:0])
+	if err != nil {
+		return dst, err
+	}
+	n := len(dst)
+	args := slices.Grow(dst, len(raw))[:n+len(raw)]
 	for i, r := range raw {
 		if len(attachments) == 0 || bytes.IndexByte(r, '{') < 0 {
-			args[i] = Arg{data: r}
+			args[n+i] = Arg{data: r}
 			continue
 		}
-		if args[i], err = localArg(r, attachments); err != nil {
-			return nil, err
+		if args[n+i], err = localArg(r, attachments); err != nil {
+			clear(args[n:])
+			return dst, err
 		}
 	}
 	return args, nil
@@ -282,5 +322,5 @@ func localArg(r []byte, attachments [][]byte) (Arg, error) {
 	if len(atts) == 0 {
 		return Arg{data: r}, nil
 	}
-	return Arg{data: out, atts: atts}, nil
+	return Arg{data: out, atts: newBinaryValues(atts)}, nil
 }

@@ -47,21 +47,48 @@ type Decoder struct {
 // forgets the packet it was assembling; the connection should normally be
 // closed.
 func (d *Decoder) DecodeText(s []byte) (p *Packet, complete bool, err error) {
-	if d.pending != nil {
-		d.Reset()
-		return nil, false, ErrUnexpectedText
-	}
-	p, n, err := d.decodeHeader(s)
-	if err != nil {
+	p = new(Packet)
+	complete, err = d.decodeText(s, p)
+	if !complete {
 		return nil, false, err
 	}
-	if n == 0 {
-		return p, true, nil
+	return p, true, nil
+}
+
+// DecodeTextTo decodes the text frame s as DecodeText does, into the packet p given by the
+// caller, so that the caller decides where the packet lives (a value on its stack, or a field
+// of a struct it allocates anyway): decoding a packet without attachments then allocates
+// nothing but, for namespaces other than "/", the namespace string.
+//
+// For a packet without attachments it overwrites *p and returns true. For a binary packet
+// it validates the header and payload, keeps a copy of the packet and returns (false, nil):
+// the packet is returned by the DecodeBinary call that delivers its last attachment, and p
+// is not used after DecodeTextTo returns. On error, *p is undefined. The Data of the packet
+// aliases s, and the errors are those of DecodeText.
+func (d *Decoder) DecodeTextTo(s []byte, p *Packet) (complete bool, err error) {
+	return d.decodeText(s, p)
+}
+
+// decodeText is DecodeTextTo; the packet of a binary frame is copied into one the decoder
+// keeps.
+func (d *Decoder) decodeText(s []byte, p *Packet) (bool, error) {
+	if d.pending != nil {
+		d.Reset()
+		return false, ErrUnexpectedText
 	}
-	p.Attachments = make([][]byte, 0, n)
-	d.pending = p
+	n, err := d.decodeHeader(s, p)
+	if err != nil {
+		return false, err
+	}
+	if n == 0 {
+		return true, nil
+	}
+	pending := new(Packet)
+	*pending = *p
+	pending.Attachments = make([][]byte, 0, n)
+	d.pending = pending
 	d.want = n
-	return nil, false, nil
+	return false, nil
 }
 
 // DecodeBinary delivers the binary frame b as the next attachment of the
@@ -120,14 +147,14 @@ func (d *Decoder) maxNamespaceLength() int {
 	return d.MaxNamespaceLength
 }
 
-// decodeHeader decodes a whole text frame and returns the packet and its
-// number of attachments.
-func (d *Decoder) decodeHeader(s []byte) (*Packet, int, error) {
+// decodeHeader decodes a whole text frame into p, which it overwrites, and returns the number
+// of attachments of the packet.
+func (d *Decoder) decodeHeader(s []byte, p *Packet) (int, error) {
 	if len(s) == 0 {
-		return nil, 0, fmt.Errorf("%w: empty packet", ErrUnknownType)
+		return 0, fmt.Errorf("%w: empty packet", ErrUnknownType)
 	}
 	if s[0] < '0' || s[0] > '0'+byte(BinaryAck) {
-		return nil, 0, fmt.Errorf("%w: %q", ErrUnknownType, s[0])
+		return 0, fmt.Errorf("%w: %q", ErrUnknownType, s[0])
 	}
 	t := Type(s[0] - '0')
 	i := 1
@@ -143,20 +170,20 @@ func (d *Decoder) decodeHeader(s []byte) (*Packet, int, error) {
 			i++
 		}
 		if i == start || i == len(s) || s[i] != '-' {
-			return nil, 0, fmt.Errorf("%w: malformed attachment count", ErrInvalidAttachments)
+			return 0, fmt.Errorf("%w: malformed attachment count", ErrInvalidAttachments)
 		}
 		if n == 0 {
-			return nil, 0, fmt.Errorf("%w: binary packet without attachments", ErrInvalidAttachments)
+			return 0, fmt.Errorf("%w: binary packet without attachments", ErrInvalidAttachments)
 		}
 		if n > d.maxAttachments() {
-			return nil, 0, fmt.Errorf("%w: %s attachments, at most %d accepted",
+			return 0, fmt.Errorf("%w: %s attachments, at most %d accepted",
 				ErrTooManyAttachments, s[start:i], d.maxAttachments())
 		}
 		i++
 	}
 
 	// Namespace: from '/' up to ',' or the end of the frame.
-	p := &Packet{Type: t, Namespace: MainNamespace}
+	*p = Packet{Type: t, Namespace: MainNamespace}
 	if i < len(s) && s[i] == '/' {
 		end := len(s)
 		if j := bytes.IndexByte(s[i:], ','); j >= 0 {
@@ -164,10 +191,10 @@ func (d *Decoder) decodeHeader(s []byte) (*Packet, int, error) {
 		}
 		nsp := s[i:end]
 		if len(nsp) > d.maxNamespaceLength() {
-			return nil, 0, fmt.Errorf("%w: longer than %d bytes", ErrInvalidNamespace, d.maxNamespaceLength())
+			return 0, fmt.Errorf("%w: longer than %d bytes", ErrInvalidNamespace, d.maxNamespaceLength())
 		}
 		if !utf8.Valid(nsp) {
-			return nil, 0, fmt.Errorf("%w: not valid UTF-8", ErrInvalidNamespace)
+			return 0, fmt.Errorf("%w: not valid UTF-8", ErrInvalidNamespace)
 		}
 		if len(nsp) > 1 {
 			p.Namespace = string(nsp)
@@ -184,7 +211,7 @@ func (d *Decoder) decodeHeader(s []byte) (*Packet, int, error) {
 		for ; i < len(s) && isDigit(s[i]); i++ {
 			id = id*10 + uint64(s[i]-'0')
 			if id > MaxAckID {
-				return nil, 0, fmt.Errorf("%w: larger than %d", ErrInvalidAckID, uint64(MaxAckID))
+				return 0, fmt.Errorf("%w: larger than %d", ErrInvalidAckID, uint64(MaxAckID))
 			}
 		}
 		p.ID, p.HasID = id, true
@@ -194,14 +221,14 @@ func (d *Decoder) decodeHeader(s []byte) (*Packet, int, error) {
 	if i < len(s) {
 		p.Data = trimSpace(s[i:])
 		if len(p.Data) == 0 {
-			return nil, 0, fmt.Errorf("%w: blank payload", ErrInvalidPayload)
+			return 0, fmt.Errorf("%w: blank payload", ErrInvalidPayload)
 		}
 	}
 	if err := checkAckID(t, p.HasID); err != nil {
-		return nil, 0, err
+		return 0, err
 	}
 	if err := validatePayload(t, p.Data); err != nil {
-		return nil, 0, err
+		return 0, err
 	}
-	return p, n, nil
+	return n, nil
 }

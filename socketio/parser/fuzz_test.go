@@ -114,6 +114,12 @@ func FuzzDecodeText(f *testing.F) {
 		if !bytes.Equal(in, text) {
 			t.Fatal("DecodeText modified its input")
 		}
+		var d parser.Decoder
+		var into parser.Packet
+		complete, errTo := d.DecodeTextTo(text, &into)
+		if (errTo == nil) != (err == nil) || (complete && (p == nil || !reflect.DeepEqual(&into, p))) {
+			t.Fatalf("DecodeTextTo = %+v, %v, %v; DecodeText = %+v, %v", into, complete, errTo, p, err)
+		}
 		if err == nil && p != nil {
 			if p.Namespace == "" || p.Namespace[0] != '/' {
 				t.Fatalf("namespace %q", p.Namespace)

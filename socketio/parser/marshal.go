@@ -299,7 +299,7 @@ func (e *encoder) arg(a Arg) error {
 		return fmt.Errorf("%w: %w", ErrUnsupportedValue, err)
 	}
 	e.buf = buf
-	e.att = append(e.att, a.atts...)
+	e.att = append(e.att, a.bin()...)
 	return nil
 }
 
