@@ -50,38 +50,52 @@ type inboxItem struct {
 
 // eventTask is the handling of an EVENT packet, and the state of its acknowledgement: one
 // allocation per event serves the inbox, the event's arguments (when there are at most
-// eventArgsInline, the name included) and the Ack handed to the handler. A task is never
-// reused: the handler may keep its arguments.
+// eventArgsInline, the name included), the []json.RawMessage of a JSON-only handler, and the
+// Ack handed to the handler. A task is never reused: the handler may keep its arguments.
 type eventTask struct {
-	c     *client
 	s     *Socket // nil when the event came while the CONNECT of its namespace was handled
 	nsp   string
-	id    uint64
-	hasID bool
-	acked atomic.Bool
-	args  Args // the elements of the payload, the event name first; in argv when they fit
+	state atomic.Uint64 // the ack id, and the flags taskHasID and taskAcked
+	args  Args          // the elements of the payload, the event name first; in argv when they fit
 	argv  [eventArgsInline]Arg
+	raw   [eventArgsInline - 1]json.RawMessage // room for the arguments of a JSON-only handler
 }
 
 // eventArgsInline is the number of payload elements an eventTask holds without another
 // allocation: the event name and one argument, the most common event.
 const eventArgsInline = 2
 
-func (t *eventTask) run() {
+// The flags of eventTask.state, above the ack id (at most parser.MaxAckID, 53 bits).
+const (
+	taskHasID = 1 << 62 // the event asked for an acknowledgement
+	taskAcked = 1 << 63 // the acknowledgement was sent
+)
+
+func (t *eventTask) run(c *client) {
 	if t.s == nil {
-		t.s = t.c.socket(t.nsp)
+		t.s = c.socket(t.nsp)
 	}
 	if t.s != nil {
 		t.s.onEvent(t)
 	}
 }
 
+// hasID reports whether the event asked for an acknowledgement.
+func (t *eventTask) hasID() bool { return t.state.Load()&taskHasID != 0 }
+
 // ack is the Ack of an event that asked for one: it sends the ACK packet the first time.
 func (t *eventTask) ack(args ...any) error {
-	if !t.acked.CompareAndSwap(false, true) {
-		return ErrAlreadyAcked
+	st := t.state.Load()
+	for {
+		if st&taskAcked != 0 {
+			return ErrAlreadyAcked
+		}
+		if t.state.CompareAndSwap(st, st|taskAcked) {
+			break
+		}
+		st = t.state.Load()
 	}
-	return t.s.sendAck(t.id, args)
+	return t.s.sendAck(st&parser.MaxAckID, args)
 }
 
 // runnerJob hands a client to the goroutine that runs its inbox, with the first item, which
@@ -314,7 +328,7 @@ func (c *client) drain() {
 // run does the work it of the inbox, and gives back what it held of the inbox's bounds.
 func (c *client) run(it *inboxItem) {
 	if it.ev != nil {
-		it.ev.run()
+		it.ev.run(c)
 	} else {
 		it.fn()
 	}
@@ -429,7 +443,10 @@ func (c *client) onPacket(p *parser.Packet) {
 		if !c.admit(size) {
 			return
 		}
-		t := &eventTask{c: c, s: s, nsp: nsp, id: p.ID, hasID: p.HasID}
+		t := &eventTask{s: s, nsp: nsp}
+		if p.HasID {
+			t.state.Store(p.ID | taskHasID) // p.ID <= parser.MaxAckID, as the decoders check
+		}
 		args, err := parser.AppendArgs(t.argv[:0], p.Data, p.Attachments)
 		if err != nil {
 			known := s // not s itself: a variable a closure writes to would be allocated

@@ -35,10 +35,17 @@ type Args = parser.Args
 // parameters and calls it. Its signature was analysed once, at registration; the common
 // signatures call the application's func directly, the others go through package reflect
 // (reflectHandler). A handler is one small closure: sockets keep a few of them each.
-type handler func(event string, args Args, ack Ack) error
+// room is storage that the JSON-only forms may use for the []json.RawMessage they pass to the
+// application when it is long enough, so that an event's task can hold it; nil for none.
+type handler func(event string, args Args, ack Ack, room []json.RawMessage) error
 
 // call runs the handler.
-func (h handler) call(event string, args Args, ack Ack) error { return h(event, args, ack) }
+func (h handler) call(event string, args Args, ack Ack) error { return h(event, args, ack, nil) }
+
+// callWith runs the handler, with room for the []json.RawMessage of the JSON-only forms.
+func (h handler) callWith(event string, args Args, ack Ack, room []json.RawMessage) error {
+	return h(event, args, ack, room)
+}
 
 // handlerListMax is the most handlers a handlerSet keeps in its list; beyond, they move to a
 // map.
@@ -69,6 +76,17 @@ func (hs *handlerSet) get(event string) handler {
 		}
 	}
 	return nil
+}
+
+// name returns the event among those of the handlers in the list that is b, without
+// allocating; a set that keeps its handlers in a map does not look.
+func (hs *handlerSet) name(b []byte) (string, bool) {
+	for i := range hs.list {
+		if hs.list[i].event == string(b) {
+			return hs.list[i].event, true
+		}
+	}
+	return "", false
 }
 
 // set makes h the handler of event, replacing the one it had.
@@ -130,41 +148,44 @@ type reflectHandler struct {
 func newHandler(fn any) (handler, error) {
 	switch f := fn.(type) {
 	case func():
-		return func(string, Args, Ack) error { f(); return nil }, nil
+		return func(string, Args, Ack, []json.RawMessage) error { f(); return nil }, nil
 	case func(Ack):
-		return func(_ string, _ Args, ack Ack) error { f(ack); return nil }, nil
+		return func(_ string, _ Args, ack Ack, _ []json.RawMessage) error { f(ack); return nil }, nil
 	case func(Args):
-		return func(_ string, args Args, _ Ack) error { f(args); return nil }, nil
+		return func(_ string, args Args, _ Ack, _ []json.RawMessage) error { f(args); return nil }, nil
 	case func(Args, Ack):
-		return func(_ string, args Args, ack Ack) error { f(args, ack); return nil }, nil
+		return func(_ string, args Args, ack Ack, _ []json.RawMessage) error { f(args, ack); return nil }, nil
 	case func([]Arg):
-		return func(_ string, args Args, _ Ack) error { f(args); return nil }, nil
+		return func(_ string, args Args, _ Ack, _ []json.RawMessage) error { f(args); return nil }, nil
 	case func([]Arg, Ack):
-		return func(_ string, args Args, ack Ack) error { f(args, ack); return nil }, nil
+		return func(_ string, args Args, ack Ack, _ []json.RawMessage) error { f(args, ack); return nil }, nil
 	case func(Arg):
-		return func(_ string, args Args, _ Ack) error { f(arg(args, 0)); return nil }, nil
+		return func(_ string, args Args, _ Ack, _ []json.RawMessage) error { f(arg(args, 0)); return nil }, nil
 	case func(Arg, Ack):
-		return func(_ string, args Args, ack Ack) error { f(arg(args, 0), ack); return nil }, nil
+		return func(_ string, args Args, ack Ack, _ []json.RawMessage) error { f(arg(args, 0), ack); return nil }, nil
 	case func([]json.RawMessage):
-		return func(_ string, args Args, _ Ack) error { f(jsonArgs(args)); return nil }, nil
+		return func(_ string, args Args, _ Ack, room []json.RawMessage) error { f(jsonArgs(args, room)); return nil }, nil
 	case func([]json.RawMessage, Ack):
-		return func(_ string, args Args, ack Ack) error { f(jsonArgs(args), ack); return nil }, nil
+		return func(_ string, args Args, ack Ack, room []json.RawMessage) error {
+			f(jsonArgs(args, room), ack)
+			return nil
+		}, nil
 	case func(json.RawMessage):
-		return func(_ string, args Args, _ Ack) error { f(jsonArg(args, 0)); return nil }, nil
+		return func(_ string, args Args, _ Ack, _ []json.RawMessage) error { f(jsonArg(args, 0)); return nil }, nil
 	case func(json.RawMessage, Ack):
-		return func(_ string, args Args, ack Ack) error { f(jsonArg(args, 0), ack); return nil }, nil
+		return func(_ string, args Args, ack Ack, _ []json.RawMessage) error { f(jsonArg(args, 0), ack); return nil }, nil
 	case func() error:
-		return func(string, Args, Ack) error { return f() }, nil
+		return func(string, Args, Ack, []json.RawMessage) error { return f() }, nil
 	case func(Ack) error:
-		return func(_ string, _ Args, ack Ack) error { return f(ack) }, nil
+		return func(_ string, _ Args, ack Ack, _ []json.RawMessage) error { return f(ack) }, nil
 	case func(Args) error:
-		return func(_ string, args Args, _ Ack) error { return f(args) }, nil
+		return func(_ string, args Args, _ Ack, _ []json.RawMessage) error { return f(args) }, nil
 	case func(Args, Ack) error:
-		return func(_ string, args Args, ack Ack) error { return f(args, ack) }, nil
+		return func(_ string, args Args, ack Ack, _ []json.RawMessage) error { return f(args, ack) }, nil
 	case func(Arg) error:
-		return func(_ string, args Args, _ Ack) error { return f(arg(args, 0)) }, nil
+		return func(_ string, args Args, _ Ack, _ []json.RawMessage) error { return f(arg(args, 0)) }, nil
 	case func(Arg, Ack) error:
-		return func(_ string, args Args, ack Ack) error { return f(arg(args, 0), ack) }, nil
+		return func(_ string, args Args, ack Ack, _ []json.RawMessage) error { return f(arg(args, 0), ack) }, nil
 	}
 	h := &reflectHandler{}
 	v := reflect.ValueOf(fn)
@@ -215,9 +236,15 @@ func jsonArg(args Args, i int) json.RawMessage {
 	return nil
 }
 
-// jsonArgs returns the plain JSON of args, binary values as base64 strings.
-func jsonArgs(args Args) []json.RawMessage {
-	out := make([]json.RawMessage, len(args))
+// jsonArgs returns the plain JSON of args, binary values as base64 strings, in room when it is
+// long enough. room must be the application's to keep.
+func jsonArgs(args Args, room []json.RawMessage) []json.RawMessage {
+	var out []json.RawMessage
+	if len(args) <= len(room) {
+		out = room[:len(args):len(args)] // capped: an append by the application reallocates
+	} else {
+		out = make([]json.RawMessage, len(args))
+	}
 	for i, a := range args {
 		out[i] = a.JSON()
 	}
@@ -226,7 +253,7 @@ func jsonArgs(args Args) []json.RawMessage {
 
 // call decodes args into the handler's parameters and runs it. Missing arguments leave their
 // parameters at the zero value, as undefined would; extra arguments are ignored.
-func (h *reflectHandler) call(event string, args Args, ack Ack) error {
+func (h *reflectHandler) call(event string, args Args, ack Ack, _ []json.RawMessage) error {
 	in := make([]reflect.Value, len(h.params), len(h.params)+1)
 	for i, t := range h.params {
 		p := reflect.New(t)

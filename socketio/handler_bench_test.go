@@ -91,7 +91,7 @@ func TestGenericHandlerAllocs(t *testing.T) {
 func TestHandlerSet(t *testing.T) {
 	var hs handlerSet
 	mark := func(n int) handler {
-		return func(string, Args, Ack) error { return fmt.Errorf("handler %d", n) }
+		return func(string, Args, Ack, []json.RawMessage) error { return fmt.Errorf("handler %d", n) }
 	}
 	check := func(event string, want int) {
 		t.Helper()

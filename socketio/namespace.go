@@ -150,7 +150,7 @@ func checkServerSideEvent(event string) error {
 // newServerSideHandler is newHandler, with the deprecated raw form of OnServerSideEmit.
 func newServerSideHandler(fn any) (handler, error) {
 	if f, ok := fn.(func(Args, func(...any) error)); ok {
-		return func(_ string, args Args, ack Ack) error { f(args, ack); return nil }, nil
+		return func(_ string, args Args, ack Ack, _ []json.RawMessage) error { f(args, ack); return nil }, nil
 	}
 	return newHandler(fn)
 }

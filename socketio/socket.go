@@ -711,7 +711,7 @@ func (s *Socket) onEvent(t *eventTask) {
 		s.reportError(errors.New("socketio: bad event payload: no event name"))
 		return
 	}
-	event, err := eventName(all[0].JSON())
+	event, err := s.eventName(all[0].JSON())
 	if err != nil {
 		s.reportError(fmt.Errorf("socketio: bad event name: %w", err))
 		return
@@ -744,11 +744,11 @@ func (s *Socket) onEvent(t *eventTask) {
 		return
 	}
 	ack := noAck
-	if t.hasID {
+	if t.hasID() {
 		ack = t.ack
 	}
 	var herr error
-	if s.protectHandler(event, func() { herr = h.call(event, args, ack) }) && herr != nil {
+	if s.protectHandler(event, func() { herr = h.callWith(event, args, ack, t.raw[:]) }) && herr != nil {
 		s.reportError(herr)
 	}
 }
@@ -770,19 +770,42 @@ func noAck(...any) error { return nil }
 // eventName returns the event name of an EVENT payload's first element: a JSON string, or a
 // number, which the official clients allow and which is kept as written.
 func eventName(raw json.RawMessage) (string, error) {
+	if in, ok := plainString(raw); ok {
+		return string(in), nil
+	}
 	if len(raw) > 0 && raw[0] == '"' {
-		// A decoded payload is valid JSON: a string without escapes is its contents, unless
-		// they are not valid UTF-8, which json.Unmarshal replaces.
-		if n := len(raw); n >= 2 && raw[n-1] == '"' {
-			if in := raw[1 : n-1]; bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
-				return string(in), nil
-			}
-		}
 		var name string
 		err := json.Unmarshal(raw, &name)
 		return name, err
 	}
 	return string(raw), nil
+}
+
+// plainString returns the contents of raw, a valid JSON value, when it is a string whose
+// contents are its value: without escapes, and valid UTF-8 (json.Unmarshal replaces what is
+// not).
+func plainString(raw json.RawMessage) ([]byte, bool) {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' {
+		if in := raw[1 : n-1]; bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+			return in, true
+		}
+	}
+	return nil, false
+}
+
+// eventName is the package's eventName, which takes the string of a name the socket has a
+// handler for from the handler instead of allocating it.
+func (s *Socket) eventName(raw json.RawMessage) (string, error) {
+	if in, ok := plainString(raw); ok {
+		s.mu.Lock()
+		name, found := s.handlers.name(in)
+		s.mu.Unlock()
+		if found {
+			return name, nil
+		}
+		return string(in), nil
+	}
+	return eventName(raw)
 }
 
 // sendAck sends the acknowledgement id with args, marshalled as parser.MarshalArgs does.

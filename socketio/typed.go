@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
@@ -27,7 +28,7 @@ func OnEvent[T any](s *Socket, event string, fn func(v T, ack Ack) error) {
 
 // typedHandler returns the handler OnEvent registers.
 func typedHandler[T any](event string, fn func(T, Ack) error) handler {
-	return func(_ string, args Args, ack Ack) error {
+	return func(_ string, args Args, ack Ack, _ []json.RawMessage) error {
 		var v T
 		if len(args) > 0 {
 			if err := args[0].Decode(&v); err != nil {
