@@ -36,7 +36,7 @@ import (
 //
 // Reads. gorilla/websocket reads through the bufio.Reader handed to it at the hijack, so the
 // session knows how many bytes it holds: a frame already in that buffer gets no readiness
-// notification from the kernel and is read before the connection is watched again.
+// notification from the kernel and is read before the reader leaves the connection.
 
 // readBufferSize is the size of a websocket connection's read buffer, kept for the life of
 // the connection: a size class of the allocator just above the 256 bytes gorilla/websocket
@@ -107,6 +107,10 @@ type wsNetConn struct {
 	registered bool
 	unwatched  bool
 	onReadable func()
+	// rstate is what the reader of a watched connection does (see readerstate.go); wake is
+	// the channel it waits on, set by readDirect before it first waits.
+	rstate atomic.Uint32
+	wake   chan struct{}
 }
 
 func newWSNetConn(nc net.Conn, p *poller) *wsNetConn {
@@ -439,14 +443,15 @@ func (wc *wsNetConn) Close() error {
 
 // closeConn closes the network connection, or, while the reader is inside readDirect (whose
 // descriptor lock net.Conn.Close would wait for, and the caller may be the reader itself),
-// leaves that to the reader: it marks the connection and wakes the reader's wait with a read
-// deadline in the past. The reader may be delivering a message meanwhile; it closes the
-// connection once the delivery returns (within twice the linger if it moved the deadline again).
+// leaves that to the reader: it marks the connection and wakes the reader's wait (on its wake
+// channel, or with a read deadline in the past for a wait inside the read). The reader may be
+// delivering a message meanwhile; it closes the connection once the delivery returns.
 func (wc *wsNetConn) closeConn() error {
 	wc.wmu.Lock()
 	if wc.inDirect {
 		wc.closeReq.Store(true)
 		wc.wmu.Unlock()
+		wc.wakeReader()
 		_ = wc.Conn.SetReadDeadline(time.Unix(1, 0))
 		return nil
 	}

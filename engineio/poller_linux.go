@@ -10,16 +10,23 @@ import (
 	"syscall"
 )
 
-// The poller watches the idle websocket connections of a server for readability with one
-// epoll instance and one goroutine, so that an idle connection parks no goroutine of its own.
-// A connection is watched with EPOLLONESHOT: when it becomes readable the poller starts a
-// goroutine that reads the messages available, then watches it again (rearm). The event
-// carries a token, not the file descriptor, so a descriptor reused by a new connection can
-// never reach the old one. The poller's goroutine waits for the epoll instance itself to be
-// readable through the runtime's network poller (the instance is a non-blocking file), so it
-// holds no thread while it waits. The goroutine and the epoll instance exist only while
-// connections are watched: the last connection to leave (Shutdown closes them all) closes
-// the instance, which ends the goroutine.
+// The poller watches the websocket connections of a server for readability with one epoll
+// instance and one goroutine, so that an idle connection parks no goroutine of its own. A
+// connection is watched edge-triggered for its whole life: each arrival of data raises one
+// event, which the poller passes to the connection's reader (wsNetConn.readable): it starts a
+// goroutine to read the connection when none reads it, wakes the reader when it waits for
+// data, and otherwise marks the event for the reader to see before it waits. A reader that
+// found no message for the linger leaves, and the connection is idle again, with no epoll_ctl.
+// The poller wakes the readers of one wait in the order the kernel reported the connections
+// readable, which is the order their data arrived, so under load the messages of many
+// connections are handled first come, first served (the runtime's network poller, which
+// readers waiting in a read of their own would go through, wakes the goroutines of one wait
+// in the reverse order). The event carries a token, not the file descriptor, so a
+// descriptor reused by a new connection can never reach the old one. The poller's goroutine
+// waits for the epoll instance itself to be readable through the runtime's network poller
+// (the instance is a non-blocking file), so it holds no thread while it waits. The goroutine
+// and the epoll instance exist only while connections are watched: the last connection to
+// leave (Shutdown closes them all) closes the instance, which ends the goroutine.
 
 type poller struct {
 	mu      sync.Mutex
@@ -32,7 +39,8 @@ type poller struct {
 
 func newPoller() *poller { return &poller{} }
 
-const pollEvents = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT
+// pollEvents is what the poller watches for: EPOLLET as an unsigned 32-bit flag.
+const pollEvents = (syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLET) & 0xffffffff
 
 func pollEvent(events uint32, token uint64) syscall.EpollEvent {
 	return syscall.EpollEvent{Events: events, Fd: int32(uint32(token)), Pad: int32(uint32(token >> 32))}
@@ -42,7 +50,8 @@ func eventToken(ev *syscall.EpollEvent) uint64 {
 	return uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
 }
 
-// register watches wc; onReadable runs on a new goroutine each time it becomes readable.
+// register watches wc; onReadable runs on a new goroutine when data arrives while no reader
+// reads it (see wsNetConn.readable). No reader may read wc when it is called.
 func (p *poller) register(wc *wsNetConn, onReadable func()) error {
 	fd := -1
 	if err := wc.raw.Control(func(f uintptr) { fd = int(f) }); err != nil {
@@ -69,22 +78,9 @@ func (p *poller) register(wc *wsNetConn, onReadable func()) error {
 		return fmt.Errorf("engineio: poller: epoll_ctl add: %w", err)
 	}
 	wc.fd, wc.token, wc.registered, wc.onReadable = fd, token, true, onReadable
+	wc.rstate.Store(readerNone)
 	p.conns[token] = wc
 	return nil
-}
-
-// rearm watches wc again after its reader has read what was available.
-func (p *poller) rearm(wc *wsNetConn) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !wc.registered {
-		return
-	}
-	ev := pollEvent(pollEvents, wc.token)
-	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_MOD, wc.fd, &ev); err != nil {
-		// The connection cannot be watched any more: close it, so that its session ends.
-		go func() { _ = wc.Close() }()
-	}
 }
 
 // unregister stops watching wc; it runs before the descriptor is closed.
@@ -157,7 +153,7 @@ func (p *poller) run(rc syscall.RawConn) {
 		}
 		p.mu.Unlock()
 		for _, wc := range ready {
-			go wc.onReadable()
+			wc.readable()
 		}
 		clear(ready)
 	}

@@ -20,8 +20,6 @@ func (p *poller) register(*wsNetConn, func()) error {
 	return errors.New("engineio: poller: not supported on this platform")
 }
 
-func (p *poller) rearm(*wsNetConn) {}
-
 func (p *poller) unregister(*wsNetConn) {}
 
 // writeFD is never called here: without a poller a connection has no descriptor to write

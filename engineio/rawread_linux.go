@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -43,26 +44,39 @@ const (
 )
 
 // readDirect delivers the messages of a plain websocket connection as they arrive, inside one
-// syscall.RawConn.Read, until none came within linger (as awaitData measures it), a message
-// does not fit the read buffer or arrived in part when the wait ended, or the connection
-// closed. With first, it also ends, as readIdle, once it delivered a message, when it is
-// about to wait for data with nothing in the read buffer. The caller holds wc.readMu; the read
-// buffer is empty.
+// syscall.RawConn.Read, until none came within linger, a message does not fit the read buffer
+// or arrived in part when the wait ended, or the connection closed.
+//
+// With first (the handshake's goroutine, before the connection is watched), it waits for data
+// inside the read, the linger being a read deadline (as awaitData sets it), and it also ends,
+// as readIdle, once it delivered a message, when it is about to wait for data with nothing in
+// the read buffer. Without first (the reader of a watched connection, in state readerRunning),
+// it waits on its wake channel for the poller's events (see readerstate.go); readIdle then
+// means that the linger passed and the connection has no reader any more.
+//
+// The caller holds wc.readMu; the read buffer is empty.
 func (c *Conn) readDirect(ws *websocket.Conn, wc *wsNetConn, linger time.Duration, first bool) readResult {
 	epoch := c.srv.epoch
-	if err := wc.moveLinger(linger, epoch); err != nil {
-		return readUsual // the connection failed: the usual read reports it
+	if first {
+		if err := wc.moveLinger(linger, epoch); err != nil {
+			return readUsual // the connection failed: the usual read reports it
+		}
 	}
 	wc.wmu.Lock()
 	wc.inDirect = true
 	wc.wmu.Unlock()
 
 	d := directReads.Get().(*directRead)
-	d.c, d.ws, d.wc, d.linger, d.first, d.res = c, ws, wc, linger, first, readIdle
+	d.c, d.ws, d.wc, d.linger, d.first, d.res, d.epoch = c, ws, wc, linger, first, readIdle, epoch
+	if !first {
+		wc.wake = d.wake
+		d.last = time.Since(epoch)
+		d.cur.Store(wc)
+	}
 	wc.drained = false
 	err := wc.raw.Read(d.fn)
 	res := d.res
-	*d = directRead{fn: d.fn}
+	d.reset()
 	directReads.Put(d)
 
 	wc.wmu.Lock()
@@ -76,12 +90,17 @@ func (c *Conn) readDirect(ws *websocket.Conn, wc *wsNetConn, linger time.Duratio
 		}
 		return readClosed
 	}
-	if res == readIdle && err == nil { // first delivered its messages
-		_ = wc.clearLinger()
+	if res == readIdle && err == nil { // first delivered its messages, or the reader leaves
+		if wc.linger != 0 {
+			_ = wc.clearLinger()
+		}
 		return readIdle
 	}
 	if res != readIdle {
 		return res
+	}
+	if !first {
+		return readUsual // the read failed before the callback ran: the usual read reports it
 	}
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		return readUsual // the connection failed: the usual read reports it
@@ -106,14 +125,51 @@ type directRead struct {
 	done   bool // first's message was delivered
 	res    readResult
 	fn     func(uintptr) bool
+
+	// The wait of a watched connection's reader (without first): wake is the channel it
+	// waits on (wsNetConn.wake), and last is when the reader last delivered a message, as
+	// the time since epoch. timer wakes the reader (cur) once the linger may have passed;
+	// armed is set while it is due. The timer is set once per wait, or once per linger while
+	// messages flow, so a message costs no timer change and the wait is a plain receive.
+	wake  chan struct{}
+	last  time.Duration
+	epoch time.Time
+	timer *time.Timer
+	armed atomic.Bool
+	cur   atomic.Pointer[wsNetConn]
 }
 
-// directReads holds the directRead of the readers that are not inside readDirect.
+// directReads holds the directRead of the readers that are not inside readDirect, with their
+// wake channel and timer.
 var directReads = sync.Pool{New: func() any {
-	d := new(directRead)
+	d := &directRead{wake: make(chan struct{}, 1)}
+	d.timer = time.AfterFunc(time.Hour, d.lingerPassed)
+	d.timer.Stop()
 	d.fn = d.callback
 	return d
 }}
+
+// lingerPassed is the timer's function: it wakes the reader, which looks at the time since its
+// last message. A call that comes late, after the reader left, wakes another reader of the
+// connection or of the next one to use d: a wake-up it handles as data that was not there.
+func (d *directRead) lingerPassed() {
+	d.armed.Store(false)
+	if wc := d.cur.Load(); wc != nil {
+		wc.wakeReader()
+	}
+}
+
+// reset clears d for the pool; it keeps the callback, the wake channel (empty: a reader
+// receives every value sent to it) and the timer, stopped.
+func (d *directRead) reset() {
+	d.cur.Store(nil)
+	if d.armed.Load() {
+		d.timer.Stop()
+		d.armed.Store(false)
+	}
+	d.c, d.ws, d.wc, d.linger, d.first, d.done, d.res = nil, nil, nil, 0, false, false, readIdle
+	d.last, d.epoch = 0, time.Time{}
+}
 
 // callback is readDirect's syscall.RawConn.Read callback; see readDirect.
 func (d *directRead) callback(uintptr) bool {
@@ -127,8 +183,12 @@ func (d *directRead) callback(uintptr) bool {
 				d.res = readClosed
 				return true
 			}
-			d.done = d.first // the next wait for data ends the read
-			if wc.moveLinger(d.linger, c.srv.epoch) != nil {
+			if !d.first {
+				d.last = time.Since(d.epoch)
+				continue
+			}
+			d.done = true // the next wait for data ends the read
+			if wc.moveLinger(d.linger, d.epoch) != nil {
 				d.res = readUsual
 				return true
 			}
@@ -149,16 +209,96 @@ func (d *directRead) callback(uintptr) bool {
 			return true
 		case wc.drained:
 			wc.drained = false
-			return d.stop() // wait for the next arrival
+			if d.first {
+				return d.stop() // wait for the next arrival
+			}
+			if !d.await() {
+				return true
+			}
+			continue
 		}
 		if _, err := wc.br.Peek(wc.br.Buffered() + 1); err != nil {
 			if errors.Is(err, errWouldBlock) {
-				return d.stop()
+				if d.first {
+					return d.stop()
+				}
+				if !d.await() {
+					return true
+				}
+				continue
 			}
 			d.res = readUsual // the usual read reports the failure (bufio.Reader forgets it)
 			return true
 		}
 	}
+}
+
+// await waits for the next arrival on a watched connection (see wait): it reports true when
+// the reader reads again, and false, with res set, when the callback returns.
+func (d *directRead) await() bool {
+	switch d.wait() {
+	case waitWoken:
+		return true
+	case waitIdle:
+		d.res = readIdle
+	default:
+		d.res = readUsual
+	}
+	return false
+}
+
+// What wait reports.
+const (
+	waitWoken = iota // data arrived, or the reader must look at closeReq
+	waitIdle         // the linger passed: the connection has no reader any more
+	waitUsual        // the linger passed with part of a message in the read buffer
+)
+
+// wait is the wait for data of a watched connection's reader, after its last read found the
+// socket empty: it moves the state to readerWaiting (unless an event came since that read)
+// and waits on the wake channel until the poller, a Close or the timer wakes it. When linger
+// passed since the last message, it ends the wait instead (see expire).
+func (d *directRead) wait() int {
+	wc := d.wc
+	if !wc.rstate.CompareAndSwap(readerRunning, readerWaiting) {
+		wc.rstate.Store(readerRunning) // readerEvent: an event came since the last read
+		return waitWoken
+	}
+	if wc.closeReq.Load() { // a Close that found the reader running
+		return d.unwait(waitWoken)
+	}
+	left := d.linger - (time.Since(d.epoch) - d.last)
+	if left <= 0 {
+		return d.expire()
+	}
+	if !d.armed.Load() {
+		d.armed.Store(true)
+		d.timer.Reset(left)
+	}
+	<-d.wake
+	return waitWoken
+}
+
+// expire ends a wait whose linger passed: the reader leaves (readerNone) when nothing is
+// buffered, or reads the rest of a message the usual way; an event that came first wins.
+func (d *directRead) expire() int {
+	if d.wc.br.Buffered() > 0 {
+		return d.unwait(waitUsual)
+	}
+	if d.wc.rstate.CompareAndSwap(readerWaiting, readerNone) {
+		return waitIdle
+	}
+	<-d.wake // an event moved the state to readerRunning, and sends
+	return waitWoken
+}
+
+// unwait moves the state back from readerWaiting to readerRunning, or receives the wake-up of
+// the event that did so first, and returns r.
+func (d *directRead) unwait(r int) int {
+	if !d.wc.rstate.CompareAndSwap(readerWaiting, readerRunning) {
+		<-d.wake
+	}
+	return r
 }
 
 // stop is the callback's answer when it is about to wait for data: true (with res readIdle)

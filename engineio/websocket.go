@@ -135,42 +135,42 @@ func (c *Conn) startReading(ws *websocket.Conn, spawn bool) {
 	c.readLoop(ws)
 }
 
-// readLinger is how long (at least; at most twice that, see awaitData) the goroutine the poller
-// started waits for the next message once it has read what was available, before the
-// connection is watched by the poller again. A client
-// that sends often (a closed loop of requests and acks) is then read as by a goroutine of its
-// own, without a poller wake-up, a goroutine start and an epoll_ctl per message, while an idle
-// connection owns no goroutine once the linger is over.
+// readLinger is how long (at least; at most twice that for a connection with an extension, see
+// awaitData) the reader of a watched connection waits for the next message once it has read
+// what was available, before it leaves and the connection has no goroutine. A client that
+// sends often (a closed loop of requests and acks) is then read as by a goroutine of its own,
+// without a goroutine start per message, while an idle connection owns no goroutine once the
+// linger is over.
 const readLinger = 20 * time.Millisecond
 
-// readReady reads the messages that are available on a connection the poller found readable,
-// waits readLinger for more, then has it watched again. A frame that arrived in part blocks it
-// until the rest arrives, or the heartbeat closes the session.
+// readReady is the reader of a watched connection, started by the poller when data arrived
+// and none read it (the state is readerRunning, see readerstate.go): it reads the messages
+// available, waits readLinger for more, and leaves when none came. The poller's event may
+// find nothing to read (its data was read by the reader before), so it begins with a wait.
+// A frame that arrived in part blocks it until the rest arrives, or the heartbeat closes the
+// session.
 func (c *Conn) readReady(ws *websocket.Conn, wc *wsNetConn) {
 	wc.readMu.Lock()
 	defer wc.readMu.Unlock()
 	for {
+		if wc.br.Buffered() == 0 {
+			if wc.plain {
+				switch c.readDirect(ws, wc, c.srv.linger, false) {
+				case readClosed, readIdle:
+					return
+				}
+				// readUsual: the next message is read the usual way.
+			} else if !wc.awaitData(c.srv.linger, c.srv.epoch) {
+				if !wc.leaveReader() {
+					return
+				}
+				continue
+			}
+		}
 		if !c.readOne(ws) {
 			return
 		}
-		if wc.br.Buffered() > 0 {
-			continue
-		}
-		if wc.plain {
-			res := c.readDirect(ws, wc, c.srv.linger, false)
-			if res == readClosed {
-				return
-			}
-			if res == readUsual {
-				continue
-			}
-			break
-		}
-		if !wc.awaitData(c.srv.linger, c.srv.epoch) {
-			break
-		}
 	}
-	wc.poll.rearm(wc)
 }
 
 // readOne reads and delivers one message; it closes the session and returns false when the
