@@ -129,8 +129,9 @@ type directRead struct {
 	// The wait of a watched connection's reader (without first): wake is the channel it
 	// waits on (wsNetConn.wake), and last is when the reader last delivered a message, as
 	// the time since epoch. timer wakes the reader (cur) once the linger may have passed;
-	// armed is set while it is due. The timer is set once per wait, or once per linger while
-	// messages flow, so a message costs no timer change and the wait is a plain receive.
+	// armed is set while it is due. The timer is set once per wait, or once per two lingers
+	// or so while messages flow, so a message costs no timer change and the wait is a plain
+	// receive.
 	wake  chan struct{}
 	last  time.Duration
 	epoch time.Time
@@ -272,8 +273,10 @@ func (d *directRead) wait() int {
 		return d.expire()
 	}
 	if !d.armed.Load() {
+		// Due up to a linger late, as the read deadline of awaitData: a busy connection's
+		// timer then runs out once per two lingers or so, not once per linger.
 		d.armed.Store(true)
-		d.timer.Reset(left)
+		d.timer.Reset(left + d.linger)
 	}
 	<-d.wake
 	return waitWoken
