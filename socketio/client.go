@@ -53,8 +53,7 @@ type inboxItem struct {
 // eventArgsInline, the name included), the []json.RawMessage of a JSON-only handler, and the
 // Ack handed to the handler. A task is never reused: the handler may keep its arguments.
 type eventTask struct {
-	s     *Socket // nil when the event came while the CONNECT of its namespace was handled
-	nsp   string
+	s     *Socket
 	state atomic.Uint64 // the ack id, and the flags taskHasID and taskAcked
 	args  Args          // the elements of the payload, the event name first; in argv when they fit
 	argv  [eventArgsInline]Arg
@@ -71,14 +70,7 @@ const (
 	taskAcked = 1 << 63 // the acknowledgement was sent
 )
 
-func (t *eventTask) run(c *client) {
-	if t.s == nil {
-		t.s = c.socket(t.nsp)
-	}
-	if t.s != nil {
-		t.s.onEvent(t)
-	}
-}
+func (t *eventTask) run() { t.s.onEvent(t) }
 
 // hasID reports whether the event asked for an acknowledgement.
 func (t *eventTask) hasID() bool { return t.state.Load()&taskHasID != 0 }
@@ -328,7 +320,7 @@ func (c *client) drain() {
 // run does the work it of the inbox, and gives back what it held of the inbox's bounds.
 func (c *client) run(it *inboxItem) {
 	if it.ev != nil {
-		it.ev.run(c)
+		it.ev.run()
 	} else {
 		it.fn()
 	}
@@ -443,7 +435,7 @@ func (c *client) onPacket(p *parser.Packet) {
 		if !c.admit(size) {
 			return
 		}
-		t := &eventTask{s: s, nsp: nsp}
+		t := &eventTask{s: s}
 		if p.HasID {
 			t.state.Store(p.ID | taskHasID) // p.ID <= parser.MaxAckID, as the decoders check
 		}
@@ -462,6 +454,14 @@ func (c *client) onPacket(p *parser.Packet) {
 			return
 		}
 		t.args = args
+		if s == nil { // the CONNECT of its namespace is being handled: the socket is known once it ran
+			c.dispatch(func() {
+				if t.s = c.socket(nsp); t.s != nil {
+					t.s.onEvent(t)
+				}
+			}, size)
+			return
+		}
 		c.queue(inboxItem{ev: t, size: size})
 	case parser.Disconnect:
 		if s != nil {

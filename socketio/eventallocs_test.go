@@ -14,10 +14,10 @@ import (
 )
 
 // TestEventTaskSize keeps the task of an event, one allocation per EVENT packet holding the
-// event's arguments, within the 144-byte allocation class.
+// event's arguments, within the 128-byte allocation class.
 func TestEventTaskSize(t *testing.T) {
-	if n := reflect.TypeFor[eventTask]().Size(); n > 144 {
-		t.Fatalf("an eventTask takes %d bytes, more than 144", n)
+	if n := reflect.TypeFor[eventTask]().Size(); n > 128 {
+		t.Fatalf("an eventTask takes %d bytes, more than 128", n)
 	}
 }
 
@@ -126,6 +126,67 @@ func TestEventArgsKept(t *testing.T) {
 		if len(k.args) != 1 || k.args[0].String() != want || len(k.raw) != 2 ||
 			string(k.raw[0]) != want || string(k.raw[1]) != `"appended"` {
 			t.Errorf("event %d: kept %v and %q, want %s", i, k.args, k.raw, want)
+		}
+	}
+}
+
+// TestEventDuringConnect sends events, one with an acknowledgement, while the CONNECT of their
+// namespace is still handled (a middleware waits): they run, in order, once the socket is
+// connected, and the acknowledgement comes back.
+func TestEventDuringConnect(t *testing.T) {
+	release := make(chan struct{})
+	got := make(chan string, 2)
+	srv := NewServer(Options{})
+	srv.Use(func(*Socket) error { <-release; return nil })
+	srv.OnConnection(func(s *Socket) {
+		s.On("early", func(args []json.RawMessage, ack Ack) {
+			got <- string(args[0])
+			_ = ack("ok")
+		})
+	})
+	hs := httptest.NewServer(srv)
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		hs.Close()
+	}()
+	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
+	ws, _, err := (&websocket.Dialer{HandshakeTimeout: 10 * time.Second}).Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, _, err := ws.ReadMessage(); err != nil { // the Engine.IO open packet
+		t.Fatal(err)
+	}
+	for _, m := range []string{"40", `42["early","a"]`, `427["early","b"]`} {
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // lets the events reach the server while the middleware waits
+	select {
+	case a := <-got:
+		t.Fatalf("event %s handled before its socket connected", a)
+	default:
+	}
+	close(release)
+	var msgs []string
+	for len(msgs) < 2 {
+		_, m, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %q: %v", msgs, err)
+		}
+		msgs = append(msgs, string(m))
+	}
+	if !strings.HasPrefix(msgs[0], "40") || msgs[1] != `437["ok"]` {
+		t.Fatalf("got %q, want the CONNECT answer then 437[\"ok\"]", msgs)
+	}
+	for _, want := range []string{`"a"`, `"b"`} {
+		if a := <-got; a != want {
+			t.Fatalf("handled %s, want %s", a, want)
 		}
 	}
 }
