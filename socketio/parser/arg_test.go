@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/echo-socketio/echo-socketio/socketio/parser"
@@ -254,6 +255,13 @@ func FuzzSplitArgs(f *testing.F) {
 		args, err := parser.SplitArgs(p.Data, p.Attachments)
 		if err != nil {
 			t.Fatalf("decoded packet %q does not split: %v", text, err)
+		}
+		var room [2]parser.Arg
+		room[0] = parser.BinaryArg(a)
+		appended, err := parser.AppendArgs(room[:1], p.Data, p.Attachments)
+		if err != nil || len(appended) != 1+len(args) || !bytes.Equal(appended[0].Bytes(), a) ||
+			fmt.Sprint(appended[1:]) != fmt.Sprint(args) {
+			t.Fatalf("AppendArgs = %v, %v; want the BinaryArg, then %v", appended, err, args)
 		}
 		data, atts, err := parser.MarshalArgs(args.Any()...)
 		if err != nil {
