@@ -1,6 +1,7 @@
 package parser_test
 
 import (
+	"math"
 	"reflect"
 	"testing"
 
@@ -25,7 +26,7 @@ func TestEchoRequestAllocs(t *testing.T) {
 	var room [2]parser.Arg
 	var args parser.Args
 	var text []byte
-	allocs := testing.AllocsPerRun(200, func() {
+	allocs := leastAllocs(5, 200, func() {
 		complete, err := d.DecodeTextTo(frame, &p)
 		if err != nil || !complete {
 			t.Fatalf("DecodeTextTo = %v, %v", complete, err)
@@ -68,4 +69,14 @@ func TestAppendArgs(t *testing.T) {
 	if err != nil || empty == nil || len(empty) != 0 {
 		t.Fatalf("SplitArgs([]) = %#v, %v; want an empty list", empty, err)
 	}
+}
+
+// leastAllocs is the least of tries testing.AllocsPerRun figures of f: the goroutines of other
+// tests, and a collection that empties a pool, can only add allocations to one of them.
+func leastAllocs(tries, runs int, f func()) float64 {
+	least := math.Inf(1)
+	for range tries {
+		least = min(least, testing.AllocsPerRun(runs, f))
+	}
+	return least
 }
