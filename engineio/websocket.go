@@ -137,10 +137,9 @@ func (c *Conn) startReading(ws *websocket.Conn, spawn bool) {
 
 // readLinger is how long (at least; at most twice that) the reader of a watched connection
 // waits for the next message once it has read what was available, before it leaves and the
-// connection has no goroutine. A client that
-// sends often (a closed loop of requests and acks) is then read as by a goroutine of its own,
-// without a goroutine start per message, while an idle connection owns no goroutine once the
-// linger is over.
+// connection has no goroutine. A client that sends often (a closed loop of requests and acks)
+// is then read as by a goroutine of its own, without a goroutine start per message, while an
+// idle connection owns no goroutine once the linger is over.
 const readLinger = 20 * time.Millisecond
 
 // readReady is the reader of a watched connection, started by the poller when data arrived
