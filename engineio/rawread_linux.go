@@ -257,8 +257,9 @@ const (
 
 // wait is the wait for data of a watched connection's reader, after its last read found the
 // socket empty: it moves the state to readerWaiting (unless an event came since that read)
-// and waits on the wake channel until the poller, a Close or the timer wakes it. When linger
-// passed since the last message, it ends the wait instead (see expire).
+// and waits on the wake channel until the poller, a Close or the timer wakes it. When the
+// timer ran out and linger passed since the last message, it ends the wait instead (see
+// expire).
 func (d *directRead) wait() int {
 	wc := d.wc
 	if !wc.rstate.CompareAndSwap(readerRunning, readerWaiting) {
@@ -268,11 +269,13 @@ func (d *directRead) wait() int {
 	if wc.closeReq.Load() { // a Close that found the reader running
 		return d.unwait(waitWoken)
 	}
-	left := d.linger - (time.Since(d.epoch) - d.last)
-	if left <= 0 {
-		return d.expire()
-	}
 	if !d.armed.Load() {
+		// The clock is read only here, when the timer is not due: at the reader's first
+		// wait, and after the timer ran out, about once per two lingers while messages flow.
+		left := d.linger - (time.Since(d.epoch) - d.last)
+		if left <= 0 {
+			return d.expire()
+		}
 		// Due up to a linger late, as the read deadline of awaitData: a busy connection's
 		// timer then runs out once per two lingers or so, not once per linger.
 		d.armed.Store(true)

@@ -23,19 +23,25 @@ const (
 // readable passes an event of the poller to the connection's reader, starting one when there
 // is none.
 func (wc *wsNetConn) readable() {
-	if wc.nudge() {
+	if wc.signal(true) {
 		go wc.onReadable()
 	}
 }
 
-// nudge tells the reader that data arrived or that it must look at closeReq: a waiting reader
-// is woken, a running one reads again before it waits. It reports whether there is no reader,
-// after moving the state to readerRunning for the one the caller then starts; with no reader,
-// a caller that starts none must not call it.
-func (wc *wsNetConn) nudge() bool {
+// wakeReader wakes the connection's reader if one waits, so that it sees closeReq.
+func (wc *wsNetConn) wakeReader() { wc.signal(false) }
+
+// signal tells the reader that data arrived or that it must look at closeReq: a waiting
+// reader is woken, a running one reads again before it waits. With no reader, and start, it
+// moves the state to readerRunning for the reader the caller then starts, and reports true;
+// without start it does nothing.
+func (wc *wsNetConn) signal(start bool) bool {
 	for {
 		switch wc.rstate.Load() {
 		case readerNone:
+			if !start {
+				return false
+			}
 			if wc.rstate.CompareAndSwap(readerNone, readerRunning) {
 				return true
 			}
@@ -50,25 +56,6 @@ func (wc *wsNetConn) nudge() bool {
 				wc.wake <- struct{}{}
 				return false
 			}
-		}
-	}
-}
-
-// wakeReader wakes the connection's reader if one waits, so that it sees closeReq.
-func (wc *wsNetConn) wakeReader() {
-	for {
-		switch s := wc.rstate.Load(); s {
-		case readerRunning:
-			if wc.rstate.CompareAndSwap(readerRunning, readerEvent) {
-				return
-			}
-		case readerWaiting:
-			if wc.rstate.CompareAndSwap(readerWaiting, readerRunning) {
-				wc.wake <- struct{}{}
-				return
-			}
-		default:
-			return
 		}
 	}
 }

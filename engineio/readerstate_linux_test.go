@@ -3,12 +3,9 @@
 package engineio
 
 import (
-	"context"
-	"net/http/httptest"
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,13 +17,13 @@ import (
 // none, is recorded for a running one, and wakes a waiting one with one value on its channel.
 func TestReaderStates(t *testing.T) {
 	wc := &wsNetConn{wake: make(chan struct{}, 1)}
-	if !wc.nudge() || wc.rstate.Load() != readerRunning {
+	if !wc.signal(true) || wc.rstate.Load() != readerRunning {
 		t.Fatalf("an event with no reader: state %d, want a reader started", wc.rstate.Load())
 	}
-	if wc.nudge() || wc.rstate.Load() != readerEvent {
+	if wc.signal(true) || wc.rstate.Load() != readerEvent {
 		t.Fatalf("an event for a running reader: state %d, want %d", wc.rstate.Load(), readerEvent)
 	}
-	if wc.nudge() || wc.rstate.Load() != readerEvent {
+	if wc.signal(true) || wc.rstate.Load() != readerEvent {
 		t.Fatalf("a second event for a running reader: state %d, want %d", wc.rstate.Load(), readerEvent)
 	}
 	if !wc.leaveReader() || wc.rstate.Load() != readerRunning {
@@ -40,7 +37,7 @@ func TestReaderStates(t *testing.T) {
 		t.Fatalf("a Close with no reader: state %d, %d wake-ups", wc.rstate.Load(), len(wc.wake))
 	}
 	wc.rstate.Store(readerWaiting)
-	if wc.nudge() || wc.rstate.Load() != readerRunning || len(wc.wake) != 1 {
+	if wc.signal(true) || wc.rstate.Load() != readerRunning || len(wc.wake) != 1 {
 		t.Fatalf("an event for a waiting reader: state %d, %d wake-ups; want %d, 1", wc.rstate.Load(), len(wc.wake), readerRunning)
 	}
 	<-wc.wake
@@ -109,15 +106,7 @@ func TestReadersWokenInArrivalOrder(t *testing.T) {
 			handled <- struct{}{}
 		})
 	})
-	hs := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		hs.CloseClientConnections()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		hs.Close()
-	})
-	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/?EIO=4&transport=websocket"
+	url := serveWebsocket(t, srv)
 	conns := make([]*websocket.Conn, n)
 	for i := range conns {
 		conns[i] = dialOpen(t, url)
