@@ -28,6 +28,16 @@ func firstReadServer(t *testing.T, linger time.Duration) (*Server, string, func(
 		last = c
 		mu.Unlock()
 	})
+	return srv, serveWebsocket(t, srv), func() *Conn {
+		mu.Lock()
+		defer mu.Unlock()
+		return last
+	}
+}
+
+// serveWebsocket serves srv until the test ends and returns its websocket URL.
+func serveWebsocket(t *testing.T, srv *Server) string {
+	t.Helper()
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		hs.CloseClientConnections()
@@ -36,11 +46,7 @@ func firstReadServer(t *testing.T, linger time.Duration) (*Server, string, func(
 		_ = srv.Shutdown(ctx)
 		hs.Close()
 	})
-	return srv, "ws" + strings.TrimPrefix(hs.URL, "http") + "/?EIO=4&transport=websocket", func() *Conn {
-		mu.Lock()
-		defer mu.Unlock()
-		return last
-	}
+	return "ws" + strings.TrimPrefix(hs.URL, "http") + "/?EIO=4&transport=websocket"
 }
 
 // dialOpen opens a websocket session and reads its open packet.

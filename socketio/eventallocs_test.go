@@ -30,6 +30,24 @@ func connectedClient(t *testing.T, register func(*Socket)) *client {
 	t.Helper()
 	srv := NewServer(Options{})
 	srv.OnConnection(register)
+	ws := dialOpen(t, srv)
+	if err := ws.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
+		t.Fatal(err)
+	}
+	if _, m, err := ws.ReadMessage(); err != nil || !strings.HasPrefix(string(m), "40") {
+		t.Fatalf("connect: %q %v", m, err)
+	}
+	for _, s := range srv.Of("/").Sockets() {
+		return s.client
+	}
+	t.Fatal("no socket connected")
+	return nil
+}
+
+// dialOpen serves srv until the test ends, opens a websocket connection to it and reads the
+// Engine.IO open packet; the connection's read deadline is 30 seconds away.
+func dialOpen(t *testing.T, srv *Server) *websocket.Conn {
+	t.Helper()
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -43,21 +61,11 @@ func connectedClient(t *testing.T, register func(*Socket)) *client {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ws.Close() })
-	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_ = ws.SetReadDeadline(time.Now().Add(30 * time.Second))
 	if _, _, err := ws.ReadMessage(); err != nil { // the Engine.IO open packet
 		t.Fatal(err)
 	}
-	if err := ws.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
-		t.Fatal(err)
-	}
-	if _, m, err := ws.ReadMessage(); err != nil || !strings.HasPrefix(string(m), "40") {
-		t.Fatalf("connect: %q %v", m, err)
-	}
-	for _, s := range srv.Of("/").Sockets() {
-		return s.client
-	}
-	t.Fatal("no socket connected")
-	return nil
+	return ws
 }
 
 // TestEventDispatchAllocs counts the allocations of an EVENT packet from its arrival
@@ -145,23 +153,7 @@ func TestEventDuringConnect(t *testing.T) {
 			_ = ack("ok")
 		})
 	})
-	hs := httptest.NewServer(srv)
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		hs.Close()
-	}()
-	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
-	ws, _, err := (&websocket.Dialer{HandshakeTimeout: 10 * time.Second}).Dial(url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	_ = ws.SetReadDeadline(time.Now().Add(30 * time.Second))
-	if _, _, err := ws.ReadMessage(); err != nil { // the Engine.IO open packet
-		t.Fatal(err)
-	}
+	ws := dialOpen(t, srv)
 	for _, m := range []string{"40", `42["early","a"]`, `427["early","b"]`} {
 		if err := ws.WriteMessage(websocket.TextMessage, []byte(m)); err != nil {
 			t.Fatal(err)
