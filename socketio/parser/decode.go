@@ -48,7 +48,7 @@ type Decoder struct {
 // closed.
 func (d *Decoder) DecodeText(s []byte) (p *Packet, complete bool, err error) {
 	p = new(Packet)
-	complete, err = d.decodeText(s, p)
+	complete, err = d.DecodeTextTo(s, p)
 	if !complete {
 		return nil, false, err
 	}
@@ -66,12 +66,6 @@ func (d *Decoder) DecodeText(s []byte) (p *Packet, complete bool, err error) {
 // is not used after DecodeTextTo returns. On error, *p is undefined. The Data of the packet
 // aliases s, and the errors are those of DecodeText.
 func (d *Decoder) DecodeTextTo(s []byte, p *Packet) (complete bool, err error) {
-	return d.decodeText(s, p)
-}
-
-// decodeText is DecodeTextTo; the packet of a binary frame is copied into one the decoder
-// keeps.
-func (d *Decoder) decodeText(s []byte, p *Packet) (bool, error) {
 	if d.pending != nil {
 		d.Reset()
 		return false, ErrUnexpectedText
