@@ -45,7 +45,10 @@ func TestEchoRequestAllocs(t *testing.T) {
 		t.Fatal("AppendArgs did not use the room it was given")
 	}
 	t.Logf("%v allocations per echo request", allocs)
-	if allocs > 2 { // the ack's frame, and the json.RawMessage boxed into EncodeAck's ...any
+	// The ack's frame, and the json.RawMessage boxed into EncodeAck's ...any. Under the race
+	// detector the encoder's pool drops encoders at random, so the count is checked by the
+	// run without it that make test adds (Makefile, target unit).
+	if allocs > 2 && !raceEnabled {
 		t.Fatalf("%v allocations per echo request, want at most 2", allocs)
 	}
 }
